@@ -1,1 +1,53 @@
-//! placeholder
+//! # kelantanpay
+//!
+//! A sans-IO client for the [KelantanPay](https://payment.kelantanpay.com) payment
+//! gateway. Building a request and reading its answer are plain functions
+//! ([`login_request`]/[`parse_login`], [`NewPayment::request`]/[`parse_created`],
+//! [`requery_request`]/[`parse_requery`]); [`Client`] adds the policies that need
+//! time and I/O (token cache, one shared login, retries, polling) over a
+//! [`Transport`] and a [`Clock`] that the caller supplies.
+//!
+//! ```
+//! use kelantanpay::{Amount, PaymentStatus, parse_requery};
+//!
+//! assert_eq!(Amount::parse("12.5").unwrap().to_string(), "12.50");
+//! let result = parse_requery(200, br#"{"status":"22"}"#).unwrap();
+//! // A `22` seconds after creation may just mean "no pending record yet".
+//! assert_eq!(result.status(Some(5_000)), PaymentStatus::Pending);
+//! assert_eq!(result.status(Some(120_000)), PaymentStatus::Failed);
+//! ```
+
+mod amount;
+pub mod base64url;
+mod client;
+mod customer;
+mod error;
+mod fields;
+mod login;
+mod order;
+mod payment;
+mod reference;
+mod requery;
+mod secret;
+mod single_flight;
+mod text;
+mod transport;
+pub mod url;
+mod wire;
+
+pub use amount::{Amount, AmountError};
+pub use client::{Client, ClientConfig, StatusCheck, TokenCache, DEFAULT_TIMEOUT};
+pub use customer::{Customer, Email, Mobile, Name};
+pub use error::{Call, Error};
+pub use fields::{json_object, optional_str, PayerFields};
+pub use login::{jwt_expiry, login_request, parse_login, Credentials, Token, RENEW_BEFORE_SECS};
+pub use order::{Catalog, CatalogItem, Order, OrderLine, Pricing, MAX_LINES, MAX_QUANTITY};
+pub use payment::{parse_created, CreatedPayment, Merchant, NewPayment};
+pub use reference::{Reference, MAX_REFERENCE_LEN};
+pub use requery::{
+    parse_requery, requery_request, PaymentStatus, RequeryResult, EARLY_FAILURE_WINDOW_MS,
+};
+pub use secret::Secret;
+pub use text::{Description, Refs, Via};
+pub use transport::{Clock, RetryPolicy, Transport, TransportError};
+pub use url::{BaseUrl, HttpUrl};

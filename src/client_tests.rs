@@ -1,0 +1,378 @@
+use std::cell::{Cell, RefCell};
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures::executor::block_on;
+use futures::future::join_all;
+use serde_json::{json, Value};
+
+use super::*;
+use crate::base64url;
+use crate::secret::Secret;
+
+/// Yields once, so that concurrent futures interleave as they would on a real network.
+struct YieldNow(bool);
+
+impl Future for YieldNow {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.0 {
+            Poll::Ready(())
+        } else {
+            self.0 = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+type Reply = Result<(u16, String), TransportError>;
+
+/// A scripted gateway: answers by path from queues, counts calls, keeps the requests.
+#[derive(Default)]
+struct Gateway {
+    now_ms: Cell<u64>,
+    scripted: RefCell<Vec<(&'static str, Reply)>>,
+    requests: RefCell<Vec<(String, Value)>>,
+    token_ttl_secs: Cell<u64>,
+}
+
+impl Gateway {
+    fn new() -> Rc<Gateway> {
+        let g = Gateway::default();
+        g.now_ms.set(1_700_000_000_000);
+        g.token_ttl_secs.set(3600);
+        Rc::new(g)
+    }
+
+    /// The next call to a path containing `path` gets `reply` instead of the default.
+    fn script(&self, path: &'static str, reply: Reply) {
+        self.scripted.borrow_mut().push((path, reply));
+    }
+
+    fn calls(&self, path: &str) -> usize {
+        self.requests
+            .borrow()
+            .iter()
+            .filter(|(p, _)| p.contains(path))
+            .count()
+    }
+
+    fn jwt(&self) -> String {
+        let exp = self.now_ms.get() / 1000 + self.token_ttl_secs.get();
+        let n = self.calls("loginApi");
+        format!(
+            "{}.{}.sig",
+            base64url::encode(br#"{"typ":"JWT","alg":"HS256"}"#),
+            base64url::encode(format!(r#"{{"exp":{exp},"n":{n}}}"#).as_bytes())
+        )
+    }
+
+    fn default_reply(&self, path: &str) -> (u16, String) {
+        if path.contains("loginApi") {
+            (
+                200,
+                json!({"status": "true", "token": self.jwt(), "code": 200}).to_string(),
+            )
+        } else if path.contains("payment-generator") {
+            let body = json!({"status": "true", "url": "https://gw.test/kelantanpay/R/abc", "reference": "R",
+                "token": "abc", "amount": 2, "orderid": "KPAY1", "code": 200});
+            (200, body.to_string())
+        } else {
+            (200, r#"{"status":"11"}"#.to_owned())
+        }
+    }
+
+    fn handle(&self, request: http::Request<Vec<u8>>) -> Reply {
+        let path = request.uri().path().to_owned();
+        let body = serde_json::from_slice(request.body()).unwrap_or(Value::Null);
+        self.requests.borrow_mut().push((path.clone(), body));
+        let mut scripted = self.scripted.borrow_mut();
+        if let Some(i) = scripted.iter().position(|(p, _)| path.contains(p)) {
+            return scripted.remove(i).1;
+        }
+        Ok(self.default_reply(&path))
+    }
+}
+
+struct TestClock(Rc<Gateway>);
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> u64 {
+        self.0.now_ms.get()
+    }
+    async fn sleep(&self, duration: Duration) {
+        self.0
+            .now_ms
+            .set(self.0.now_ms.get() + duration.as_millis() as u64);
+        YieldNow(false).await;
+    }
+    fn random(&self) -> f64 {
+        0.5
+    }
+}
+
+fn client(gw: &Rc<Gateway>) -> Client<impl Transport, TestClock> {
+    let g = gw.clone();
+    let transport = move |req: http::Request<Vec<u8>>, _timeout: Duration| {
+        let g = g.clone();
+        async move {
+            YieldNow(false).await;
+            g.handle(req).map(|(status, body)| {
+                http::Response::builder()
+                    .status(status)
+                    .body(body.into_bytes())
+                    .unwrap()
+            })
+        }
+    };
+    let config = ClientConfig {
+        base_url: BaseUrl::parse("http://gw.test").unwrap(),
+        credentials: Credentials {
+            username: "merchant".into(),
+            password: Secret::new("s3cret-pw"),
+        },
+        merchant: Merchant {
+            provider: "p".into(),
+            account: "a".into(),
+            country: "MY".into(),
+        },
+        timeout: DEFAULT_TIMEOUT,
+        retry: RetryPolicy::default(),
+    };
+    Client::new(config, transport, TestClock(gw.clone()))
+}
+
+fn payment() -> NewPayment {
+    let input = json!({"amount": 2, "name": "A", "email": "a@b.co", "mobile": "0123456789"});
+    NewPayment::from_json(input.as_object().unwrap(), || {
+        Reference::parse("R1").unwrap()
+    })
+    .unwrap()
+}
+
+fn reference() -> Reference {
+    Reference::parse("R1").unwrap()
+}
+
+#[test]
+fn concurrent_cold_creates_share_one_login() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    let p = payment();
+    let results = block_on(join_all((0..50).map(|_| c.create_payment(&p))));
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(gw.calls("loginApi"), 1);
+    assert_eq!(gw.calls("payment-generator"), 50);
+}
+
+#[test]
+fn token_travels_in_the_body_and_is_renewed_before_expiry() {
+    let gw = Gateway::new();
+    gw.token_ttl_secs.set(120);
+    let c = client(&gw);
+    block_on(c.create_payment(&payment())).unwrap();
+    let first_token = gw.requests.borrow()[1].1["token"].clone();
+    assert!(first_token
+        .as_str()
+        .unwrap()
+        .starts_with("eyJ0eXAiOiJKV1Qi"));
+    gw.now_ms.set(gw.now_ms.get() + 59_000);
+    block_on(c.create_payment(&payment())).unwrap();
+    assert_eq!(gw.calls("loginApi"), 1, "still more than 60 s left");
+    gw.now_ms.set(gw.now_ms.get() + 2_000);
+    block_on(c.create_payment(&payment())).unwrap();
+    assert_eq!(gw.calls("loginApi"), 2, "renewed 60 s before exp");
+    assert_ne!(gw.requests.borrow()[4].1["token"], first_token);
+}
+
+#[test]
+fn a_401_on_create_costs_one_relogin_and_one_retry_never_a_loop() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    let expired = Ok((
+        401,
+        r#"{"status":"false","description":"Token expired","code":401}"#.to_owned(),
+    ));
+    gw.script("payment-generator", expired.clone());
+    block_on(c.create_payment(&payment())).unwrap();
+    assert_eq!(
+        (gw.calls("loginApi"), gw.calls("payment-generator")),
+        (2, 2)
+    );
+
+    gw.script("payment-generator", expired.clone());
+    gw.script("payment-generator", expired);
+    let err = block_on(c.create_payment(&payment())).unwrap_err();
+    assert_eq!((err.kind(), err.http_status()), ("upstream_error", 502));
+    assert_eq!(
+        (gw.calls("loginApi"), gw.calls("payment-generator")),
+        (3, 4)
+    );
+}
+
+#[test]
+fn creation_is_never_retried_on_outages() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    gw.script(
+        "payment-generator",
+        Ok((
+            500,
+            r#"{"status":"false","description":"Internal Server Error"}"#.into(),
+        )),
+    );
+    let err = block_on(c.create_payment(&payment())).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Upstream {
+            http_status: 500,
+            ..
+        }
+    ));
+    gw.script(
+        "payment-generator",
+        Err(TransportError::Failed("reset".into())),
+    );
+    assert!(matches!(
+        block_on(c.create_payment(&payment())),
+        Err(Error::Transport { .. })
+    ));
+    assert_eq!(gw.calls("payment-generator"), 2);
+}
+
+#[test]
+fn requery_retries_outages_with_backoff_then_gives_up() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    let outage = Ok((502, "<html>Bad gateway</html>".to_owned()));
+    gw.script("requery", outage.clone());
+    gw.script("requery", Err(TransportError::Failed("refused".into())));
+    let t0 = gw.now_ms.get();
+    assert_eq!(block_on(c.requery(&reference())).unwrap().code, "11");
+    assert_eq!(gw.now_ms.get() - t0, 200 + 400, "two backoff sleeps");
+    for _ in 0..3 {
+        gw.script("requery", outage.clone());
+    }
+    let err = block_on(c.requery(&reference())).unwrap_err();
+    assert!(matches!(
+        err,
+        Error::Upstream {
+            http_status: 502,
+            ..
+        }
+    ));
+    assert_eq!(gw.calls("requery"), 6);
+}
+
+#[test]
+fn timeouts_are_not_retried() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    gw.script("requery", Err(TransportError::Timeout));
+    let err = block_on(c.requery(&reference())).unwrap_err();
+    assert_eq!(err.http_status(), 504);
+    assert_eq!(gw.calls("requery"), 1);
+}
+
+#[test]
+fn refused_login_fails_every_waiter_with_auth_failed() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    gw.script(
+        "loginApi",
+        Ok((
+            200,
+            r#"{"status":"false","description":"Invalid username or password"}"#.into(),
+        )),
+    );
+    let p = payment();
+    let results = block_on(join_all((0..5).map(|_| c.create_payment(&p))));
+    assert!(results
+        .iter()
+        .all(|r| matches!(r, Err(Error::AuthFailed { .. }))));
+    assert_eq!(gw.calls("loginApi"), 1);
+    assert_eq!(gw.calls("payment-generator"), 0);
+    assert!(!format!("{results:?}").contains("s3cret-pw"));
+}
+
+#[test]
+fn early_22_is_retried_then_reported_pending_and_late_22_is_failed() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    let created = gw.now_ms.get();
+    for _ in 0..4 {
+        gw.script("requery", Ok((200, r#"{"status":"22"}"#.into())));
+    }
+    let check = block_on(c.check_status(&reference(), created)).unwrap();
+    assert_eq!(
+        (check.status, check.result.code.as_str()),
+        (PaymentStatus::Pending, "22")
+    );
+    assert_eq!(gw.calls("requery"), 4);
+
+    gw.script("requery", Ok((200, r#"{"status":"22"}"#.into())));
+    gw.script("requery", Ok((200, r#"{"status":"11"}"#.into())));
+    let check = block_on(c.check_status(&reference(), gw.now_ms.get())).unwrap();
+    assert_eq!(check.status, PaymentStatus::Pending);
+    assert_eq!(check.result.code, "11");
+
+    gw.script("requery", Ok((200, r#"{"status":"22"}"#.into())));
+    let check = block_on(c.check_status(&reference(), created - 61_000)).unwrap();
+    assert_eq!(check.status, PaymentStatus::Failed);
+}
+
+#[test]
+fn wait_for_final_status_polls_until_paid_or_timeout() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    gw.script("requery", Ok((200, r#"{"status":"22"}"#.into())));
+    gw.script("requery", Ok((200, r#"{"status":"11"}"#.into())));
+    gw.script(
+        "requery",
+        Ok((200, r#"{"status":"00","amount":"2.00"}"#.into())),
+    );
+    let check =
+        block_on(c.wait_for_final_status(&reference(), None, Duration::from_secs(60))).unwrap();
+    assert_eq!(check.status, PaymentStatus::Paid);
+    assert_eq!(gw.calls("requery"), 3);
+
+    let t0 = gw.now_ms.get();
+    let check =
+        block_on(c.wait_for_final_status(&reference(), None, Duration::from_secs(5))).unwrap();
+    assert_eq!(check.status, PaymentStatus::Pending);
+    assert_eq!(gw.now_ms.get() - t0, 5_000, "stops at the deadline");
+}
+
+#[test]
+fn a_dropped_login_leader_hands_over_to_a_waiter() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    let p = payment();
+    block_on(async {
+        let mut leader = Box::pin(c.create_payment(&p));
+        let waker = futures::task::noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(
+            leader.as_mut().poll(&mut cx).is_pending(),
+            "leader is mid-login"
+        );
+        let mut waiter = Box::pin(c.create_payment(&p));
+        assert!(
+            waiter.as_mut().poll(&mut cx).is_pending(),
+            "waiter waits for the leader"
+        );
+        drop(leader);
+        assert!(waiter.await.is_ok());
+    });
+    assert_eq!(gw.calls("payment-generator"), 1);
+}
+
+#[test]
+fn config_debug_redacts_the_password() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    let shown = format!("{:?}", c.config());
+    assert!(shown.contains("[redacted]") && !shown.contains("s3cret-pw"));
+}

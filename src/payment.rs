@@ -1,0 +1,242 @@
+//! `POST /api/payment-generator`: create a payment, get the hosted checkout URL.
+
+use serde_json::{json, Map, Value};
+
+use crate::amount::Amount;
+use crate::customer::Customer;
+use crate::error::{Call, Error};
+use crate::fields::{optional_str, PayerFields};
+use crate::reference::Reference;
+use crate::secret::Secret;
+use crate::text::{Description, Refs, Via};
+use crate::url::{BaseUrl, HttpUrl};
+use crate::wire::{malformed, post_json, Answer};
+
+/// What the merchant account sends with every payment (`provider`, `account`, `country`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Merchant {
+    pub provider: String,
+    pub account: String,
+    pub country: String,
+}
+
+/// A validated payment, ready to send. Its fields can only hold valid values.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewPayment {
+    pub reference: Reference,
+    pub amount: Amount,
+    pub customer: Customer,
+    pub description: Description,
+    pub via: Via,
+    pub refs: Refs,
+    pub return_url: Option<HttpUrl>,
+    pub callback_url: Option<HttpUrl>,
+}
+
+impl NewPayment {
+    /// Reads a `createPayment` object: `amount`, `name`, `email`, `mobile`,
+    /// `description` (default `Payment`), `via`, `ref_1..3`, `return_url`,
+    /// `callback_url`, and `reference` (else `new_reference()`).
+    pub fn from_json(
+        object: &Map<String, Value>,
+        new_reference: impl FnOnce() -> Reference,
+    ) -> Result<NewPayment, Error> {
+        let amount = match object.get("amount") {
+            None | Some(Value::Null) => return Err(Error::invalid("amount", "amount is required")),
+            Some(v) => Amount::from_field("amount", v)?,
+        };
+        let payer = PayerFields::from_json(object)?;
+        let reference = match optional_str(object, "reference")? {
+            Some(r) => Reference::parse(r)?,
+            None => new_reference(),
+        };
+        let url = |field: &str| {
+            optional_str(object, field)?
+                .map(|u| HttpUrl::parse(field, u))
+                .transpose()
+        };
+        Ok(NewPayment {
+            reference,
+            amount,
+            customer: payer.customer,
+            description: payer.description.unwrap_or_else(default_description),
+            via: payer.via,
+            refs: payer.refs,
+            return_url: url("return_url")?,
+            callback_url: url("callback_url")?,
+        })
+    }
+
+    /// The upstream body, field for field as the gateway documents it. The login
+    /// token travels in the body, not in a header.
+    pub fn upstream_body(&self, merchant: &Merchant, token: &Secret) -> Value {
+        json!({
+            "token": token.expose(),
+            "via": self.via.as_str(),
+            "amount": self.amount.to_json_number(),
+            "userid": self.reference.as_str(),
+            "name": self.customer.name.as_str(),
+            "email": self.customer.email.as_str(),
+            "mobile": self.customer.mobile.as_str(),
+            "description": self.description.as_str(),
+            "country": merchant.country,
+            "account": merchant.account,
+            "provider": merchant.provider,
+            "returnurl": self.return_url.as_ref().map_or("", HttpUrl::as_str),
+            "callbackurl": self.callback_url.as_ref().map_or("", HttpUrl::as_str),
+            "ref_1": self.refs.get(0),
+            "ref_2": self.refs.get(1),
+            "ref_3": self.refs.get(2),
+        })
+    }
+
+    pub fn request(
+        &self,
+        base: &BaseUrl,
+        merchant: &Merchant,
+        token: &Secret,
+    ) -> Result<http::Request<Vec<u8>>, Error> {
+        post_json(
+            &base.join("/api/payment-generator"),
+            &self.upstream_body(merchant, token),
+        )
+    }
+}
+
+pub(crate) fn default_description() -> Description {
+    Description::summarise("Payment")
+}
+
+/// A payment the gateway accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CreatedPayment {
+    /// The hosted checkout page to send the payer to.
+    pub checkout_url: HttpUrl,
+    pub reference: String,
+    pub orderid: String,
+    /// The amount as the gateway echoed it, when it did.
+    pub amount: Option<Amount>,
+}
+
+pub fn parse_created(http_status: u16, body: &[u8]) -> Result<CreatedPayment, Error> {
+    let answer = Answer::read(Call::CreatePayment, http_status, body)?;
+    if answer.is_error() {
+        return Err(answer.into_error(Call::CreatePayment));
+    }
+    let bad = |reason: &str| malformed(Call::CreatePayment, http_status, reason, body);
+    let checkout_url = answer
+        .text("url")
+        .and_then(|u| HttpUrl::parse("url", &u).ok())
+        .ok_or_else(|| bad("no checkout url"))?;
+    Ok(CreatedPayment {
+        checkout_url,
+        reference: answer.text("reference").unwrap_or_default(),
+        orderid: answer.text("orderid").ok_or_else(|| bad("no orderid"))?,
+        amount: answer
+            .fields
+            .get("amount")
+            .and_then(|v| Amount::from_json(v).ok()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn payment() -> NewPayment {
+        let input = json!({"amount": "2.00", "name": "Test User", "email": "testuser@example.com",
+            "mobile": "0123456789", "description": "testing pembayaran", "via": "App",
+            "return_url": "https://yourapp.com/return"});
+        NewPayment::from_json(input.as_object().unwrap(), || {
+            Reference::parse("96080700000").unwrap()
+        })
+        .unwrap()
+    }
+
+    fn merchant() -> Merchant {
+        Merchant {
+            provider: "testing".into(),
+            account: "432345".into(),
+            country: "MY".into(),
+        }
+    }
+
+    #[test]
+    fn body_matches_the_documented_example() {
+        let body = payment().upstream_body(&merchant(), &Secret::new("your_login_token"));
+        assert_eq!(
+            body,
+            json!({"token": "your_login_token", "via": "App", "amount": 2, "userid": "96080700000",
+                "name": "Test User", "email": "testuser@example.com", "mobile": "0123456789",
+                "description": "testing pembayaran", "country": "MY", "account": "432345",
+                "provider": "testing", "returnurl": "https://yourapp.com/return", "callbackurl": "",
+                "ref_1": "", "ref_2": "", "ref_3": ""})
+        );
+        let req = payment()
+            .request(&BaseUrl::default(), &merchant(), &Secret::new("t"))
+            .unwrap();
+        assert_eq!(
+            req.uri(),
+            "https://payment.kelantanpay.com/api/payment-generator"
+        );
+    }
+
+    #[test]
+    fn input_rules() {
+        let ok = json!({"amount": 12.5, "name": "A", "email": "a@b.co", "mobile": "0123456789"});
+        let p = NewPayment::from_json(ok.as_object().unwrap(), || Reference::parse("R1").unwrap())
+            .unwrap();
+        assert_eq!(p.description.as_str(), "Payment");
+        assert_eq!(p.amount.sen(), 1250);
+        for (key, value, field) in [
+            ("amount", Value::Null, "amount"),
+            ("amount", json!("1.234"), "amount"),
+            ("reference", json!("a/b"), "reference"),
+            ("callback_url", json!("ftp://x"), "callback_url"),
+        ] {
+            let mut o = ok.as_object().unwrap().clone();
+            o.insert(key.into(), value);
+            let err = NewPayment::from_json(&o, || Reference::parse("R1").unwrap()).unwrap_err();
+            assert_eq!(err.field(), Some(field));
+        }
+    }
+
+    #[test]
+    fn parses_the_documented_success() {
+        let body = br#"{"status": "true", "description": "No Error",
+            "url": "https://payment.kelantanpay.com/kelantanpay/96080700000/9ag3nssva60wsk0o40o8w80ocggook",
+            "reference": "96080700000", "token": "9ag3nssva60wsk0o40o8w80ocggook",
+            "amount": 2, "orderid": "KPAY25121110353048", "code": 200, "extra": [1]}"#;
+        let created = parse_created(200, body).unwrap();
+        assert_eq!(created.orderid, "KPAY25121110353048");
+        assert_eq!(created.amount, Amount::parse("2").ok());
+        assert!(created
+            .checkout_url
+            .as_str()
+            .ends_with("/9ag3nssva60wsk0o40o8w80ocggook"));
+    }
+
+    #[test]
+    fn gateway_errors_carry_the_description() {
+        let err = parse_created(
+            200,
+            br#"{"status":"false","description":"The email field is required.","code":"422"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "KelantanPay error: The email field is required."
+        );
+        assert!(!err.is_token_rejection());
+        let err = parse_created(
+            401,
+            br#"{"status":"false","description":"Token expired or invalid","code":401}"#,
+        )
+        .unwrap_err();
+        assert!(err.is_token_rejection());
+        assert!(matches!(
+            parse_created(200, br#"{"status":"true"}"#),
+            Err(Error::MalformedResponse { .. })
+        ));
+    }
+}

@@ -1,0 +1,212 @@
+//! `GET /api/kelantan-requery/{username}/{ref_no}`: a payment's status, and the early-22 rule.
+
+use std::fmt;
+
+use serde_json::{Map, Value};
+
+use crate::amount::Amount;
+use crate::error::{Call, Error};
+use crate::reference::Reference;
+use crate::url::{encode_component, BaseUrl};
+use crate::wire::{malformed, Answer};
+
+/// A `22` this soon after creation may only mean the gateway has no pending record
+/// yet, so it is not taken as a failure.
+pub const EARLY_FAILURE_WINDOW_MS: u64 = 60_000;
+
+pub fn requery_request(
+    base: &BaseUrl,
+    username: &str,
+    reference: &Reference,
+) -> Result<http::Request<Vec<u8>>, Error> {
+    let url = base.join(&format!(
+        "/api/kelantan-requery/{}/{}",
+        encode_component(username),
+        encode_component(reference.as_str())
+    ));
+    http::Request::get(url)
+        .header(http::header::ACCEPT, "application/json")
+        .body(Vec::new())
+        .map_err(|_| Error::invalid("base_url", "base_url does not form a valid request URL"))
+}
+
+/// Where a payment stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PaymentStatus {
+    Paid,
+    Pending,
+    Failed,
+    /// A code the documentation does not list, kept as sent.
+    Unknown(String),
+}
+
+impl PaymentStatus {
+    pub fn from_code(code: &str) -> PaymentStatus {
+        match code {
+            "00" => PaymentStatus::Paid,
+            "11" => PaymentStatus::Pending,
+            "22" => PaymentStatus::Failed,
+            other => PaymentStatus::Unknown(other.to_owned()),
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            PaymentStatus::Paid => "paid",
+            PaymentStatus::Pending => "pending",
+            PaymentStatus::Failed => "failed",
+            PaymentStatus::Unknown(_) => "unknown",
+        }
+    }
+
+    /// Paid and failed do not change any more.
+    pub fn is_final(&self) -> bool {
+        matches!(self, PaymentStatus::Paid | PaymentStatus::Failed)
+    }
+}
+
+impl fmt::Display for PaymentStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a requery said, with the status as the gateway coded it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RequeryResult {
+    /// `00`, `11`, `22`, or whatever else the gateway sent.
+    pub code: String,
+    pub amount: Option<Amount>,
+    pub orderid: Option<String>,
+    /// Every field of the answer, as sent (dates, amounts, ids).
+    pub fields: Map<String, Value>,
+}
+
+impl RequeryResult {
+    /// The status, reading a `22` inside the early window as still pending.
+    /// `age_ms` is the time since the payment was created, when known.
+    pub fn status(&self, age_ms: Option<u64>) -> PaymentStatus {
+        if self.is_early_failure(age_ms) {
+            PaymentStatus::Pending
+        } else {
+            PaymentStatus::from_code(&self.code)
+        }
+    }
+
+    /// A `22` that may still turn into `11`: worth asking again in a few seconds.
+    pub fn is_early_failure(&self, age_ms: Option<u64>) -> bool {
+        self.code == "22" && age_ms.is_some_and(|age| age < EARLY_FAILURE_WINDOW_MS)
+    }
+}
+
+pub fn parse_requery(http_status: u16, body: &[u8]) -> Result<RequeryResult, Error> {
+    let answer = Answer::read(Call::Requery, http_status, body)?;
+    if answer.is_error() {
+        return Err(answer.into_error(Call::Requery));
+    }
+    let code = match answer.fields.get("status") {
+        Some(Value::String(s)) if !s.trim().is_empty() => s.trim().to_owned(),
+        // A numeric code loses its leading zero in JSON: 0 is "00".
+        Some(Value::Number(n)) if n.as_u64().is_some_and(|n| n < 100) => {
+            format!("{:02}", n.as_u64().unwrap_or(0))
+        }
+        _ => {
+            return Err(malformed(
+                Call::Requery,
+                http_status,
+                "no status code",
+                body,
+            ))
+        }
+    };
+    Ok(RequeryResult {
+        code,
+        amount: answer
+            .fields
+            .get("amount")
+            .and_then(|v| Amount::from_json(v).ok()),
+        orderid: answer.text("orderid"),
+        fields: answer.fields,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn request_percent_encodes_both_segments() {
+        let req = requery_request(
+            &BaseUrl::default(),
+            "shop user/1",
+            &Reference::parse("R-1").unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            req.uri(),
+            "https://payment.kelantanpay.com/api/kelantan-requery/shop%20user%2F1/R-1"
+        );
+        assert_eq!(req.method(), http::Method::GET);
+    }
+
+    #[test]
+    fn codes_map_to_statuses() {
+        for (code, status) in [
+            ("00", PaymentStatus::Paid),
+            ("11", PaymentStatus::Pending),
+            ("22", PaymentStatus::Failed),
+            ("33", PaymentStatus::Unknown("33".into())),
+        ] {
+            assert_eq!(PaymentStatus::from_code(code), status);
+        }
+    }
+
+    #[test]
+    fn early_22_is_pending_only_inside_the_window() {
+        let r = parse_requery(200, br#"{"status":"22"}"#).unwrap();
+        assert_eq!(r.status(Some(0)), PaymentStatus::Pending);
+        assert_eq!(r.status(Some(59_999)), PaymentStatus::Pending);
+        assert_eq!(r.status(Some(60_000)), PaymentStatus::Failed);
+        assert_eq!(r.status(None), PaymentStatus::Failed);
+        let paid = parse_requery(200, br#"{"status":"00"}"#).unwrap();
+        assert_eq!(paid.status(Some(0)), PaymentStatus::Paid);
+    }
+
+    #[test]
+    fn keeps_extra_fields_and_reads_drifting_types() {
+        let r = parse_requery(
+            200,
+            br#"{"status":0,"amount":"12.50","orderid":"KPAY1","paid_at":"2026-11-24"}"#,
+        )
+        .unwrap();
+        assert_eq!(r.code, "00");
+        assert_eq!(r.amount.map(Amount::sen), Some(1250));
+        assert_eq!(r.orderid.as_deref(), Some("KPAY1"));
+        assert_eq!(r.fields["paid_at"], "2026-11-24");
+    }
+
+    #[test]
+    fn errors() {
+        let err = parse_requery(
+            200,
+            br#"{"status":"false","description":"Record not found"}"#,
+        )
+        .unwrap_err();
+        assert_eq!(err.to_string(), "KelantanPay error: Record not found");
+        assert!(matches!(
+            parse_requery(200, br#"{"amount":1}"#),
+            Err(Error::MalformedResponse { .. })
+        ));
+        assert!(matches!(
+            parse_requery(500, b"oops"),
+            Err(Error::Upstream {
+                http_status: 500,
+                ..
+            })
+        ));
+        assert!(matches!(
+            parse_requery(200, br#"{"status":false}"#),
+            Err(Error::Upstream { .. })
+        ));
+    }
+}

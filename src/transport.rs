@@ -1,0 +1,99 @@
+//! What an adapter supplies so the client can talk and wait: a way to send one
+//! HTTP request, and a clock. Neither is `Send`: wasm futures are not.
+
+use std::future::Future;
+use std::time::Duration;
+
+/// Why a request got no answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TransportError {
+    /// No complete answer (headers and body) within the time allowed.
+    Timeout,
+    /// Connection refused, reset, DNS failure, ...
+    Failed(String),
+}
+
+/// Sends one request and reads the whole answer within `timeout`.
+#[allow(async_fn_in_trait)]
+pub trait Transport {
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Vec<u8>>, TransportError>;
+}
+
+/// Any `Fn(request, timeout) -> future` is a transport, so a test can pass a closure.
+impl<F, Fut> Transport for F
+where
+    F: Fn(http::Request<Vec<u8>>, Duration) -> Fut,
+    Fut: Future<Output = Result<http::Response<Vec<u8>>, TransportError>>,
+{
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+        timeout: Duration,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        self(request, timeout).await
+    }
+}
+
+/// Time and randomness, which only the adapters may read.
+#[allow(async_fn_in_trait)]
+pub trait Clock {
+    /// Milliseconds since the Unix epoch.
+    fn now_ms(&self) -> u64;
+    async fn sleep(&self, duration: Duration);
+    /// A uniformly random number in `[0, 1)`, for backoff jitter.
+    fn random(&self) -> f64;
+}
+
+/// How idempotent calls (login, requery) are retried. Payment creation is never
+/// retried on these grounds: a second attempt could create a second payment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts after the first.
+    pub retries: u32,
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        RetryPolicy {
+            retries: 2,
+            base_delay: Duration::from_millis(200),
+            max_delay: Duration::from_secs(5),
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// Exponential backoff with ±25% jitter, so that many clients retrying the
+    /// same outage do not arrive in lockstep. `attempt` counts from 0.
+    pub fn delay(&self, attempt: u32, random: f64) -> Duration {
+        let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));
+        let capped = exp.min(self.max_delay);
+        capped.mul_f64(0.75 + random.clamp(0.0, 1.0) * 0.5)
+    }
+
+    /// HTTP statuses that say "try again later": rate limiting and server trouble.
+    pub fn is_retryable_status(status: u16) -> bool {
+        matches!(status, 429 | 500 | 502 | 503 | 504)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_is_capped_and_jittered() {
+        let p = RetryPolicy::default();
+        assert_eq!(p.delay(0, 0.5), Duration::from_millis(200));
+        assert_eq!(p.delay(1, 0.5), Duration::from_millis(400));
+        assert_eq!(p.delay(0, 0.0), Duration::from_millis(150));
+        assert_eq!(p.delay(0, 1.0), Duration::from_millis(250));
+        assert_eq!(p.delay(30, 0.5), Duration::from_secs(5));
+    }
+}

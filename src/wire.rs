@@ -1,0 +1,190 @@
+//! Lenient reading of what KelantanPay sends. Its types drift (`"true"` or `true`,
+//! `200` or `"200"`, `2` or `"2.00"`) and extra fields appear, so answers are read
+//! as loose JSON first and typed strictly once read.
+
+use serde_json::{Map, Value};
+
+use crate::error::{Call, Error};
+
+/// The longest body excerpt kept in an error, in characters.
+const EXCERPT_CHARS: usize = 200;
+
+/// A JSON object answer from the gateway, together with the HTTP status it came with.
+pub(crate) struct Answer {
+    pub http_status: u16,
+    pub fields: Map<String, Value>,
+}
+
+impl Answer {
+    /// Reads a body as a JSON object. Anything else is an error: an upstream
+    /// error when the HTTP status already said so (an HTML 502 page), otherwise a
+    /// malformed answer.
+    pub fn read(call: Call, http_status: u16, body: &[u8]) -> Result<Answer, Error> {
+        match serde_json::from_slice::<Value>(body) {
+            Ok(Value::Object(fields)) => Ok(Answer {
+                http_status,
+                fields,
+            }),
+            Ok(_) | Err(_) if http_status >= 400 => Err(Error::Upstream {
+                call,
+                http_status,
+                description: format!("HTTP {http_status} without a JSON body"),
+                code: None,
+            }),
+            Ok(_) => Err(malformed(call, http_status, "not a JSON object", body)),
+            Err(e) => Err(malformed(
+                call,
+                http_status,
+                &format!("invalid JSON: {e}"),
+                body,
+            )),
+        }
+    }
+
+    pub fn text(&self, key: &str) -> Option<String> {
+        self.fields.get(key).and_then(text)
+    }
+
+    /// `status` as a success flag, `true`/`"true"` or `false`/`"false"`; `None` for
+    /// anything else (a requery's `"00"` is a code, not a flag).
+    pub fn status_flag(&self) -> Option<bool> {
+        match self.fields.get("status")? {
+            Value::Bool(b) => Some(*b),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("true") => Some(true),
+            Value::String(s) if s.trim().eq_ignore_ascii_case("false") => Some(false),
+            _ => None,
+        }
+    }
+
+    pub fn description(&self) -> String {
+        self.text("description")
+            .or_else(|| self.text("message"))
+            .unwrap_or_else(|| "no description".to_owned())
+    }
+
+    /// Turns an HTTP error status or `status: "false"` into an upstream error.
+    pub fn into_error(self, call: Call) -> Error {
+        Error::Upstream {
+            call,
+            http_status: self.http_status,
+            description: self.description(),
+            code: self.text("code"),
+        }
+    }
+
+    /// True when the gateway signalled an error by HTTP status or by `status: false`.
+    pub fn is_error(&self) -> bool {
+        self.http_status >= 400 || self.status_flag() == Some(false)
+    }
+}
+
+/// A field as text: strings as they are, numbers and booleans in their JSON form.
+pub(crate) fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// A JSON POST as KelantanPay expects it.
+pub(crate) fn post_json(url: &str, body: &Value) -> Result<http::Request<Vec<u8>>, Error> {
+    http::Request::post(url)
+        .header(http::header::CONTENT_TYPE, "application/json")
+        .header(http::header::ACCEPT, "application/json")
+        .body(body.to_string().into_bytes())
+        .map_err(|_| Error::invalid("base_url", "base_url does not form a valid request URL"))
+}
+
+pub(crate) fn malformed(call: Call, http_status: u16, reason: &str, body: &[u8]) -> Error {
+    // A login answer may carry a token, so it is never quoted.
+    let excerpt = if call == Call::Login {
+        String::new()
+    } else {
+        String::from_utf8_lossy(body)
+            .chars()
+            .take(EXCERPT_CHARS)
+            .collect()
+    };
+    Error::MalformedResponse {
+        call,
+        http_status,
+        reason: reason.to_owned(),
+        excerpt,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(status: u16, body: &str) -> Result<Answer, Error> {
+        Answer::read(Call::Requery, status, body.as_bytes())
+    }
+
+    #[test]
+    fn status_flag_accepts_drifting_types() {
+        for (body, want) in [
+            (r#"{"status":"true"}"#, Some(true)),
+            (r#"{"status":true}"#, Some(true)),
+            (r#"{"status":"false"}"#, Some(false)),
+            (r#"{"status":false}"#, Some(false)),
+            (r#"{"status":" TRUE "}"#, Some(true)),
+            (r#"{"status":null}"#, None),
+            (r#"{}"#, None),
+        ] {
+            assert_eq!(read(200, body).unwrap().status_flag(), want, "{body}");
+        }
+    }
+
+    #[test]
+    fn code_reads_as_text_whether_number_or_string() {
+        assert_eq!(
+            read(200, r#"{"code":200}"#)
+                .unwrap()
+                .text("code")
+                .as_deref(),
+            Some("200")
+        );
+        assert_eq!(
+            read(200, r#"{"code":"200"}"#)
+                .unwrap()
+                .text("code")
+                .as_deref(),
+            Some("200")
+        );
+    }
+
+    #[test]
+    fn html_error_page_is_an_upstream_error_with_its_status() {
+        let err = read(502, "<html>Bad gateway</html>").err().unwrap();
+        assert!(matches!(
+            err,
+            Error::Upstream {
+                http_status: 502,
+                ..
+            }
+        ));
+    }
+
+    #[test]
+    fn garbage_with_200_is_malformed_and_keeps_an_excerpt() {
+        let err = read(200, r#"{"status":"tr"#).err().unwrap();
+        match err {
+            Error::MalformedResponse { excerpt, .. } => assert!(excerpt.starts_with("{\"status\"")),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn login_answers_are_never_quoted() {
+        let err = Answer::read(Call::Login, 200, b"[\"eyJsecret\"]")
+            .err()
+            .unwrap();
+        match err {
+            Error::MalformedResponse { excerpt, .. } => assert!(excerpt.is_empty()),
+            other => panic!("{other:?}"),
+        }
+    }
+}
