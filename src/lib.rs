@@ -31,6 +31,7 @@ mod requery;
 mod secret;
 mod single_flight;
 mod text;
+mod time;
 mod transport;
 pub mod url;
 mod wire;
@@ -49,5 +50,6 @@ pub use requery::{
 };
 pub use secret::Secret;
 pub use text::{Description, Refs, Via};
+pub use time::iso8601;
 pub use transport::{Clock, RetryPolicy, Transport, TransportError};
 pub use url::{BaseUrl, HttpUrl};

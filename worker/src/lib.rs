@@ -1,1 +1,164 @@
+//! The KelantanPay edge Worker: holds the merchant's credentials and serves the
+//! storefront API (`shared/spec/worker-api.md`). Each handler parses, calls the
+//! core, and answers; errors become HTTP once, in `respond::error`.
 
+mod api_error;
+mod callback;
+mod config;
+mod context;
+mod cors;
+mod create;
+mod info;
+mod records;
+mod respond;
+mod signing;
+mod status;
+mod store;
+mod store_client;
+mod upstream;
+mod webhook;
+
+use std::cell::Cell;
+use std::rc::Rc;
+
+use serde_json::json;
+use worker::{console_log, event, Context, Env, Method, Request, Response, Result};
+
+use api_error::ApiError;
+use context::Ctx;
+use cors::OriginCheck;
+pub use store::PaymentStore;
+
+enum Route {
+    Health,
+    Config,
+    Payments,
+    Payment(String),
+    Callback,
+}
+
+impl Route {
+    fn find(path: &str) -> Option<Route> {
+        match path.trim_end_matches('/') {
+            "/api/health" => Some(Route::Health),
+            "/api/config" => Some(Route::Config),
+            "/api/payments" => Some(Route::Payments),
+            "/api/callback" => Some(Route::Callback),
+            p => p
+                .strip_prefix("/api/payments/")
+                .filter(|id| !id.is_empty() && !id.contains('/'))
+                .map(|id| Route::Payment(id.to_owned())),
+        }
+    }
+
+    /// The route pattern, for log lines (an id is not logged).
+    fn pattern(&self) -> &'static str {
+        match self {
+            Route::Health => "/api/health",
+            Route::Config => "/api/config",
+            Route::Payments => "/api/payments",
+            Route::Payment(_) => "/api/payments/:id",
+            Route::Callback => "/api/callback",
+        }
+    }
+
+    fn allow(&self) -> &'static str {
+        match self {
+            Route::Health | Route::Config | Route::Payment(_) => "GET, OPTIONS",
+            Route::Payments => "POST, OPTIONS",
+            Route::Callback => "GET, POST, OPTIONS",
+        }
+    }
+}
+
+#[event(fetch)]
+async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let path = req.path();
+    if !path.starts_with("/api/") {
+        return static_asset(req, &env).await;
+    }
+    let started = upstream::now_ms();
+    let own_origin = req
+        .url()
+        .map(|u| u.origin().ascii_serialization())
+        .unwrap_or_default();
+    let ctx = Ctx {
+        config: config::Config::from_env(&env),
+        env,
+        request_id: upstream::random_bytes::<8>()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+        client_ip: respond::header(&req, "cf-connecting-ip")
+            .unwrap_or_else(|| "unknown".to_owned()),
+        own_origin,
+        upstream_calls: Rc::new(Cell::new(0)),
+    };
+    let method = req.method();
+    let route = Route::find(&path);
+    let origin = cors::check(&req, &ctx.config.allowed_origins, &ctx.own_origin);
+    let (response, error) = match dispatch(&mut req, &ctx, &method, route.as_ref(), &origin).await {
+        Ok(r) => (r, None),
+        Err(e) => (respond::error(&e, &ctx.request_id), Some(e)),
+    };
+    let headers = response.headers();
+    respond::set(headers, "x-request-id", &ctx.request_id);
+    respond::set(headers, "cache-control", "no-store");
+    cors::apply(headers, &origin);
+    console_log!(
+        "{}",
+        json!({
+            "msg": "request",
+            "method": method.to_string(),
+            "route": route.as_ref().map_or("unmatched", Route::pattern),
+            "status": response.status_code(),
+            "duration_ms": upstream::now_ms().saturating_sub(started),
+            "request_id": ctx.request_id,
+            "upstream_calls": ctx.upstream_calls.get(),
+            "error": error.as_ref().map(ApiError::kind),
+            "detail": error.as_ref().and_then(ApiError::detail),
+        })
+    );
+    Ok(response)
+}
+
+async fn dispatch(
+    req: &mut Request,
+    ctx: &Ctx,
+    method: &Method,
+    route: Option<&Route>,
+    origin: &OriginCheck,
+) -> std::result::Result<Response, ApiError> {
+    let route = route.ok_or(ApiError::NotFound("no such API route"))?;
+    if *method == Method::Options {
+        if *origin == OriginCheck::Denied {
+            return Err(ApiError::OriginNotAllowed);
+        }
+        let response = respond::empty(204);
+        respond::set(response.headers(), "allow", route.allow());
+        if matches!(origin, OriginCheck::Allowed(_)) {
+            cors::apply_preflight(response.headers(), route.allow());
+        }
+        return Ok(response);
+    }
+    let state_changing = !matches!(method, Method::Get | Method::Head);
+    if state_changing && *origin == OriginCheck::Denied {
+        return Err(ApiError::OriginNotAllowed);
+    }
+    match (route, method) {
+        (Route::Health, Method::Get) => info::health(ctx),
+        (Route::Config, Method::Get) => info::config(ctx),
+        (Route::Payments, Method::Post) => create::handle(req, ctx).await,
+        (Route::Payment(id), Method::Get) => status::handle(id, ctx).await,
+        (Route::Callback, Method::Get | Method::Post) => callback::handle(req, ctx).await,
+        (route, _) => Err(ApiError::MethodNotAllowed(route.allow())),
+    }
+}
+
+/// Outside `/api/`, the storefront's files (when the assets binding exists).
+async fn static_asset(req: Request, env: &Env) -> Result<Response> {
+    match env.assets("ASSETS") {
+        Ok(assets) => assets.fetch_request(req).await,
+        Err(_) => Ok(respond::text(404, "Not found")),
+    }
+}

@@ -1,0 +1,102 @@
+//! HMAC-SHA256 with `KP_SIGNING_SECRET`: payment handles (so a browser cannot
+//! forge or enumerate payment ids) and outgoing webhook signatures.
+
+use hmac::{Hmac, Mac};
+use kelantanpay::{base64url, Reference, Secret};
+use sha2::Sha256;
+
+type HmacSha256 = Hmac<Sha256>;
+
+/// 128 bits of tag: short enough for a URL, far beyond guessing.
+const HANDLE_TAG_BYTES: usize = 16;
+/// Handles are short; anything longer is rejected before any work.
+const MAX_HANDLE_LEN: usize = 96;
+
+fn mac(secret: &Secret, parts: &[&[u8]]) -> HmacSha256 {
+    // An HMAC key may have any length, so this cannot fail.
+    let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes())
+        .expect("HMAC accepts any key length");
+    for part in parts {
+        mac.update(part);
+    }
+    mac
+}
+
+/// `<reference>.<created unix secs, base 36>.<tag>`: carries what a status check
+/// needs (the reference and the start of the early-22 window) without a lookup.
+pub fn issue_handle(secret: &Secret, reference: &Reference, created_secs: u64) -> String {
+    let payload = format!("{}.{}", reference.as_str(), to_base36(created_secs));
+    let tag = mac(secret, &[b"kp-handle-v1:", payload.as_bytes()])
+        .finalize()
+        .into_bytes();
+    format!("{payload}.{}", base64url::encode(&tag[..HANDLE_TAG_BYTES]))
+}
+
+/// The reference and creation time of a genuine handle; `None` for anything else.
+/// The tag comparison is constant-time.
+pub fn verify_handle(secret: &Secret, handle: &str) -> Option<(Reference, u64)> {
+    if handle.len() > MAX_HANDLE_LEN {
+        return None;
+    }
+    let (payload, tag) = handle.rsplit_once('.')?;
+    let tag = base64url::decode(tag).filter(|t| t.len() == HANDLE_TAG_BYTES)?;
+    mac(secret, &[b"kp-handle-v1:", payload.as_bytes()])
+        .verify_truncated_left(&tag)
+        .ok()?;
+    let (reference, created) = payload.split_once('.')?;
+    Some((
+        Reference::parse(reference).ok()?,
+        u64::from_str_radix(created, 36).ok()?,
+    ))
+}
+
+/// `t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`, as the webhook contract documents.
+pub fn webhook_signature(secret: &Secret, unix_secs: u64, body: &str) -> String {
+    let t = unix_secs.to_string();
+    let tag = mac(secret, &[t.as_bytes(), b".", body.as_bytes()])
+        .finalize()
+        .into_bytes();
+    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
+    format!("t={t},v1={hex}")
+}
+
+fn to_base36(mut n: u64) -> String {
+    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut out = Vec::new();
+    loop {
+        out.push(DIGITS[(n % 36) as usize]);
+        n /= 36;
+        if n == 0 {
+            break;
+        }
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_verify_and_forgeries_do_not() {
+        let key = Secret::new("k");
+        let r = Reference::parse("KP1ABC").unwrap();
+        let h = issue_handle(&key, &r, 1_764_000_000);
+        assert_eq!(verify_handle(&key, &h), Some((r, 1_764_000_000)));
+        assert_eq!(verify_handle(&Secret::new("other"), &h), None);
+        let forged = h.replacen("KP1ABC", "KP1ABD", 1);
+        assert_eq!(verify_handle(&key, &forged), None);
+        for junk in ["", ".", "a.b.c", "KP1ABC.1.", &"x".repeat(200)] {
+            assert_eq!(verify_handle(&key, junk), None);
+        }
+    }
+
+    #[test]
+    fn webhook_signature_is_hmac_of_t_dot_body() {
+        // echo -n '1700000000.{}' | openssl dgst -sha256 -hmac whsec
+        let sig = webhook_signature(&Secret::new("whsec"), 1_700_000_000, "{}");
+        assert!(sig.starts_with("t=1700000000,v1="));
+        assert_eq!(sig.len(), "t=1700000000,v1=".len() + 64);
+    }
+}
