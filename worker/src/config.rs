@@ -26,6 +26,8 @@ pub struct Config {
     /// Names of the settings that are missing or invalid (never their values).
     pub problems: Vec<String>,
     pub pricing: Result<Pricing, String>,
+    /// `KP_MIN_AMOUNT`..`KP_MAX_AMOUNT`, reported by `/api/config` in either mode.
+    pub bounds: Option<(Amount, Amount)>,
     pub allowed_origins: Vec<String>,
     pub return_prefixes: Vec<String>,
     pub default_return: Option<HttpUrl>,
@@ -109,9 +111,24 @@ impl Config {
                 DEFAULT_RATE_LIMIT
             }
         };
-        let pricing = pricing(env);
-        if let Err(why) = &pricing {
-            problems.push(why.clone());
+        let bounds = bounds(env);
+        let pricing = match (var(env, "KP_CATALOG"), &bounds) {
+            (Some(text), _) => Catalog::parse(&text)
+                .map(Pricing::Catalog)
+                .map_err(|e| e.to_string()),
+            (None, Ok((min, max))) => Ok(Pricing::Open {
+                min: *min,
+                max: *max,
+            }),
+            (None, Err(why)) => Err(why.clone()),
+        };
+        for why in [pricing.as_ref().err(), bounds.as_ref().err()]
+            .into_iter()
+            .flatten()
+        {
+            if !problems.contains(why) {
+                problems.push(why.clone());
+            }
         }
         let default_return =
             match var(env, "KP_RETURN_URL").map(|u| HttpUrl::parse("KP_RETURN_URL", &u)) {
@@ -154,6 +171,7 @@ impl Config {
             ready,
             problems,
             pricing,
+            bounds: bounds.ok(),
             allowed_origins: list(env, "KP_ALLOWED_ORIGINS"),
             return_prefixes: list(env, "KP_RETURN_URLS"),
             default_return,
@@ -198,12 +216,7 @@ impl Config {
     }
 }
 
-fn pricing(env: &Env) -> Result<Pricing, String> {
-    if let Some(text) = var(env, "KP_CATALOG") {
-        return Catalog::parse(&text)
-            .map(Pricing::Catalog)
-            .map_err(|e| e.to_string());
-    }
+fn bounds(env: &Env) -> Result<(Amount, Amount), String> {
     let bound = |name: &str, default: &str| {
         let text = var(env, name).unwrap_or_else(|| default.to_owned());
         Amount::parse(&text).map_err(|e| format!("{name} {e}"))
@@ -215,5 +228,5 @@ fn pricing(env: &Env) -> Result<Pricing, String> {
     if min > max {
         return Err("KP_MIN_AMOUNT is above KP_MAX_AMOUNT".into());
     }
-    Ok(Pricing::Open { min, max })
+    Ok((min, max))
 }

@@ -21,12 +21,12 @@ const DIFFERENT_BODY: &str = "this Idempotency-Key was already used with a diffe
 const WAIT_FOR_ORIGINAL: Duration = Duration::from_secs(30);
 
 pub async fn handle(req: &mut Request, ctx: &Ctx) -> Result<Response, ApiError> {
+    let ready = ctx.config.ready()?;
     if media_type(req).as_deref() != Some("application/json") {
         return Err(ApiError::UnsupportedMediaType);
     }
     let body = respond::body(req).await?;
     let key = idempotency_key(req)?;
-    let ready = ctx.config.ready()?;
     let order = Order::from_body(&body, ctx.config.pricing()?)?;
     let return_url = ctx.config.return_url(order.return_url.as_deref())?;
     let claim = key.map(|key| IdempotencyClaim {

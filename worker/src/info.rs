@@ -22,25 +22,22 @@ pub fn health(ctx: &Ctx) -> Result<Response, ApiError> {
 }
 
 pub fn config(ctx: &Ctx) -> Result<Response, ApiError> {
-    let (mode, catalog, min, max) = match ctx.config.pricing()? {
-        Pricing::Catalog(c) => {
-            let items: Vec<Value> = c
-                .items()
-                .iter()
-                .map(|i| json!({"sku": i.sku, "name": i.name, "amount": i.amount.to_string()}))
-                .collect();
-            let min = c.items().iter().map(|i| i.amount).min();
-            let max = c.items().iter().map(|i| i.amount).max();
-            ("catalog", items, min, max)
-        }
-        Pricing::Open { min, max } => ("open", Vec::new(), Some(*min), Some(*max)),
+    let pricing = ctx.config.pricing()?;
+    let catalog: Vec<Value> = match pricing {
+        Pricing::Catalog(c) => c
+            .items()
+            .iter()
+            .map(|i| json!({"sku": i.sku, "name": i.name, "amount": i.amount.to_string()}))
+            .collect(),
+        Pricing::Open { .. } => Vec::new(),
     };
+    let (min, max) = ctx.config.bounds.unzip();
     let text = |a: Option<Amount>| a.map(|a| a.to_string());
     respond::json(
         200,
         &json!({
             "currency": "MYR",
-            "mode": mode,
+            "mode": pricing.mode(),
             "catalog": catalog,
             "min_amount": text(min),
             "max_amount": text(max),

@@ -20,7 +20,7 @@ pub struct PaymentRecord {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "op", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StoreOp {
     /// Counts a create against the client's rate limit and claims the idempotency key.
     Begin {
@@ -73,7 +73,7 @@ pub struct IdempotencyClaim {
 }
 
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
+#[serde(rename_all = "snake_case")]
 pub enum StoreReply {
     /// Go ahead and create the payment with this reference and creation time.
     Go {
