@@ -17,12 +17,13 @@ const NO_PAYMENT: &str = "the callback names no known payment";
 
 pub async fn handle(req: &mut Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let ready = ctx.config.ready()?;
-    let query = req
-        .url()
-        .ok()
-        .and_then(|u| u.query().map(str::to_owned))
-        .unwrap_or_default();
-    let mut fields = parse_query(&query);
+    let url = req.inner().url();
+    let query = url
+        .split('#')
+        .next()
+        .and_then(|u| u.split_once('?'))
+        .map_or("", |(_, q)| q);
+    let mut fields = parse_query(query);
     if req.method() == worker::Method::Post {
         let body = respond::body(req).await?;
         fields.extend(payload_fields(media_type(req).as_deref(), &body));

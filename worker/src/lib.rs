@@ -78,9 +78,9 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         return static_asset(req, &env).await;
     }
     let started = upstream::now_ms();
-    let own_origin = req
-        .url()
-        .map(|u| u.origin().ascii_serialization())
+    // The raw URL string: parsing it with `url` would link the IDNA tables (tens of KB).
+    let own_origin = kelantanpay::HttpUrl::parse("url", &req.inner().url())
+        .map(|u| u.origin().to_ascii_lowercase())
         .unwrap_or_default();
     let ctx = Ctx {
         config: config::Config::from_env(&env),
