@@ -17,6 +17,9 @@ use crate::url::BaseUrl;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// How often a caller waiting for another caller's login checks on it.
+const LOGIN_POLL: Duration = Duration::from_millis(5);
+
 /// Everything the client needs to know about the merchant account.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -119,7 +122,12 @@ impl<T: Transport, C: Clock> Client<T, C> {
         if let Some(t) = self.tokens.valid(self.now_secs()) {
             return Ok(t);
         }
-        match self.tokens.flight.join().await {
+        match self
+            .tokens
+            .flight
+            .join(|| self.clock.sleep(LOGIN_POLL))
+            .await
+        {
             Turn::Shared(result) => result,
             Turn::Lead(leader) => {
                 // Another flight may have finished between our check and our turn.

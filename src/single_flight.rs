@@ -1,10 +1,14 @@
 //! Lets many concurrent callers share one in-flight operation (the login), on a
-//! single thread. If the leader is dropped mid-flight, a waiter takes over rather
-//! than waiting forever.
+//! single thread.
+//!
+//! Waiters poll the shared state on their own timer instead of being woken by
+//! the leader. In workerd a continuation woken from another request's I/O runs
+//! in that request's context, and the waiting request is cancelled as hung; a
+//! timer created by the waiter keeps each request in its own context. If the
+//! leader is dropped mid-flight, a waiter takes over.
 
 use std::cell::RefCell;
-use std::future::poll_fn;
-use std::task::{Poll, Waker};
+use std::future::Future;
 
 pub(crate) struct SingleFlight<T: Clone> {
     state: RefCell<State<T>>,
@@ -14,7 +18,6 @@ struct State<T> {
     running: bool,
     epoch: u64,
     outcome: Option<(u64, T)>,
-    waiters: Vec<Waker>,
 }
 
 /// What a caller should do.
@@ -32,16 +35,26 @@ impl<T: Clone> SingleFlight<T> {
                 running: false,
                 epoch: 0,
                 outcome: None,
-                waiters: Vec::new(),
             }),
         }
     }
 
-    /// Leads a new flight if none is running, else waits for the running one.
-    pub async fn join(&self) -> Turn<'_, T> {
+    /// Leads a new flight if none is running, else waits for the running one,
+    /// checking after each `pause()`.
+    pub async fn join<P, F>(&self, pause: P) -> Turn<'_, T>
+    where
+        P: Fn() -> F,
+        F: Future<Output = ()>,
+    {
+        let mut waiting_for = None;
         loop {
-            let waiting_for = {
+            {
                 let mut s = self.state.borrow_mut();
+                if let (Some(epoch), Some((done, value))) = (waiting_for, &s.outcome) {
+                    if *done == epoch {
+                        return Turn::Shared(value.clone());
+                    }
+                }
                 if !s.running {
                     s.running = true;
                     s.epoch += 1;
@@ -51,43 +64,20 @@ impl<T: Clone> SingleFlight<T> {
                         done: false,
                     });
                 }
-                s.epoch
-            };
-            let shared = poll_fn(|cx| {
-                let mut s = self.state.borrow_mut();
-                match &s.outcome {
-                    Some((epoch, value)) if *epoch == waiting_for => {
-                        Poll::Ready(Some(value.clone()))
-                    }
-                    // The flight we waited for ended without a result: its leader was dropped.
-                    _ if !s.running || s.epoch != waiting_for => Poll::Ready(None),
-                    _ => {
-                        if !s.waiters.iter().any(|w| w.will_wake(cx.waker())) {
-                            s.waiters.push(cx.waker().clone());
-                        }
-                        Poll::Pending
-                    }
-                }
-            })
-            .await;
-            if let Some(value) = shared {
-                return Turn::Shared(value);
+                waiting_for = Some(s.epoch);
             }
+            pause().await;
         }
     }
 
     fn end(&self, epoch: u64, outcome: Option<T>) {
-        let waiters = {
-            let mut s = self.state.borrow_mut();
-            if s.epoch == epoch {
-                s.running = false;
-            }
-            if let Some(value) = outcome {
-                s.outcome = Some((epoch, value));
-            }
-            std::mem::take(&mut s.waiters)
-        };
-        waiters.into_iter().for_each(Waker::wake);
+        let mut s = self.state.borrow_mut();
+        if s.epoch == epoch {
+            s.running = false;
+        }
+        if let Some(value) = outcome {
+            s.outcome = Some((epoch, value));
+        }
     }
 }
 
