@@ -53,3 +53,8 @@ pub use text::{Description, Refs, Via};
 pub use time::iso8601;
 pub use transport::{Clock, RetryPolicy, Transport, TransportError};
 pub use url::{BaseUrl, HttpUrl};
+
+/// The README's Rust examples, compiled and run as doctests so they stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
