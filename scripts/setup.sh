@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Installs what `make dev` and `make test` need, into the checkout where possible. Idempotent:
+# each step checks first and says whether it ran or was skipped.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+
+step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
+skip() { printf '    %s (already there)\n' "$*"; }
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+browser=false fuzz=false
+for arg in "$@"; do
+  case "$arg" in
+    --browser) browser=true ;;
+    --fuzz) fuzz=true ;;
+    *) echo "usage: setup.sh [--browser] [--fuzz]" >&2; exit 2 ;;
+  esac
+done
+
+if rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  skip "rust target wasm32-unknown-unknown"
+else
+  step "rustup target add wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+for component in rustfmt clippy; do
+  if rustup component list --installed | grep -q "^$component"; then skip "rustup component $component"
+  else step "rustup component add $component"; rustup component add "$component"; fi
+done
+
+if [ "$("$ROOT/.tools/bin/wasm-bindgen" --version 2>/dev/null)" = "wasm-bindgen $WASM_BINDGEN_VERSION" ]; then
+  skip "wasm-bindgen-cli $WASM_BINDGEN_VERSION"
+else
+  step "cargo install wasm-bindgen-cli =$WASM_BINDGEN_VERSION (matches Cargo.lock)"
+  cargo install --quiet --root "$ROOT/.tools" wasm-bindgen-cli --version "=$WASM_BINDGEN_VERSION" --force
+fi
+if "$ROOT/.tools/bin/worker-build" --version 2>/dev/null | grep -q "$WORKER_BUILD_VERSION"; then
+  skip "worker-build $WORKER_BUILD_VERSION"
+else
+  step "cargo install worker-build =$WORKER_BUILD_VERSION"
+  cargo install --quiet --root "$ROOT/.tools" worker-build --version "=$WORKER_BUILD_VERSION" --locked --force
+fi
+
+# npm ci only when the lockfile changed since the last install.
+lock_hash="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ -f node_modules/.lock-hash ] && [ "$(cat node_modules/.lock-hash)" = "$lock_hash" ]; then
+  skip "node_modules (npm ci)"
+else
+  step "npm ci"
+  npm ci --no-audit --no-fund
+  echo "$lock_hash" > node_modules/.lock-hash
+fi
+
+if $browser; then
+  if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
+    skip "chromium"
+  else
+    step "apt-get install chromium chromium-driver"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+  fi
+fi
+
+if $fuzz && [ -f "$ROOT/scripts/fuzz.sh" ]; then
+  bash "$ROOT/scripts/fuzz.sh" --install
+fi
+
+if [ -f .dev.vars ]; then
+  skip ".dev.vars"
+else
+  step "create .dev.vars from .dev.vars.example with a fresh signing secret"
+  sed "s/^KP_SIGNING_SECRET=.*/KP_SIGNING_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')/" .dev.vars.example > .dev.vars
+fi
