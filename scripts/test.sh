@@ -16,10 +16,8 @@ cargo test --workspace --exclude kelantanpay-worker --exclude kelantanpay-js --l
 
 section "build the Worker"
 bash scripts/build-worker.sh
-if [ -x scripts/test-npm.sh ]; then
-  section "npm package: build, wasm-bindgen-test in Node, tests/npm"
-  bash scripts/test-npm.sh
-fi
+section "npm package: build, wasm-bindgen-test in Node, tests/npm"
+bash scripts/test-npm.sh
 
 suites=()
 for dir in tests/sandbox tests/support tests/www tests/e2e tests/reliability tests/browser; do

@@ -72,11 +72,14 @@ impl Amount {
         match value {
             Value::String(s) => Amount::parse(s),
             // serde_json prints a float in its shortest round-trip form (12.5 -> "12.5"),
-            // so the decimal rules apply to exactly what was sent.
+            // so the decimal rules apply to exactly what was sent. (Its own writer, not
+            // `Display`, which would link core's float formatting into every wasm.)
             Value::Number(n) if n.as_f64().is_some_and(|f| f < 0.0) => {
                 Err(AmountError::NotPositive)
             }
-            Value::Number(n) => Amount::parse(&n.to_string()),
+            Value::Number(n) => {
+                Amount::parse(&serde_json::to_string(n).map_err(|_| AmountError::NotANumber)?)
+            }
             _ => Err(AmountError::NotANumber),
         }
     }

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# The npm package: build pkg/, run the wasm-bindgen tests of the JS surface in Node against a
+# sandbox, then the Node suites that import the built package.
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+bash scripts/build-npm.sh
+export CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER="$ROOT/.tools/bin/wasm-bindgen-test-runner"
+export WASM_BINDGEN_TEST_TIMEOUT=60
+node scripts/with-sandbox.mjs cargo test -p kelantanpay-js --target wasm32-unknown-unknown --locked
+node --test --test-timeout=120000 tests/npm/
