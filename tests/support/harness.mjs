@@ -59,6 +59,7 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {} } = {}) 
     bindings,
     host: '127.0.0.1',
     port: 0,
+    cf: false,
     log: new Log(LogLevel.WARN),
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
