@@ -59,6 +59,7 @@ export const settle = (stack, reference, outcome) => control(stack, 'POST', 'set
 
 /** A local webhook receiver: `answers` is a queue of HTTP statuses to reply with (then 200). */
 export async function webhookReceiver(answers = []) {
+  // `answers` stays live: push statuses onto it to make the next deliveries fail.
   const events = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -70,7 +71,7 @@ export async function webhookReceiver(answers = []) {
     });
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${server.address().port}/hooks`, events, close: () => new Promise((r) => server.close(r)) };
+  return { url: `http://127.0.0.1:${server.address().port}/hooks`, events, answers, close: () => new Promise((r) => server.close(r)) };
 }
 
 /** Polls `check` until it returns a truthy value, or fails after `ms`. */
