@@ -63,7 +63,17 @@ fn list(env: &Env, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
+thread_local! {
+    /// Vars and secrets are fixed for an isolate's lifetime, so they are read and
+    /// checked once per isolate, not once per request (the catalog is JSON to parse).
+    static CACHED: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };
+}
+
 impl Config {
+    pub fn cached(env: &Env) -> Rc<Config> {
+        CACHED.with(|cell| cell.get_or_init(|| Rc::new(Config::from_env(env))).clone())
+    }
+
     pub fn from_env(env: &Env) -> Config {
         let mut problems = Vec::new();
         let mut need = |name: &str, value: Option<String>| {

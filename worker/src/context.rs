@@ -15,7 +15,7 @@ use crate::upstream::{self, UpstreamClient};
 
 pub struct Ctx {
     pub env: Env,
-    pub config: Config,
+    pub config: Rc<Config>,
     pub request_id: String,
     /// `scheme://host[:port]` of this Worker, for its own callback URL and CORS.
     pub own_origin: String,

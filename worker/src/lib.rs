@@ -83,7 +83,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         .map(|u| u.origin().to_ascii_lowercase())
         .unwrap_or_default();
     let ctx = Ctx {
-        config: config::Config::from_env(&env),
+        config: config::Config::cached(&env),
         env,
         request_id: upstream::random_bytes::<8>()
             .iter()
