@@ -50,6 +50,21 @@ test('another origin gets no CORS headers, and its state-changing requests are 4
   assert.equal((await stats(stack)).create, 0);
 });
 
+test('a refused request whose body was never read is still answered, never reset', async () => {
+  // Before the Worker drained unread bodies, about 1 in 130 of these died with ECONNRESET.
+  const client = api(ctx());
+  const statuses = new Set();
+  for (let i = 0; i < 400; i += 1) {
+    const r = await client.raw('/api/callback', {
+      method: 'POST',
+      headers: { origin: 'https://evil.example', 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'reference=x',
+    });
+    statuses.add(r.status);
+  }
+  assert.deepEqual([...statuses], [403]);
+});
+
 test('creation is rate limited per client IP, with Retry-After; other endpoints are not', async () => {
   const { stack } = ctx();
   const limited = await startWorker({ sandboxUrl: stack.sandbox.url, secrets: stack.secrets, vars: { KP_RATE_LIMIT_PER_MINUTE: '3' } });
