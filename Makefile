@@ -17,7 +17,8 @@ build-worker: setup
 build-npm: setup
 	bash scripts/build-npm.sh
 
-bench: setup
+bench:
+	bash scripts/setup.sh --bench
 	bash scripts/build-worker.sh
 	bash scripts/build-npm.sh
 	node bench/run.mjs

@@ -9,12 +9,13 @@ step() { printf '\033[1m==> %s\033[0m\n' "$*"; }
 skip() { printf '    %s (already there)\n' "$*"; }
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-browser=false fuzz=false
+browser=false fuzz=false bench=false
 for arg in "$@"; do
   case "$arg" in
     --browser) browser=true ;;
     --fuzz) fuzz=true ;;
-    *) echo "usage: setup.sh [--browser] [--fuzz]" >&2; exit 2 ;;
+    --bench) bench=true ;;
+    *) echo "usage: setup.sh [--browser] [--fuzz] [--bench]" >&2; exit 2 ;;
   esac
 done
 
@@ -59,6 +60,16 @@ if $browser; then
     step "apt-get install chromium chromium-driver"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver
+  fi
+fi
+
+if $bench; then
+  if command -v wrk >/dev/null; then
+    skip "wrk"
+  else
+    step "apt-get install wrk"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
   fi
 fi
 

@@ -33,16 +33,17 @@ function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
 
 /**
  * The built Worker (worker/build, from scripts/build-worker.sh) in workerd. `vars` override
- * wrangler.toml's; a var set to `undefined` is removed. `logs` collects every line it prints.
+ * wrangler.toml's; a var set to `undefined` is removed. `logs` collects every line it prints
+ * (unless `captureLogs` is false, for benchmarks: the lines are then read and dropped).
  */
-export async function startWorker({ sandboxUrl, vars = {}, secrets = {} } = {}) {
+export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true } = {}) {
   if (!existsSync(join(BUILD, 'index.js'))) {
     throw new Error('worker/build/index.js is missing: run `bash scripts/build-worker.sh` first');
   }
   const bindings = { ...wranglerVars(), ...(sandboxUrl ? { KP_BASE_URL: sandboxUrl } : {}), ...vars, ...secrets };
   for (const [key, value] of Object.entries(bindings)) if (value === undefined) delete bindings[key];
   const logs = [];
-  const collect = (stream) => createInterface({ input: stream }).on('line', (line) => logs.push(line));
+  const collect = (stream) => (captureLogs ? createInterface({ input: stream }).on('line', (line) => logs.push(line)) : stream.resume());
   const mf = new Miniflare({
     modules: true,
     modulesRoot: BUILD,
@@ -51,11 +52,11 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {} } = {}) 
     compatibilityDate: '2025-09-01',
     durableObjects: { STORE: { className: 'PaymentStore', useSQLite: true } },
     durableObjectsPersist: mkdtempSync(join(tmpdir(), 'kp-do-')),
-    assets: {
+    assets: assets ? {
       directory: join(ROOT, 'www'),
       binding: 'ASSETS',
       routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*'] } },
-    },
+    } : undefined,
     bindings,
     host: '127.0.0.1',
     port: 0,
