@@ -166,9 +166,7 @@ async fn discard_unread_body(req: &Request) {
         return;
     }
     let Some(body) = inner.body() else { return };
-    let declared =
-        respond::header(req, "content-length").and_then(|v| v.trim().parse::<usize>().ok());
-    let small = declared.is_some_and(|n| n <= respond::MAX_BODY_BYTES);
+    let small = respond::declared_length(req).is_some_and(|n| n <= respond::MAX_BODY_BYTES as u64);
     let pending = match small.then(|| inner.array_buffer()) {
         Some(Ok(read)) => read,
         _ => body.cancel(),

@@ -10,8 +10,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 /// The body, refused with 413 past 16 KiB (by `Content-Length` before reading,
 /// and by actual size for chunked bodies).
 pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
-    let declared = header(req, "content-length").and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+    if declared_length(req).is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         return Err(ApiError::PayloadTooLarge);
     }
     let bytes = req
@@ -22,6 +21,11 @@ pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         return Err(ApiError::PayloadTooLarge);
     }
     Ok(bytes)
+}
+
+/// The `Content-Length` the client sent, when it sent a valid one.
+pub fn declared_length(req: &Request) -> Option<u64> {
+    header(req, "content-length").and_then(|v| v.parse().ok())
 }
 
 pub fn header(req: &Request, name: &str) -> Option<String> {
