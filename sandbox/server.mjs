@@ -26,10 +26,16 @@ export async function startSandbox({
   log = () => {},
 } = {}) {
   const state = loadState(dataFile);
-  const settings = { tokenTtlSeconds, early22Seconds };
+  // callbacks: whether Pay/Fail posts the callback; createDelayMs: a slow gateway that has
+  // already recorded the payment when it answers late; requeryAmount: a requery that names
+  // another amount than the payment's (a tampered or partial payment).
+  const settings = { tokenTtlSeconds, early22Seconds, callbacks: true, createDelayMs: 0, requeryAmount: null };
+  const defaults = { ...settings };
   const faults = new FaultQueue();
   const stats = { login: 0, create: 0, requery: 0 };
   const issuedTokens = [];
+  // Every userid payment-generator was sent, in order (tests check none is sent twice).
+  const sentReferences = [];
   const nowSecs = () => Math.floor(Date.now() / 1000);
   const save = () => saveState(dataFile, state);
   let origin = '';
@@ -87,8 +93,9 @@ export async function startSandbox({
     json(res, 200, { status: 'true', description: 'Successfully login', token, code: 200 });
   }
 
-  function create(res, body) {
+  async function create(res, body) {
     stats.create += 1;
+    if (typeof body.userid === 'string') sentReferences.push(body.userid);
     if (injectFault('create', res)) return;
     if (!verifyToken(body.token, state.signingKey, nowSecs())) {
       return refuse(res, 'Token expired or invalid', 401, 401);
@@ -121,6 +128,7 @@ export async function startSandbox({
     };
     state.payments[reference] = payment;
     save();
+    if (settings.createDelayMs > 0) await new Promise((r) => setTimeout(r, settings.createDelayMs));
     json(res, 200, {
       status: 'true', description: 'No Error',
       url: `${origin}/kelantanpay/${encodeURIComponent(reference)}/${session}`,
@@ -137,7 +145,7 @@ export async function startSandbox({
     const early = payment.status === '11' && Date.now() - payment.createdMs < settings.early22Seconds * 1000;
     json(res, 200, {
       status: early ? '22' : payment.status, ref_no: payment.reference, orderid: payment.orderid,
-      amount: payment.amountText, description: payment.description,
+      amount: settings.requeryAmount ?? payment.amountText, description: payment.description,
       created_at: payment.created_at, paid_at: payment.paid_at,
     });
   }
@@ -155,7 +163,7 @@ export async function startSandbox({
   }
 
   async function postCallback(payment) {
-    if (!payment.callbackurl) return null;
+    if (!payment.callbackurl || !settings.callbacks) return null;
     const form = new URLSearchParams({
       status: payment.status, reference: payment.reference, ref_no: payment.reference,
       orderid: payment.orderid, amount: payment.amountText,
@@ -205,20 +213,31 @@ export async function startSandbox({
     }
     if (name === 'stats' && req.method === 'GET') return json(res, 200, { ...stats });
     if (name === 'tokens' && req.method === 'GET') return json(res, 200, issuedTokens);
+    if (name === 'references' && req.method === 'GET') return json(res, 200, sentReferences);
     if (name === 'payments' && req.method === 'GET') return json(res, 200, Object.values(state.payments));
     if (name === 'reset' && req.method === 'POST') {
       state.payments = {};
       faults.clear();
       Object.keys(stats).forEach((k) => { stats[k] = 0; });
+      Object.assign(settings, defaults);
+      sentReferences.length = 0;
       save();
       return json(res, 200, { reset: true });
     }
     if (name === 'config' && req.method === 'POST') {
-      for (const key of ['tokenTtlSeconds', 'early22Seconds']) {
+      for (const key of ['tokenTtlSeconds', 'early22Seconds', 'createDelayMs']) {
         if (body[key] !== undefined) {
           if (typeof body[key] !== 'number' || body[key] < 0) return json(res, 400, { error: `${key} must be a number >= 0` });
           settings[key] = body[key];
         }
+      }
+      if (body.callbacks !== undefined) {
+        if (typeof body.callbacks !== 'boolean') return json(res, 400, { error: 'callbacks must be true or false' });
+        settings.callbacks = body.callbacks;
+      }
+      if (body.requeryAmount !== undefined) {
+        if (body.requeryAmount !== null && typeof body.requeryAmount !== 'string') return json(res, 400, { error: 'requeryAmount must be a decimal string or null' });
+        settings.requeryAmount = body.requeryAmount;
       }
       return json(res, 200, { ...settings });
     }

@@ -150,18 +150,16 @@ impl<T: Transport, C: Clock> Client<T, C> {
         parse_login(status, &body)
     }
 
-    /// Creates a payment. Sent once; after a 401 or a token error, logs in again
-    /// and sends it once more (the gateway did not take the first one).
+    /// Creates a payment. Sent once, never again: contract v2 sends a reference to the gateway
+    /// at most once, ever. After a token rejection the token is dropped, so the caller's retry
+    /// (under a new reference) logs in afresh; [`Error::is_token_rejection`] tells it to.
     pub async fn create_payment(&self, payment: &NewPayment) -> Result<CreatedPayment, Error> {
         let token = self.token().await?;
-        match self.create_with(payment, &token).await {
-            Err(e) if e.is_token_rejection() => {
-                self.tokens.invalidate(&token);
-                let fresh = self.token().await?;
-                self.create_with(payment, &fresh).await
-            }
-            other => other,
+        let result = self.create_with(payment, &token).await;
+        if result.as_ref().is_err_and(Error::is_token_rejection) {
+            self.tokens.invalidate(&token);
         }
+        result
     }
 
     async fn create_with(

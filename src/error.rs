@@ -8,7 +8,7 @@ use std::fmt;
 /// Messages never contain the merchant password or a login token: the variants
 /// only ever hold text the caller sent (field values are not echoed) or text
 /// KelantanPay answered with.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 #[non_exhaustive]
 pub enum Error {
     /// The caller's input broke a rule; `field` names it (e.g. `email`, `items[0].sku`).
@@ -50,7 +50,7 @@ pub enum Error {
 }
 
 /// Which upstream call an error came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Call {
     Login,
     CreatePayment,

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use crate::encode;
 use crate::error::Error;
 
 /// At most 30 URL-safe characters `[A-Za-z0-9_-]`, so a reference is safe in a
@@ -32,27 +33,9 @@ impl Reference {
     /// 80 random bits make a collision between two payments in the same
     /// millisecond negligible; the result is at most 2 + 9 + 16 = 27 characters.
     pub fn generate(now_ms: u64, random: [u8; 10]) -> Reference {
-        const DIGITS: &[u8; 36] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ";
-        let mut time = Vec::new();
         // 36^9 ms is over 3000 years: nine digits keep the length bounded whatever the clock says.
-        let mut t = now_ms % 36u64.pow(9);
-        loop {
-            time.push(DIGITS[(t % 36) as usize]);
-            t /= 36;
-            if t == 0 {
-                break;
-            }
-        }
-        time.reverse();
-        let mut out = String::from("KP");
-        out.extend(time.iter().map(|&b| b as char));
-        let bits = random
-            .iter()
-            .fold(0u128, |acc, &b| (acc << 8) | u128::from(b));
-        for i in 0..16 {
-            out.push(DIGITS[((bits >> (i * 5)) & 31) as usize] as char);
-        }
-        Reference(out)
+        let time = encode::base36(now_ms % 36u64.pow(9)).to_ascii_uppercase();
+        Reference(format!("KP{time}{}", encode::base32_prefix(&random, 16)))
     }
 
     pub fn as_str(&self) -> &str {

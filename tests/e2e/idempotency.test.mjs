@@ -1,8 +1,9 @@
 // Idempotency-Key: a repeat (also a concurrent one) creates nothing new; a different body is a
-// conflict; a retry after a failed create reuses the reference and creates exactly one payment.
+// conflict; a retry after a failed create goes out under a new reference (contract v2: a
+// reference is sent to payment-generator at most once, ever) and creates exactly one payment.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, fault, fileStack, stats, upstreamPayments, ORDER } from './support.mjs';
+import { api, fault, fileStack, sentReferences, stats, upstreamPayments, ORDER } from './support.mjs';
 
 const ctx = fileStack();
 
@@ -52,7 +53,7 @@ test('20 concurrent identical creates: one upstream payment, identical answers',
   assert.equal((await stats(stack)).create, 1);
 });
 
-test('a retry with the same key after a failed create reuses the reference: one payment', async () => {
+test('a retry with the same key after a failed create goes out under a new reference: one payment', async () => {
   const { stack } = ctx();
   const client = api(ctx());
   await fault(stack, 'create', 'http500');
@@ -63,5 +64,8 @@ test('a retry with the same key after a failed create reuses the reference: one 
   const payments = await upstreamPayments(stack);
   assert.equal(payments.length, 1);
   assert.equal(payments[0].reference, retried.json.reference);
-  assert.equal((await stats(stack)).create, 2);
+  const sent = await sentReferences(stack);
+  assert.equal(sent.length, 2);
+  assert.equal(new Set(sent).size, 2, `each reference sent once: ${sent}`);
+  assert.equal(sent[1], retried.json.reference);
 });

@@ -30,17 +30,18 @@ export function fileStack(options = {}) {
 }
 
 export function api(ctx) {
-  const json = (method, path, body, headers = {}) =>
+  const json = (method, path, body, headers = {}, signal = undefined) =>
     ctx.scan.fetch(path, {
       method,
       headers: { 'content-type': 'application/json', ...headers },
       body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      signal,
     });
   return {
     get: (path, headers = {}) => ctx.scan.fetch(path, { headers }),
     post: (path, body, headers) => json('POST', path, body, headers),
     raw: (path, init) => ctx.scan.fetch(path, init),
-    create: (body = ORDER, headers) => json('POST', '/api/payments', body, headers),
+    create: (body = ORDER, headers, signal) => json('POST', '/api/payments', body, headers, signal),
   };
 }
 
@@ -54,6 +55,9 @@ export async function control(stack, method, name, body) {
 
 export const stats = (stack) => control(stack, 'GET', 'stats');
 export const upstreamPayments = (stack) => control(stack, 'GET', 'payments');
+/** Every reference payment-generator was sent, in order, refused ones included. */
+export const sentReferences = (stack) => control(stack, 'GET', 'references');
+export const sandboxConfig = (stack, settings) => control(stack, 'POST', 'config', settings);
 export const fault = (stack, call, kind, times = 1) => control(stack, 'POST', 'faults', { call, fault: kind, times });
 export const settle = (stack, reference, outcome) => control(stack, 'POST', 'settle', { reference, outcome });
 

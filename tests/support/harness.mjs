@@ -50,7 +50,11 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     scriptPath: join(BUILD, 'index.js'),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2025-09-01',
-    durableObjects: { STORE: { className: 'PaymentStore', useSQLite: true } },
+    durableObjects: {
+      PAYMENTS: { className: 'PaymentObject', useSQLite: true },
+      CLIENTS: { className: 'ClientBucket', useSQLite: true },
+      ORDERS: { className: 'OrderIndex', useSQLite: true },
+    },
     durableObjectsPersist: mkdtempSync(join(tmpdir(), 'kp-do-')),
     assets: assets ? {
       directory: join(ROOT, 'www'),

@@ -12,13 +12,26 @@ use kelantanpay::{
 use worker::Env;
 
 use crate::api_error::ApiError;
+use crate::lifecycle::schedule::{ReconcileSchedule, Timing};
 
 pub const DEFAULT_RATE_LIMIT: u32 = 30;
+pub const DEFAULT_STATUS_RATE_LIMIT: u32 = 300;
+const DEFAULT_RETENTION_DAYS: f64 = 90.0;
+/// HMAC keys shorter than this are guessable offline from one handle.
+const MIN_SECRET_CHARS: usize = 32;
 
 /// Everything needed to take payments. Only exists when fully configured.
 pub struct Ready {
     pub client: Rc<ClientConfig>,
     pub signing_secret: Secret,
+    /// `KP_SIGNING_SECRET_PREVIOUS`: handles it signed still verify during a key rotation.
+    pub previous_signing_secret: Option<Secret>,
+}
+
+/// Where signed payment events go, and the key they are signed with.
+pub struct WebhookTarget {
+    pub url: HttpUrl,
+    pub secret: Secret,
 }
 
 pub struct Config {
@@ -32,6 +45,10 @@ pub struct Config {
     pub return_prefixes: Vec<String>,
     pub default_return: Option<HttpUrl>,
     pub rate_limit: u32,
+    /// `KP_STATUS_RATE_LIMIT_PER_MINUTE`: status requests plus callbacks per client.
+    pub status_rate_limit: u32,
+    pub timing: Timing,
+    pub webhook: Option<WebhookTarget>,
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -99,12 +116,36 @@ impl Config {
 
         let base_url = match var(env, "KP_BASE_URL").map(|u| BaseUrl::parse(&u)) {
             None => Some(BaseUrl::default()),
-            Some(Ok(u)) => Some(u),
+            Some(Ok(u)) if secure_or_loopback(u.as_str()) => Some(u),
+            Some(Ok(_)) => {
+                problems.push("KP_BASE_URL must be https:// (http only for loopback)".into());
+                None
+            }
             Some(Err(_)) => {
                 problems.push("KP_BASE_URL is not an http(s) URL".into());
                 None
             }
         };
+        for (name, value) in [
+            ("KP_SIGNING_SECRET", &signing),
+            (
+                "KP_SIGNING_SECRET_PREVIOUS",
+                &secret(env, "KP_SIGNING_SECRET_PREVIOUS").map(|s| s.expose().to_owned()),
+            ),
+            (
+                "KP_WEBHOOK_SECRET",
+                &secret(env, "KP_WEBHOOK_SECRET").map(|s| s.expose().to_owned()),
+            ),
+        ] {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.chars().count() < MIN_SECRET_CHARS)
+            {
+                problems.push(format!(
+                    "{name} must be at least {MIN_SECRET_CHARS} characters"
+                ));
+            }
+        }
         let timeout = match var(env, "KP_UPSTREAM_TIMEOUT_MS").map(|v| v.parse::<u64>()) {
             None => DEFAULT_TIMEOUT,
             Some(Ok(ms)) if (1..=60_000).contains(&ms) => Duration::from_millis(ms),
@@ -113,12 +154,49 @@ impl Config {
                 DEFAULT_TIMEOUT
             }
         };
-        let rate_limit = match var(env, "KP_RATE_LIMIT_PER_MINUTE").map(|v| v.parse::<u32>()) {
-            None => DEFAULT_RATE_LIMIT,
-            Some(Ok(n)) if n > 0 => n,
+        let mut per_minute =
+            |name: &str, default: u32| match var(env, name).map(|v| v.parse::<u32>()) {
+                None => default,
+                Some(Ok(n)) if n > 0 => n,
+                Some(_) => {
+                    problems.push(format!("{name} must be a positive whole number"));
+                    default
+                }
+            };
+        let rate_limit = per_minute("KP_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT);
+        let status_rate_limit =
+            per_minute("KP_STATUS_RATE_LIMIT_PER_MINUTE", DEFAULT_STATUS_RATE_LIMIT);
+        let schedule = match var(env, "KP_RECONCILE_SCHEDULE").map(|v| ReconcileSchedule::parse(&v))
+        {
+            None => ReconcileSchedule::default(),
+            Some(Ok(s)) => s,
+            Some(Err(why)) => {
+                problems.push(why);
+                ReconcileSchedule::default()
+            }
+        };
+        // Fractions of a day are accepted, so tests can watch a record expire.
+        let retention_days = match var(env, "KP_RETENTION_DAYS").map(|v| v.parse::<f64>()) {
+            None => DEFAULT_RETENTION_DAYS,
+            Some(Ok(d)) if d > 0.0 && d <= 3650.0 => d,
             Some(_) => {
-                problems.push("KP_RATE_LIMIT_PER_MINUTE must be a positive whole number".into());
-                DEFAULT_RATE_LIMIT
+                problems.push("KP_RETENTION_DAYS must be a number of days from 0 to 3650".into());
+                DEFAULT_RETENTION_DAYS
+            }
+        };
+        let timing = Timing {
+            schedule,
+            retention_ms: (retention_days * 86_400_000.0) as u64,
+        };
+        let webhook_url = match var(env, "KP_WEBHOOK_URL")
+            .map(|u| HttpUrl::parse("KP_WEBHOOK_URL", &u))
+        {
+            None => None,
+            Some(Ok(u)) if secure_or_loopback(u.as_str()) => Some(u),
+            Some(_) => {
+                problems
+                    .push("KP_WEBHOOK_URL must be an https:// URL (http only for loopback)".into());
+                None
             }
         };
         let bounds = bounds(env);
@@ -159,6 +237,7 @@ impl Config {
                 Some(account),
                 Some(base_url),
             ) if problems.is_empty() => Ok(Ready {
+                previous_signing_secret: secret(env, "KP_SIGNING_SECRET_PREVIOUS"),
                 client: Rc::new(ClientConfig {
                     base_url,
                     credentials: Credentials {
@@ -177,6 +256,14 @@ impl Config {
             }),
             _ => Err(problems.join("; ")),
         };
+        let webhook = match (&ready, webhook_url) {
+            (Ok(r), Some(url)) => Some(WebhookTarget {
+                url,
+                secret: secret(env, "KP_WEBHOOK_SECRET")
+                    .unwrap_or_else(|| r.signing_secret.clone()),
+            }),
+            _ => None,
+        };
         Config {
             ready,
             problems,
@@ -186,7 +273,17 @@ impl Config {
             return_prefixes: list(env, "KP_RETURN_URLS"),
             default_return,
             rate_limit,
+            status_rate_limit,
+            timing,
+            webhook,
         }
+    }
+
+    /// Every key a handle may be signed with: the current one first.
+    pub fn handle_keys(ready: &Ready) -> Vec<&Secret> {
+        std::iter::once(&ready.signing_secret)
+            .chain(ready.previous_signing_secret.as_ref())
+            .collect()
     }
 
     pub fn ready(&self) -> Result<&Ready, ApiError> {
@@ -226,6 +323,28 @@ impl Config {
     }
 }
 
+/// `https://`, or `http://` to this machine (the sandbox, a local receiver).
+fn secure_or_loopback(url: &str) -> bool {
+    let lower = url.to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = lower.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.split(':').next().unwrap_or(""),
+    };
+    name == "localhost"
+        || name == "::1"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn bounds(env: &Env) -> Result<(Amount, Amount), String> {
     let bound = |name: &str, default: &str| {
         let text = var(env, name).unwrap_or_else(|| default.to_owned());
@@ -239,4 +358,31 @@ fn bounds(env: &Env) -> Result<(Amount, Amount), String> {
         return Err("KP_MIN_AMOUNT is above KP_MAX_AMOUNT".into());
     }
     Ok((min, max))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::secure_or_loopback;
+
+    #[test]
+    fn only_https_or_loopback_http() {
+        for ok in [
+            "https://payment.kelantanpay.com",
+            "http://127.0.0.1:8788",
+            "http://localhost:8788/x",
+            "http://[::1]:9/",
+            "http://127.9.9.9",
+        ] {
+            assert!(secure_or_loopback(ok), "{ok}");
+        }
+        for bad in [
+            "http://payment.kelantanpay.com",
+            "http://127.0.0.1.evil.com/",
+            "http://localhost.evil.com",
+            "http://evil.com@127.0.0.1.nip.io",
+            "ftp://127.0.0.1",
+        ] {
+            assert!(!secure_or_loopback(bad), "{bad}");
+        }
+    }
 }

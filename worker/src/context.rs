@@ -1,17 +1,16 @@
-//! What a handler gets: the environment, the parsed configuration, and this
-//! request's identity.
+//! What a handler gets: the environment, the parsed configuration, this request's identity,
+//! and the counters its log line reports.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
-use kelantanpay::StatusCheck;
 use worker::Env;
 
 use crate::api_error::ApiError;
 use crate::config::Config;
-use crate::records::{PaymentRecord, StoreOp, StoreReply};
-use crate::store_client;
-use crate::upstream::{self, UpstreamClient};
+use crate::lifecycle::slot::SlotId;
+use crate::messages::{ObjectCall, PaymentCall};
+use crate::objects;
 
 pub struct Ctx {
     pub env: Env,
@@ -19,35 +18,28 @@ pub struct Ctx {
     pub request_id: String,
     /// `scheme://host[:port]` of this Worker, for its own callback URL and CORS.
     pub own_origin: String,
-    pub client_ip: String,
-    pub upstream_calls: Rc<Cell<u32>>,
+    /// `CF-Connecting-IP`, when the request came through Cloudflare's edge.
+    pub client_ip: Option<String>,
+    pub upstream_calls: Cell<u32>,
+    pub object_calls: Cell<u32>,
+    /// Set when a requery named another amount than the payment's.
+    pub amount_mismatch: Cell<bool>,
 }
 
 impl Ctx {
-    pub fn upstream(&self) -> Result<UpstreamClient, ApiError> {
-        let ready = self.config.ready()?;
-        Ok(upstream::client(&ready.client, self.upstream_calls.clone()))
+    /// A call to the payment's own object, counted for the log line.
+    pub async fn payment<C>(&self, slot: &SlotId, call: C) -> Result<C::Reply, ApiError>
+    where
+        C: ObjectCall + Into<PaymentCall>,
+    {
+        self.object_calls.set(self.object_calls.get() + 1);
+        let envelope = objects::payment(&self.env, slot, call).await?;
+        self.upstream_calls
+            .set(self.upstream_calls.get() + envelope.upstream_calls);
+        Ok(envelope.reply)
     }
 
-    pub async fn store(&self, op: &StoreOp) -> Result<StoreReply, ApiError> {
-        store_client::call(&self.env, op).await
-    }
-
-    /// Records a status KelantanPay confirmed (queuing a webhook on a final change).
-    pub async fn observe(
-        &self,
-        reference: &str,
-        check: &StatusCheck,
-    ) -> Result<Option<PaymentRecord>, ApiError> {
-        let op = StoreOp::Observe {
-            reference: reference.to_owned(),
-            status: check.status.as_str().to_owned(),
-            code: check.result.code.clone(),
-            now_ms: upstream::now_ms(),
-        };
-        Ok(match self.store(&op).await? {
-            StoreReply::Found { record } => Some(record),
-            _ => None,
-        })
+    pub fn counted_object_call(&self) {
+        self.object_calls.set(self.object_calls.get() + 1);
     }
 }

@@ -4,30 +4,37 @@
 
 mod api_error;
 mod callback;
+mod client_bucket;
+mod clock;
 mod config;
 mod context;
 mod cors;
 mod create;
 mod info;
-mod records;
+mod lifecycle;
+mod messages;
+mod objects;
+mod order_index;
+mod payment_object;
+mod rate_limits;
 mod respond;
 mod signing;
+mod slot_store;
 mod status;
-mod store;
-mod store_client;
 mod upstream;
 mod webhook;
 
 use std::cell::Cell;
-use std::rc::Rc;
 
 use serde_json::json;
 use worker::{console_log, event, Context, Env, Method, Request, Response, Result};
 
 use api_error::ApiError;
+pub use client_bucket::ClientBucket;
 use context::Ctx;
 use cors::OriginCheck;
-pub use store::PaymentStore;
+pub use order_index::OrderIndex;
+pub use payment_object::PaymentObject;
 
 enum Route {
     Health,
@@ -77,7 +84,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     if !path.starts_with("/api/") {
         return static_asset(req, &env).await;
     }
-    let started = upstream::now_ms();
+    let started = clock::now_ms();
     // The raw URL string: parsing it with `url` would link the IDNA tables (tens of KB).
     let own_origin = kelantanpay::HttpUrl::parse("url", &req.inner().url())
         .map(|u| u.origin().to_ascii_lowercase())
@@ -85,14 +92,12 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let ctx = Ctx {
         config: config::Config::cached(&env),
         env,
-        request_id: upstream::random_bytes::<8>()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
-        client_ip: respond::header(&req, "cf-connecting-ip")
-            .unwrap_or_else(|| "unknown".to_owned()),
+        request_id: kelantanpay::encode::hex(&clock::random_bytes::<8>()),
+        client_ip: respond::header(&req, "cf-connecting-ip"),
         own_origin,
-        upstream_calls: Rc::new(Cell::new(0)),
+        upstream_calls: Cell::new(0),
+        object_calls: Cell::new(0),
+        amount_mismatch: Cell::new(false),
     };
     let method = req.method();
     let route = Route::find(&path);
@@ -113,9 +118,11 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
             "method": method.to_string(),
             "route": route.as_ref().map_or("unmatched", Route::pattern),
             "status": response.status_code(),
-            "duration_ms": upstream::now_ms().saturating_sub(started),
+            "duration_ms": clock::now_ms().saturating_sub(started),
             "request_id": ctx.request_id,
             "upstream_calls": ctx.upstream_calls.get(),
+            "object_calls": ctx.object_calls.get(),
+            "amount_mismatch": ctx.amount_mismatch.get().then_some(true),
             "error": error.as_ref().map(ApiError::kind),
             "detail": error.as_ref().and_then(ApiError::detail),
         })

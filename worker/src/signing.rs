@@ -2,7 +2,7 @@
 //! forge or enumerate payment ids) and outgoing webhook signatures.
 
 use hmac::{Hmac, Mac};
-use kelantanpay::{base64url, Reference, Secret};
+use kelantanpay::{base64url, encode, Reference, Secret};
 use sha2::Sha256;
 
 type HmacSha256 = Hmac<Sha256>;
@@ -25,24 +25,27 @@ fn mac(secret: &Secret, parts: &[&[u8]]) -> HmacSha256 {
 /// `<reference>.<created unix secs, base 36>.<tag>`: carries what a status check
 /// needs (the reference and the start of the early-22 window) without a lookup.
 pub fn issue_handle(secret: &Secret, reference: &Reference, created_secs: u64) -> String {
-    let payload = format!("{}.{}", reference.as_str(), to_base36(created_secs));
+    let payload = format!("{}.{}", reference.as_str(), encode::base36(created_secs));
     let tag = mac(secret, &[b"kp-handle-v1:", payload.as_bytes()])
         .finalize()
         .into_bytes();
     format!("{payload}.{}", base64url::encode(&tag[..HANDLE_TAG_BYTES]))
 }
 
-/// The reference and creation time of a genuine handle; `None` for anything else.
-/// The tag comparison is constant-time.
-pub fn verify_handle(secret: &Secret, handle: &str) -> Option<(Reference, u64)> {
+/// The reference and creation time of a genuine handle, signed with any of `keys` (the
+/// current signing secret, then the previous one during a rotation); `None` for anything
+/// else. The tag comparison is constant-time.
+pub fn verify_handle(keys: &[&Secret], handle: &str) -> Option<(Reference, u64)> {
     if handle.len() > MAX_HANDLE_LEN {
         return None;
     }
     let (payload, tag) = handle.rsplit_once('.')?;
     let tag = base64url::decode(tag).filter(|t| t.len() == HANDLE_TAG_BYTES)?;
-    mac(secret, &[b"kp-handle-v1:", payload.as_bytes()])
-        .verify_truncated_left(&tag)
-        .ok()?;
+    keys.iter().find(|key| {
+        mac(key, &[b"kp-handle-v1:", payload.as_bytes()])
+            .verify_truncated_left(&tag)
+            .is_ok()
+    })?;
     let (reference, created) = payload.split_once('.')?;
     Some((
         Reference::parse(reference).ok()?,
@@ -56,22 +59,7 @@ pub fn webhook_signature(secret: &Secret, unix_secs: u64, body: &str) -> String 
     let tag = mac(secret, &[t.as_bytes(), b".", body.as_bytes()])
         .finalize()
         .into_bytes();
-    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={t},v1={hex}")
-}
-
-fn to_base36(mut n: u64) -> String {
-    const DIGITS: &[u8; 36] = b"0123456789abcdefghijklmnopqrstuvwxyz";
-    let mut out = Vec::new();
-    loop {
-        out.push(DIGITS[(n % 36) as usize]);
-        n /= 36;
-        if n == 0 {
-            break;
-        }
-    }
-    out.reverse();
-    String::from_utf8(out).unwrap_or_default()
+    format!("t={t},v1={}", encode::hex(&tag))
 }
 
 #[cfg(test)]
@@ -83,12 +71,15 @@ mod tests {
         let key = Secret::new("k");
         let r = Reference::parse("KP1ABC").unwrap();
         let h = issue_handle(&key, &r, 1_764_000_000);
-        assert_eq!(verify_handle(&key, &h), Some((r, 1_764_000_000)));
-        assert_eq!(verify_handle(&Secret::new("other"), &h), None);
+        assert_eq!(verify_handle(&[&key], &h), Some((r.clone(), 1_764_000_000)));
+        let other = Secret::new("other");
+        assert_eq!(verify_handle(&[&other], &h), None);
+        // During a rotation the previous key still verifies what it signed.
+        assert_eq!(verify_handle(&[&other, &key], &h), Some((r, 1_764_000_000)));
         let forged = h.replacen("KP1ABC", "KP1ABD", 1);
-        assert_eq!(verify_handle(&key, &forged), None);
+        assert_eq!(verify_handle(&[&key], &forged), None);
         for junk in ["", ".", "a.b.c", "KP1ABC.1.", &"x".repeat(200)] {
-            assert_eq!(verify_handle(&key, junk), None);
+            assert_eq!(verify_handle(&[&key], junk), None);
         }
     }
 

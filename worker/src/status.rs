@@ -1,35 +1,47 @@
-//! `GET /api/payments/{id}`: a live status from KelantanPay, never a stale one.
+//! `GET /api/payments/{id}`: the payment's own object answers, from its record when the
+//! status is final, else from one requery shared by everyone asking.
 
 use kelantanpay::iso8601;
 use serde_json::json;
 use worker::Response;
 
 use crate::api_error::ApiError;
+use crate::config::Config;
 use crate::context::Ctx;
+use crate::lifecycle::slot::SlotId;
+use crate::messages::{StatusCall, StatusReply};
+use crate::rate_limits;
 use crate::respond;
 use crate::signing::verify_handle;
-use crate::upstream::now_ms;
 
 pub const UNKNOWN_PAYMENT: &str = "no payment with this id";
 
 pub async fn handle(id: &str, ctx: &Ctx) -> Result<Response, ApiError> {
     let ready = ctx.config.ready()?;
+    // Counted before the handle is checked: guessing ids costs the guesser too.
+    rate_limits::charge_status(ctx)?;
     // A forged or mistyped id costs nothing upstream.
-    let (reference, created_secs) =
-        verify_handle(&ready.signing_secret, id).ok_or(ApiError::NotFound(UNKNOWN_PAYMENT))?;
-    let check = ctx
-        .upstream()?
-        .check_status(&reference, created_secs * 1000)
-        .await?;
-    ctx.observe(reference.as_str(), &check).await?;
-    respond::json(
-        200,
-        &json!({
-            "id": id,
-            "reference": reference.as_str(),
-            "status": check.status.as_str(),
-            "code": check.result.code,
-            "checked_at": iso8601(now_ms() / 1000),
-        }),
-    )
+    let (reference, created_secs) = verify_handle(&Config::handle_keys(ready), id)
+        .ok_or(ApiError::NotFound(UNKNOWN_PAYMENT))?;
+    let call = StatusCall {
+        reference: reference.clone(),
+        created_ms: Some(created_secs * 1000),
+    };
+    match ctx.payment(&SlotId::of(&reference), call).await? {
+        StatusReply::Status(view) => {
+            ctx.amount_mismatch.set(view.amount_mismatch);
+            respond::json(
+                200,
+                &json!({
+                    "id": id,
+                    "reference": view.reference.as_str(),
+                    "status": view.status.as_str(),
+                    "code": view.code,
+                    "checked_at": iso8601(view.checked_ms / 1000),
+                }),
+            )
+        }
+        StatusReply::Unknown => Err(ApiError::NotFound(UNKNOWN_PAYMENT)),
+        StatusReply::Failed(e) => Err(e.into()),
+    }
 }

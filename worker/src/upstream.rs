@@ -1,16 +1,15 @@
 //! The Worker's side of the core client: a fetch-based transport with a hard
-//! timeout, the clock, and the per-isolate token cache.
+//! timeout, the clock it runs on, and the per-isolate token cache.
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::future::{poll_fn, Future};
-use std::pin::pin;
 use std::rc::Rc;
-use std::task::Poll;
 use std::time::Duration;
 
 use kelantanpay::{Client, ClientConfig, Clock, TokenCache, Transport, TransportError};
-use worker::{AbortController, Delay, Fetch, Headers, Method, Request, RequestInit};
+use worker::{AbortController, Fetch, Headers, Method, Request, RequestInit};
+
+use crate::clock::{now_ms, race, sleep, Either};
 
 pub type UpstreamClient = Client<FetchTransport, WorkerClock>;
 
@@ -60,7 +59,7 @@ impl Transport for FetchTransport {
                 .map_err(|_| TransportError::Failed(format!("invalid HTTP status {status}")))
         };
         // The timer covers the headers and the whole body.
-        match race(exchange, Delay::from(timeout)).await {
+        match race(exchange, sleep(timeout)).await {
             Either::Left(result) => result,
             Either::Right(()) => {
                 controller.abort();
@@ -101,53 +100,10 @@ impl Clock for WorkerClock {
     }
 
     async fn sleep(&self, duration: Duration) {
-        Delay::from(duration).await;
+        sleep(duration).await;
     }
 
     fn random(&self) -> f64 {
         js_sys::Math::random()
     }
-}
-
-pub fn now_ms() -> u64 {
-    js_sys::Date::now() as u64
-}
-
-pub enum Either<A, B> {
-    Left(A),
-    Right(B),
-}
-
-/// Whichever future finishes first; the other is dropped.
-pub async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = pin!(a);
-    let mut b = pin!(b);
-    poll_fn(|cx| {
-        if let Poll::Ready(x) = a.as_mut().poll(cx) {
-            return Poll::Ready(Either::Left(x));
-        }
-        if let Poll::Ready(y) = b.as_mut().poll(cx) {
-            return Poll::Ready(Either::Right(y));
-        }
-        Poll::Pending
-    })
-    .await
-}
-
-/// Cryptographically random bytes from the runtime.
-pub fn random_bytes<const N: usize>() -> [u8; N] {
-    use wasm_bindgen::JsCast;
-    let mut out = [0u8; N];
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let filled = scope
-        .crypto()
-        .and_then(|c| c.get_random_values_with_u8_array(&mut out))
-        .is_ok();
-    if !filled {
-        // Not reachable in workerd; still, never hand out all-zero randomness.
-        for b in out.iter_mut() {
-            *b = (js_sys::Math::random() * 256.0) as u8;
-        }
-    }
-    out
 }

@@ -1,144 +1,75 @@
-//! Signed `payment.paid` / `payment.failed` events to the merchant's backend,
-//! kept in the Durable Object's outbox and retried from its alarm until a 2xx.
+//! Signed `payment.paid` / `payment.failed` events to the merchant's backend: the body (pure)
+//! and one delivery attempt. When to try and what an attempt changes is `lifecycle::outbox`.
 
-use std::time::Duration;
+use kelantanpay::{iso8601, DEFAULT_TIMEOUT};
+use serde_json::{json, Value};
+use worker::{AbortController, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
-use kelantanpay::{Secret, DEFAULT_TIMEOUT};
-use serde_json::json;
-use worker::{console_log, Env, Fetch, Headers, Method, Request, RequestInit, Result, Storage};
-
-use crate::records::{OutboxEntry, PaymentRecord};
+use crate::clock::{now_ms, race, sleep, Either};
+use crate::config::WebhookTarget;
+use crate::lifecycle::outbox::{EventType, OutboxEvent};
+use crate::lifecycle::record::PaymentRecord;
 use crate::signing::webhook_signature;
-use crate::upstream::{now_ms, race, Either};
 
-const OUTBOX: &str = "outbox:";
-/// First retry after 5 s, doubling, at most an hour apart.
-const FIRST_RETRY_MS: u64 = 5_000;
-const MAX_RETRY_MS: u64 = 3_600_000;
-/// After three days of refusals the event is dropped (and logged).
-const GIVE_UP_AFTER_MS: u64 = 3 * 24 * 3_600_000;
-
-fn setting(env: &Env, name: &str) -> Option<String> {
-    env.secret(name)
-        .map(|v| v.to_string())
-        .or_else(|_| env.var(name).map(|v| v.to_string()))
-        .ok()
-        .map(|v| v.trim().to_owned())
-        .filter(|v| !v.is_empty())
+/// Stable per payment and event type: the receiver's de-duplication key.
+pub fn event_id(record: &PaymentRecord, kind: EventType) -> String {
+    let short = match kind {
+        EventType::PaymentPaid => "paid",
+        EventType::PaymentFailed => "failed",
+    };
+    format!("evt_{}_{short}", record.reference)
 }
 
-/// Queues the event when a webhook URL is configured; `false` when there is none.
-pub async fn enqueue(
-    storage: &Storage,
-    env: &Env,
-    event: &str,
-    record: &PaymentRecord,
-    now: u64,
-) -> Result<bool> {
-    if setting(env, "KP_WEBHOOK_URL").is_none() {
-        return Ok(false);
-    }
-    let id = format!(
-        "evt_{}_{}",
-        record.reference,
-        event.trim_start_matches("payment.")
-    );
-    let body = json!({
-        "type": event,
-        "id": id,
-        "created": now / 1000,
-        "data": {
-            "id": record.id,
-            "reference": record.reference,
-            "orderid": record.orderid,
-            "amount": record.amount,
-            "status": record.status,
-        },
-    })
-    .to_string();
-    let entry = OutboxEntry {
-        body,
-        attempts: 0,
-        next_ms: now,
-        first_ms: now,
-    };
-    storage.put(&format!("{OUTBOX}{id}"), entry).await?;
-    storage.set_alarm(Duration::from_millis(0)).await?;
-    Ok(true)
-}
-
-/// Sends every due event once, reschedules the failures, and sets the next alarm.
-pub async fn deliver_due(storage: &Storage, env: &Env) -> Result<()> {
-    let (Some(url), Some(secret)) = (
-        setting(env, "KP_WEBHOOK_URL"),
-        setting(env, "KP_SIGNING_SECRET"),
-    ) else {
-        return Ok(());
-    };
-    let secret = Secret::new(secret);
-    let entries = storage
-        .list_with_options(worker::ListOptions::new().prefix(OUTBOX))
-        .await?;
-    let mut next_alarm: Option<u64> = None;
-    for key in entries.keys() {
-        let Some(key) = key.ok().and_then(|k| k.as_string()) else {
-            continue;
-        };
-        let Some(mut entry) = storage.get::<OutboxEntry>(&key).await? else {
-            continue;
-        };
-        let now = now_ms();
-        if entry.next_ms > now {
-            next_alarm = Some(next_alarm.map_or(entry.next_ms, |n| n.min(entry.next_ms)));
-            continue;
-        }
-        let status = post(&url, &secret, &entry.body).await;
-        let delivered = status.is_some_and(|s| (200..300).contains(&s));
-        console_log!(
-            "{}",
-            json!({"msg": "webhook", "event": key.trim_start_matches(OUTBOX), "attempt": entry.attempts + 1,
-                   "status": status, "delivered": delivered})
+pub fn event_body(record: &PaymentRecord, event: &OutboxEvent) -> String {
+    let mut data = json!({
+        "id": record.id.0,
+        "reference": record.reference.as_str(),
+        "orderid": record.orderid,
+        "amount": record.amount.to_string(),
+        "status": record.status.as_str(),
+        "code": record.code,
+        "created_at": iso8601(record.created_ms / 1000),
+        "description": record.description.as_str(),
+        "ref_1": record.refs.get(0),
+        "ref_2": record.refs.get(1),
+        "ref_3": record.refs.get(2),
+    });
+    if !record.items.is_empty() {
+        data["items"] = Value::from(
+            record
+                .items
+                .iter()
+                .map(|i| json!({"sku": i.sku, "quantity": i.quantity, "amount": i.amount.to_string()}))
+                .collect::<Vec<_>>(),
         );
-        if delivered || now.saturating_sub(entry.first_ms) > GIVE_UP_AFTER_MS {
-            storage.delete(&key).await?;
-            continue;
-        }
-        let backoff = FIRST_RETRY_MS
-            .saturating_mul(1 << entry.attempts.min(20))
-            .min(MAX_RETRY_MS);
-        entry.attempts += 1;
-        entry.next_ms = now + backoff;
-        next_alarm = Some(next_alarm.map_or(entry.next_ms, |n| n.min(entry.next_ms)));
-        storage.put(&key, entry).await?;
     }
-    if let Some(at) = next_alarm {
-        storage
-            .set_alarm(Duration::from_millis(at.saturating_sub(now_ms())))
-            .await?;
-    }
-    Ok(())
+    json!({
+        "id": event_id(record, event.kind),
+        "type": event.kind.as_str(),
+        "created": event.created_secs,
+        "data": data,
+    })
+    .to_string()
 }
 
-/// The merchant's HTTP status, or `None` when it could not be reached in time.
-async fn post(url: &str, secret: &Secret, body: &str) -> Option<u16> {
+/// One attempt: the merchant's HTTP status, or `None` when it could not be reached in time.
+/// Redirects are not followed: a 3xx is not a delivery.
+pub async fn deliver(target: &WebhookTarget, body: &str) -> Option<u16> {
     let headers = Headers::new();
     headers.set("content-type", "application/json").ok()?;
-    headers
-        .set(
-            "kelantanpay-signature",
-            &webhook_signature(secret, now_ms() / 1000, body),
-        )
-        .ok()?;
+    let signature = webhook_signature(&target.secret, now_ms() / 1000, body);
+    headers.set("kelantanpay-signature", &signature).ok()?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
         .with_headers(headers)
+        .with_redirect(RequestRedirect::Manual)
         .with_body(Some(body.into()));
-    let request = Request::new_with_init(url, &init).ok()?;
-    let controller = worker::AbortController::default();
+    let request = Request::new_with_init(target.url.as_str(), &init).ok()?;
+    let controller = AbortController::default();
     let signal = controller.signal();
     match race(
         Fetch::Request(request).send_with_signal(&signal),
-        worker::Delay::from(DEFAULT_TIMEOUT),
+        sleep(DEFAULT_TIMEOUT),
     )
     .await
     {
@@ -148,5 +79,39 @@ async fn post(url: &str, secret: &Secret, body: &str) -> Option<u16> {
             controller.abort();
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lifecycle::observe::tests::record;
+    use crate::lifecycle::record::ItemLine;
+    use kelantanpay::{Amount, PaymentStatus};
+
+    #[test]
+    fn the_v2_payload_names_the_order() {
+        let mut r = record(1_764_000_000_000);
+        r.status = PaymentStatus::Paid;
+        r.code = Some("00".into());
+        r.items = vec![ItemLine {
+            sku: "batik-scarf".into(),
+            quantity: 2,
+            amount: Amount::parse("90.00").unwrap(),
+        }];
+        let event = OutboxEvent::new(EventType::PaymentPaid, 1_764_000_100_000);
+        let body: Value = serde_json::from_str(&event_body(&r, &event)).unwrap();
+        assert_eq!(body["id"], "evt_KPREF-0_paid");
+        assert_eq!(body["type"], "payment.paid");
+        assert_eq!(body["created"], 1_764_000_100);
+        let data = &body["data"];
+        assert_eq!(data["status"], "paid");
+        assert_eq!(data["amount"], "12.50");
+        assert_eq!(data["created_at"], "2025-11-24T16:00:00Z");
+        assert_eq!(data["description"], "Payment");
+        assert_eq!(data["ref_1"], "");
+        assert_eq!(data["items"][0]["amount"], "90.00");
+        // The same event renders the same body on every retry.
+        assert_eq!(event_body(&r, &event), event_body(&r, &event));
     }
 }

@@ -1,0 +1,103 @@
+//! What a payment's Durable Object stores: one `SlotState` under one key.
+
+use kelantanpay::{iso8601, Amount, Description, HttpUrl, PaymentStatus, Reference, Refs};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::outbox::OutboxEvent;
+use super::slot::BodyHash;
+
+/// A signed payment handle (`signing::issue_handle`), as given to the browser.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PaymentHandle(pub String);
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct SlotState {
+    /// The `Idempotency-Key` this slot belongs to (absent for a request without one).
+    pub key: Option<KeyRecord>,
+    /// The next attempt number: every number below it was (or may have been) sent upstream.
+    pub attempts: u32,
+    /// The attempt being sent right now, if any.
+    pub sending: Option<Sending>,
+    pub payment: Option<PaymentRecord>,
+    /// When a slot that never got a payment is deleted.
+    pub forget_at_ms: Option<u64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct KeyRecord {
+    pub body_hash: BodyHash,
+    /// Repeats after this get `409`: a key answers for 24 hours.
+    pub expires_ms: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sending {
+    pub attempt: u32,
+    pub since_ms: u64,
+    /// Which instance of the object sends it. Another instance finding this means the sender
+    /// was evicted mid-create: the attempt's outcome is unknown and it is abandoned.
+    pub incarnation: u64,
+}
+
+/// One catalog line, as the webhook reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemLine {
+    pub sku: String,
+    pub quantity: u64,
+    /// The line's total (unit price x quantity).
+    pub amount: Amount,
+}
+
+/// A payment the gateway created, and everything the Worker has learned about it since.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PaymentRecord {
+    pub id: PaymentHandle,
+    pub reference: Reference,
+    pub orderid: String,
+    pub checkout_url: HttpUrl,
+    pub amount: Amount,
+    pub created_ms: u64,
+    pub description: Description,
+    pub refs: Refs,
+    pub items: Vec<ItemLine>,
+    /// The last status KelantanPay confirmed (`pending` until the first requery).
+    pub status: PaymentStatus,
+    pub code: Option<String>,
+    /// When the gateway was last asked, and when a final status was confirmed.
+    pub checked_ms: Option<u64>,
+    pub confirmed_ms: Option<u64>,
+    pub reconcile: Reconcile,
+    pub outbox: Vec<OutboxEvent>,
+}
+
+/// Progress through `KP_RECONCILE_SCHEDULE`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reconcile {
+    /// How many scheduled times are behind us.
+    pub done: u32,
+    /// Failed requeries at the current scheduled time (retried a minute apart, then skipped).
+    pub failures: u32,
+    pub retry_at_ms: Option<u64>,
+}
+
+impl PaymentRecord {
+    /// The `201` body of `POST /api/payments`, the same for the original and every repeat.
+    pub fn created_body(&self) -> Value {
+        json!({
+            "id": self.id.0,
+            "orderid": self.orderid,
+            "reference": self.reference.as_str(),
+            "checkout_url": self.checkout_url.as_str(),
+            "amount": self.amount.to_string(),
+            "currency": "MYR",
+            "status": "pending",
+            "created_at": iso8601(self.created_ms / 1000),
+        })
+    }
+
+    /// Final statuses are answered from the record, never asked again.
+    pub fn is_final(&self) -> bool {
+        self.status.is_final()
+    }
+}
