@@ -22,6 +22,7 @@ bench:
 	bash scripts/build-worker.sh
 	bash scripts/build-npm.sh
 	node bench/run.mjs
+	node bench/scale.mjs
 
 clean:
 	rm -rf target worker/build pkg artifacts .wrangler

@@ -122,7 +122,7 @@ impl PaymentObject {
                 attempt
             }
         };
-        let mut pause = Duration::from_millis(10);
+        let mut polls = 0u32;
         loop {
             let slot = self.store.load().await?;
             match wait_outcome(&slot, attempt, now, now_ms()) {
@@ -141,8 +141,10 @@ impl PaymentObject {
                     return enveloped::<CreateCall>(CreateReply::Failed(error), calls.get());
                 }
                 WaitOutcome::StillRunning => {
-                    sleep(pause).await;
-                    pause = (pause * 2).min(Duration::from_millis(200));
+                    // Reading the cached slot is cheap: poll often while a create is typically
+                    // answered (a few hundred ms), then ease off.
+                    polls += 1;
+                    sleep(Duration::from_millis(if polls < 100 { 5 } else { 50 })).await;
                 }
             }
         }
