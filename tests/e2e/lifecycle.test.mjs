@@ -207,3 +207,27 @@ test('retention: a record past KP_RETENTION_DAYS is deleted', { timeout: 60_000 
     await worker.stop();
   }
 });
+
+test('a create refused with 401 is re-sent once after a fresh login, under the next reference', async () => {
+  const { stack } = ctx();
+  const client = api(ctx());
+  const { fault } = await import('./support.mjs');
+  await fault(stack, 'create', 'unauthorized');
+  const made = await client.create(ORDER, { 'idempotency-key': 'expired-token' });
+  assert.equal(made.status, 201, made.text);
+  const sent = await sentReferences(stack);
+  assert.equal(sent.length, 2);
+  assert.notEqual(sent[0], sent[1], 'the refused reference is never sent again');
+  assert.equal(sent[1], made.json.reference);
+  assert.equal((await stats(stack)).login, 2);
+});
+
+test('a callback whose kp_payment does not verify falls back to the payload reference', async () => {
+  const client = api(ctx());
+  const made = (await client.create(ORDER)).json;
+  const r = await client.raw('/api/callback?kp_payment=forged.handle.value', {
+    method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: `ref_no=${made.reference}&status=00`,
+  });
+  assert.equal(r.status, 200, r.text);
+  assert.equal(r.text, 'RECEIVEOK');
+});
