@@ -47,6 +47,7 @@ pub async fn handle(req: &mut Request, ctx: &Ctx) -> Result<Response, ApiError> 
             let call = StatusCall {
                 reference: reference.clone(),
                 created_ms: Some(created_secs * 1000),
+                fresh: true,
             };
             ctx.payment(&SlotId::of(&reference), call).await?
         }
@@ -100,6 +101,7 @@ async fn held(ctx: &Ctx, reference: Reference) -> Result<StatusReply, ApiError> 
     let call = StatusCall {
         reference,
         created_ms: None,
+        fresh: false,
     };
     ctx.payment(&slot, call).await
 }

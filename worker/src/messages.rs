@@ -72,6 +72,9 @@ pub struct StatusCall {
     /// From a verified handle; `None` when a callback payload only named the reference, which
     /// then must be a payment the object holds.
     pub created_ms: Option<u64>,
+    /// KelantanPay's own callback says something just changed: answer from a requery that
+    /// started after it arrived, never from an earlier shared answer.
+    pub fresh: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

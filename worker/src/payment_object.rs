@@ -163,11 +163,12 @@ impl PaymentObject {
         let slot = self.store.load().await?;
         let calls = Rc::new(Cell::new(0));
         let record = slot.payment.filter(|p| p.reference == call.reference);
+        let since = call.fresh.then(now_ms);
         let reply = match (record, call.created_ms) {
             (Some(p), _) if p.is_final() => StatusReply::Status(view(&p, false)),
             (Some(p), _) => match self
                 .requery
-                .check(&config, &p.reference, p.created_ms, &calls)
+                .check(&config, &p.reference, p.created_ms, since, &calls)
                 .await
             {
                 Ok(check) => StatusReply::Status(self.record_check(&config, &check).await?),
@@ -178,7 +179,7 @@ impl PaymentObject {
             (None, Some(created_ms)) => {
                 match self
                     .requery
-                    .check(&config, &call.reference, created_ms, &calls)
+                    .check(&config, &call.reference, created_ms, since, &calls)
                     .await
                 {
                     Ok(check) => StatusReply::Status(StatusView {
@@ -224,7 +225,7 @@ impl PaymentObject {
         let calls = Cell::new(0);
         let result = self
             .requery
-            .check(config, reference, created_ms, &calls)
+            .check(config, reference, created_ms, None, &calls)
             .await;
         let status = match &result {
             Ok(check) => Some(self.record_check(config, check).await?.status),
@@ -415,7 +416,8 @@ fn new_payment(call: &CreateCall, reference: Reference, handle: &PaymentHandle) 
 }
 
 /// At most one requery of this object's payment in flight; whoever asks while it runs gets
-/// its answer, and an answer younger than 2 s is reused.
+/// its answer, and an answer younger than 2 s is reused, except by a caller that needs an
+/// answer begun after `since` (a callback: the payment just changed).
 #[derive(Default)]
 pub struct SharedRequery {
     running: Cell<bool>,
@@ -425,6 +427,7 @@ pub struct SharedRequery {
 
 struct Answer {
     epoch: u64,
+    started_ms: u64,
     at_ms: u64,
     reference: Reference,
     result: std::result::Result<StatusCheck, Error>,
@@ -445,6 +448,7 @@ impl SharedRequery {
         config: &Config,
         reference: &Reference,
         created_ms: u64,
+        since: Option<u64>,
         calls: &Cell<u32>,
     ) -> std::result::Result<StatusCheck, Error> {
         let started = now_ms();
@@ -456,8 +460,15 @@ impl SharedRequery {
                 .as_ref()
                 .filter(|a| a.reference == *reference)
             {
-                let fresh = now_ms().saturating_sub(a.at_ms) < REUSE_ANSWER_MS && a.result.is_ok();
-                if waited_for == Some(a.epoch) || fresh {
+                let usable = match since {
+                    Some(since) => a.started_ms >= since,
+                    None => {
+                        waited_for == Some(a.epoch)
+                            || (now_ms().saturating_sub(a.at_ms) < REUSE_ANSWER_MS
+                                && a.result.is_ok())
+                    }
+                };
+                if usable {
                     return a.result.clone();
                 }
             }
@@ -483,6 +494,7 @@ impl SharedRequery {
     ) -> std::result::Result<StatusCheck, Error> {
         self.running.set(true);
         let _leading = Leading(self);
+        let started_ms = now_ms();
         let epoch = self.epoch.get() + 1;
         self.epoch.set(epoch);
         let counted = Rc::new(Cell::new(0));
@@ -497,6 +509,7 @@ impl SharedRequery {
         calls.set(calls.get() + counted.get());
         *self.last.borrow_mut() = Some(Answer {
             epoch,
+            started_ms,
             at_ms: now_ms(),
             reference: reference.clone(),
             result: result.clone(),

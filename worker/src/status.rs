@@ -26,6 +26,7 @@ pub async fn handle(id: &str, ctx: &Ctx) -> Result<Response, ApiError> {
     let call = StatusCall {
         reference: reference.clone(),
         created_ms: Some(created_secs * 1000),
+        fresh: false,
     };
     match ctx.payment(&SlotId::of(&reference), call).await? {
         StatusReply::Status(view) => {
