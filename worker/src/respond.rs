@@ -1,26 +1,87 @@
 //! Reading requests and writing responses: body limits, JSON, the error envelope.
 
+use js_sys::{Reflect, Uint8Array};
 use serde_json::{json, Value};
-use worker::{Headers, Request, Response};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::{ReadableStream, ReadableStreamDefaultReader};
+use worker::{Delay, Headers, Request, Response};
 
 use crate::api_error::ApiError;
+use crate::upstream::{race, Either};
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// The body, refused with 413 past 16 KiB (by `Content-Length` before reading,
-/// and by actual size for chunked bodies).
+/// How much of a body the Worker will not use it still reads and drops, and for how long,
+/// before it gives up on the connection. Answering with a body half read breaks the
+/// keep-alive connection under `wrangler dev` (its proxy hangs or answers `503 Your worker
+/// restarted mid-request` on the next request), so a refused body is drained, not
+/// cancelled, unless it is far beyond anything a storefront sends.
+const DRAIN_MAX_BYTES: usize = 1024 * 1024;
+const DRAIN_MAX: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The body, at most 16 KiB. A larger one is refused with 413 as soon as it is known:
+/// from `Content-Length` before reading, and for a body sent without one, once the
+/// 16 KiB + 1st byte arrives (nothing beyond the limit is kept). Either way the rest is
+/// drained within the bound above, so the connection stays usable.
 pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if declared_length(req).is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        drain_unread_body(req).await;
         return Err(ApiError::PayloadTooLarge);
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::invalid("body", "request body could not be read"))?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
+    let Some(stream) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    match read_limited(stream, MAX_BODY_BYTES).await {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(ApiError::PayloadTooLarge),
+        Err(_) => Err(ApiError::invalid("body", "request body could not be read")),
     }
-    Ok(bytes)
+}
+
+/// Drains a body the handler never read (a refused origin, a wrong content type, a rate
+/// limit, an unknown route), within the drain bound.
+pub async fn drain_unread_body(req: &Request) {
+    let inner = req.inner();
+    if inner.body_used() {
+        return;
+    }
+    if let Some(stream) = inner.body() {
+        let _ = read_limited(stream, 0).await;
+    }
+}
+
+/// Reads `stream` to its end, keeping the first `keep` bytes: `Some(bytes)` when the
+/// body fits, `None` when it does not (the rest is then read and dropped, up to the
+/// drain bound, and cancelled past it).
+async fn read_limited(stream: ReadableStream, keep: usize) -> Result<Option<Vec<u8>>, JsValue> {
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut kept = Vec::new();
+    let mut total = 0usize;
+    let reading = async {
+        while total <= keep.saturating_add(DRAIN_MAX_BYTES) {
+            let chunk = JsFuture::from(reader.read()).await?;
+            if Reflect::get(&chunk, &"done".into())?.as_bool() != Some(false) {
+                return Ok(true);
+            }
+            let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.dyn_into()?;
+            let len = value.length() as usize;
+            if total.saturating_add(len) <= keep {
+                kept.extend_from_slice(&value.to_vec());
+            }
+            total = total.saturating_add(len);
+        }
+        Ok::<bool, JsValue>(false)
+    };
+    let finished = match race(reading, Delay::from(DRAIN_MAX)).await {
+        Either::Left(result) => result?,
+        Either::Right(()) => false,
+    };
+    if !finished {
+        // Far too large or too slow: give up on the rest (the connection may go with it).
+        let _ = JsFuture::from(reader.cancel()).await;
+    }
+    Ok((finished && total <= keep).then_some(kept))
 }
 
 /// The `Content-Length` the client sent, when it sent a valid one.
