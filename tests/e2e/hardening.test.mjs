@@ -216,3 +216,69 @@ test('an unreachable gateway gets a generic message; the reason is in the log li
     await worker.stop();
   }
 });
+
+/** A small seeded generator (mulberry32), so a failing case can be replayed. */
+function random(seed) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const pick = (list) => list[Math.floor(next() * list.length)];
+  return { next, pick };
+}
+
+const ERROR_TYPES = new Set(['invalid_request', 'origin_not_allowed', 'not_found', 'method_not_allowed', 'payload_too_large', 'unsupported_media_type']);
+
+test('fuzz: 300 hostile requests (paths under /api, control characters, re-spelled handles) answer the envelope, never a 5xx', async () => {
+  const { stack } = ctx();
+  const client = api(ctx());
+  const seed = Number(process.env.FUZZ_SEED ?? 20261201);
+  const { next, pick } = random(seed);
+  const created = await client.create();
+  const { id } = created.json;
+  const controls = ['\n', '\r', '\t', '\u0000', '\u001b', '\u007f', '\u0085', '\u2028', '\u2029', '\u202e', '\u2066'];
+  const fields = ['name', 'email', 'mobile', 'description', 'ref_1', 'ref_2', 'ref_3', 'via', 'return_url'];
+  // No dot segments: the client's URL parser resolves `..` and `%2e%2e` before sending.
+  const segments = ['', 'api', 'payments', 'health', 'config', 'callback', '%2F', '%00', '.x', 'x'.repeat(300), id, encodeURIComponent(id)];
+  const methods = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
+  const before = (await stats(stack)).create;
+  for (let i = 0; i < 300; i += 1) {
+    const kind = pick(['path', 'field', 'handle']);
+    let r;
+    let what;
+    if (kind === 'path') {
+      const path = `/api${Array.from({ length: Math.floor(next() * 3) }, () => `/${pick(segments)}`).join('')}${next() < 0.3 ? '?kp_payment=x' : ''}`;
+      const method = pick(methods);
+      what = `${method} ${path}`;
+      r = await client.raw(path, { method, headers: { 'content-type': 'application/json' }, body: method === 'GET' ? undefined : '{"a":1}' });
+    } else if (kind === 'field') {
+      const field = pick(fields);
+      const base = { ...ORDER, return_url: 'https://shop.example/pay', description: 'Batik' };
+      const value = String(base[field] ?? 'Web');
+      const at = Math.floor(next() * (value.length + 1));
+      base[field] = value.slice(0, at) + pick(controls) + value.slice(at);
+      what = `${field}=${JSON.stringify(base[field])}`;
+      r = await client.create(base);
+      assert.equal(r.status, 400, `${what}: ${r.text}`);
+      assert.equal(r.json.error.field, field, what);
+    } else {
+      const at = Math.floor(next() * id.length);
+      const forged = id.slice(0, at) + pick([...ALPHABET, '=', '.', '%']) + id.slice(at + 1);
+      what = `handle ${forged}`;
+      r = await client.get(`/api/payments/${encodeURIComponent(forged)}`);
+      if (forged !== id) assert.equal(r.status, 404, `${what}: ${r.text}`);
+    }
+    assert.ok(r.status < 500, `${what}: ${r.status} ${r.text}`);
+    if (r.status >= 400) {
+      assert.ok(ERROR_TYPES.has(r.json?.error?.type), `${what}: ${r.status} ${r.text}`);
+      assert.equal(r.json.error.request_id, r.headers.get('x-request-id'), what);
+    }
+  }
+  assert.equal((await stats(stack)).create, before, 'no hostile request reached the gateway');
+  await sleep(100);
+  assert.deepEqual(stack.worker.logs.filter((l) => /panicked|RuntimeError|unreachable/i.test(l)), []);
+});

@@ -46,7 +46,11 @@ pub async fn drain_unread_body(req: &Request) {
     if inner.body_used() {
         return;
     }
-    if let Some(stream) = inner.body() {
+    let Some(stream) = inner.body() else { return };
+    if declared_length(req).is_some_and(|n| n > DRAIN_MAX_BYTES as u64) {
+        // It would be cancelled past the bound anyway: no point reading the first MiB.
+        let _ = JsFuture::from(stream.cancel()).await;
+    } else {
         let _ = read_limited(stream, 0).await;
     }
 }
