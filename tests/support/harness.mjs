@@ -38,7 +38,7 @@ function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
  * wrangler.toml's; a var set to `undefined` is removed. `logs` collects every line it prints
  * (unless `captureLogs` is false, for benchmarks: the lines are then read and dropped).
  */
-export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true } = {}) {
+export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0 } = {}) {
   if (!existsSync(join(BUILD, 'index.js'))) {
     throw new Error('worker/build/index.js is missing: run `bash scripts/build-worker.sh` first');
   }
@@ -61,7 +61,7 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     } : undefined,
     bindings,
     host: '127.0.0.1',
-    port: 0,
+    port,
     cf: false,
     log: new Log(LogLevel.WARN),
     handleRuntimeStdio(stdout, stderr) {
@@ -82,8 +82,11 @@ export function randomSecrets() {
   };
 }
 
-/** Sandbox + Worker wired together. `sandbox` options go to startSandbox, `vars` to the Worker. */
-export async function startStack({ vars = {}, sandbox: sandboxOptions = {} } = {}) {
+/**
+ * Sandbox + Worker wired together. `sandbox` options go to startSandbox, `vars` to the Worker;
+ * `port` fixes the Worker's (e.g. from freePort(), when a var must name the Worker's own origin).
+ */
+export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port = 0 } = {}) {
   const secrets = randomSecrets();
   const sandbox = await withTimeout(
     startSandbox({
@@ -96,7 +99,7 @@ export async function startStack({ vars = {}, sandbox: sandboxOptions = {} } = {
   );
   let worker;
   try {
-    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets });
+    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets, port });
   } catch (error) {
     await sandbox.stop();
     throw error;
