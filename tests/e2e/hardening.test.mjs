@@ -105,6 +105,26 @@ test('a body without Content-Length is refused at 16 KiB, without waiting for it
   assert.equal((await stats(stack)).create, 0);
 });
 
+test('a body within the limit may arrive slowly: only the drain of a refused body is timed', async () => {
+  const { stack } = ctx();
+  const { port } = new URL(stack.worker.url);
+  const body = JSON.stringify(ORDER);
+  const outcome = await new Promise((resolve, reject) => {
+    const req = http.request({
+      host: '127.0.0.1', port, method: 'POST', path: '/api/payments', agent: false,
+      headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked' },
+    }, (res) => {
+      let text = '';
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode, text }));
+    });
+    req.on('error', reject);
+    req.write(body.slice(0, 20));
+    setTimeout(() => req.end(body.slice(20)), 3_000);
+  });
+  assert.equal(outcome.status, 201, outcome.text);
+});
+
 test('return URLs match by origin and path segment; an existing kp_payment is replaced', async () => {
   const { stack } = ctx();
   const client = api(ctx());

@@ -37,7 +37,11 @@ before(async () => {
 
 after(async () => {
   agent?.destroy();
-  if (stack) await stack.stop();
+  if (!stack) return;
+  await stack.stop();
+  // stop() ends wrangler's whole process group: no workerd is left behind.
+  assert.throws(() => process.kill(-stack.worker.pid, 0), { code: 'ESRCH' });
+  await assert.rejects(fetch(`${stack.worker.url}/api/health`, { signal: AbortSignal.timeout(2_000) }));
 });
 
 /** One request over the shared keep-alive connection; resolves { status, headers, text, json, socket }. */

@@ -170,6 +170,13 @@ export async function startWranglerDev({ sandboxUrl, vars = {}, secrets = {}, ti
     await Promise.race([exit, forced]);
     clearTimeout(timer);
     killGroup('SIGKILL'); // workerd children that outlived their parent
+    // Returns once the group is gone, so the next start finds its ports and CPU free.
+    const gone = Date.now() + WRANGLER_STOP_TIMEOUT_MS;
+    for (;;) {
+      try { process.kill(-child.pid, 0); } catch { return; }
+      if (Date.now() > gone) throw new Error(`wrangler dev's process group ${child.pid} outlived SIGKILL`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   };
   const url = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + timeoutMs;
@@ -192,5 +199,5 @@ export async function startWranglerDev({ sandboxUrl, vars = {}, secrets = {}, ti
   // wrangler prints its bindings, `--var` values included, while it starts: what the Worker
   // itself says (and what a leak scan may judge) is what comes after.
   const startup = logs.length;
-  return { url, logs, workerLogs: () => logs.slice(startup), stop };
+  return { url, logs, workerLogs: () => logs.slice(startup), pid: child.pid, stop };
 }

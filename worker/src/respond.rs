@@ -20,10 +20,10 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 const DRAIN_MAX_BYTES: usize = 1024 * 1024;
 const DRAIN_MAX: std::time::Duration = std::time::Duration::from_secs(2);
 
-/// The body, at most 16 KiB. A larger one is refused with 413 as soon as it is known:
-/// from `Content-Length` before reading, and for a body sent without one, once the
-/// 16 KiB + 1st byte arrives (nothing beyond the limit is kept). Either way the rest is
-/// drained within the bound above, so the connection stays usable.
+/// The body, at most 16 KiB. A larger one is refused with 413: by `Content-Length` before
+/// reading, and for a body sent without one when its 16 KiB + 1st byte arrives (nothing
+/// beyond the limit is kept, the end is not awaited). Either way the rest is drained within
+/// the bound above before the 413 goes out, so the connection stays usable.
 pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if declared_length(req).is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         drain_unread_body(req).await;
@@ -51,41 +51,56 @@ pub async fn drain_unread_body(req: &Request) {
         // It would be cancelled past the bound anyway: no point reading the first MiB.
         let _ = JsFuture::from(stream.cancel()).await;
     } else {
-        let _ = read_limited(stream, 0).await;
+        drain(&stream.get_reader().unchecked_into()).await;
     }
 }
 
-/// Reads `stream` to its end, keeping the first `keep` bytes: `Some(bytes)` when the
-/// body fits, `None` when it does not (the rest is then read and dropped, up to the
-/// drain bound, and cancelled past it).
+/// The body when it is at most `keep` bytes. Past that it stops keeping bytes and answers
+/// `None` once the rest is drained. Only the drain is timed: a body within the limit may
+/// come as slowly as the payer's network sends it.
 async fn read_limited(stream: ReadableStream, keep: usize) -> Result<Option<Vec<u8>>, JsValue> {
     let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
     let mut kept = Vec::new();
-    let mut total = 0usize;
-    let reading = async {
-        while total <= keep.saturating_add(DRAIN_MAX_BYTES) {
-            let chunk = JsFuture::from(reader.read()).await?;
-            if Reflect::get(&chunk, &"done".into())?.as_bool() != Some(false) {
-                return Ok(true);
-            }
-            let value: Uint8Array = Reflect::get(&chunk, &"value".into())?.dyn_into()?;
-            let len = value.length() as usize;
-            if total.saturating_add(len) <= keep {
-                kept.extend_from_slice(&value.to_vec());
-            }
-            total = total.saturating_add(len);
+    while let Some(chunk) = next_chunk(&reader).await? {
+        if kept.len().saturating_add(chunk.length() as usize) > keep {
+            drain(&reader).await;
+            return Ok(None);
         }
-        Ok::<bool, JsValue>(false)
+        kept.extend_from_slice(&chunk.to_vec());
+    }
+    Ok(Some(kept))
+}
+
+/// Reads and drops the rest of a body, up to [`DRAIN_MAX_BYTES`] within [`DRAIN_MAX`];
+/// past either it cancels the body (and the connection may go with it).
+async fn drain(reader: &ReadableStreamDefaultReader) {
+    let reading = async {
+        let mut total = 0usize;
+        while total <= DRAIN_MAX_BYTES {
+            match next_chunk(reader).await {
+                Ok(Some(chunk)) => total = total.saturating_add(chunk.length() as usize),
+                // The end, or a client that went away: nothing left to drain.
+                Ok(None) | Err(_) => return true,
+            }
+        }
+        false
     };
     let finished = match race(reading, Delay::from(DRAIN_MAX)).await {
-        Either::Left(result) => result?,
+        Either::Left(finished) => finished,
         Either::Right(()) => false,
     };
     if !finished {
-        // Far too large or too slow: give up on the rest (the connection may go with it).
         let _ = JsFuture::from(reader.cancel()).await;
     }
-    Ok((finished && total <= keep).then_some(kept))
+}
+
+/// The next chunk of a body, `None` at its end.
+async fn next_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<Uint8Array>, JsValue> {
+    let chunk = JsFuture::from(reader.read()).await?;
+    if Reflect::get(&chunk, &"done".into())?.as_bool() != Some(false) {
+        return Ok(None);
+    }
+    Ok(Some(Reflect::get(&chunk, &"value".into())?.dyn_into()?))
 }
 
 /// The `Content-Length` the client sent, when it sent a valid one.
