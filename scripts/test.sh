@@ -11,11 +11,30 @@ section "clippy (native, -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 section "clippy (wasm32: worker and npm crates)"
 cargo clippy -p kelantanpay-worker -p kelantanpay-js --target wasm32-unknown-unknown --locked -- -D warnings
-section "cargo test (core, native)"
-cargo test --workspace --exclude kelantanpay-worker --exclude kelantanpay-js --locked
+section "cargo test (core and the Worker's pure parts, native)"
+# The Worker crate's unit tests (signing, error mapping, ...) touch no JS, so they run natively;
+# the npm crate's tests are wasm-bindgen-test in Node (scripts/test-npm.sh).
+cargo test --workspace --exclude kelantanpay-js --locked
 
 section "build the Worker"
 bash scripts/build-worker.sh
+section "wrangler deploy --dry-run (bindings, migrations, assets; both environments)"
+dry="$(mktemp -d)"
+trap 'rm -rf "$dry"' EXIT
+for env in "" production; do
+  out="$dry/${env:-default}"
+  log="$(npx wrangler deploy --dry-run --outdir "$out" ${env:+--env "$env"} 2>&1)" || { echo "$log"; exit 1; }
+  for want in 'env.STORE (PaymentStore)' 'env.ASSETS' '--dry-run: exiting now.'; do
+    grep -qF -- "$want" <<<"$log" || { echo "$log"; echo "wrangler deploy --dry-run ${env:+--env $env }did not report: $want" >&2; exit 1; }
+  done
+  compgen -G "$out/*.wasm" >/dev/null || { echo "no wasm in the dry-run bundle ($out)" >&2; exit 1; }
+done
+# A production deploy must never point at the sandbox (or anything local).
+prod_base="$(grep -F 'env.KP_BASE_URL' <<<"$log" || true)"
+if [ "$prod_base" != "${prod_base/127.0.0.1/}" ] || [ "$prod_base" != "${prod_base/localhost/}" ] || ! grep -qF '"https://payment.kelantanpay.com"' <<<"$prod_base"; then
+  echo "$log"; echo "the production environment's KP_BASE_URL is not https://payment.kelantanpay.com" >&2; exit 1
+fi
+echo "both environments bundle; production KP_BASE_URL is https://payment.kelantanpay.com"
 section "npm package: build, wasm-bindgen-test in Node, tests/npm"
 bash scripts/test-npm.sh
 

@@ -16,9 +16,11 @@ pub fn encode(bytes: &[u8]) -> String {
     out
 }
 
-/// Decodes unpadded or padded base64url; `None` on any other character.
+/// Decodes canonical unpadded base64url: exactly what [`encode`] produces. Padding, a
+/// length that no byte string encodes to, any other character, and nonzero spare bits
+/// in the last character are refused, so each byte string has one accepted spelling
+/// (a handle with its last character changed does not verify as the same handle).
 pub fn decode(text: &str) -> Option<Vec<u8>> {
-    let text = text.trim_end_matches('=');
     if text.len() % 4 == 1 {
         return None;
     }
@@ -42,7 +44,8 @@ pub fn decode(text: &str) -> Option<Vec<u8>> {
             acc &= (1 << bits) - 1;
         }
     }
-    Some(out)
+    // The 2 or 4 bits left over after the last byte must be zero.
+    (acc == 0).then_some(out)
 }
 
 #[cfg(test)]
@@ -65,6 +68,18 @@ mod tests {
         assert_eq!(decode("ab+c"), None);
     }
 
+    #[test]
+    fn only_the_canonical_spelling_decodes() {
+        // "Zg" is "f"; "Zh".."Zv" differ only in the spare bits.
+        assert_eq!(decode("Zg"), Some(b"f".to_vec()));
+        for other in [
+            "Zh", "Zi", "Zv", "Zm9", "Zm8=", "Zg==", "Zg=", "Zm9v\n", " Zm9v",
+        ] {
+            assert_eq!(decode(other), None, "{other:?}");
+        }
+        assert_eq!(decode("Zm8"), Some(b"fo".to_vec()));
+    }
+
     proptest! {
         #[test]
         fn round_trip(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
@@ -74,6 +89,13 @@ mod tests {
         #[test]
         fn decode_never_panics(s in "\\PC{0,64}") {
             let _ = decode(&s);
+        }
+
+        #[test]
+        fn whatever_decodes_re_encodes_to_itself(s in "[A-Za-z0-9_=-]{0,24}") {
+            if let Some(bytes) = decode(&s) {
+                prop_assert_eq!(encode(&bytes), s);
+            }
         }
     }
 }

@@ -20,6 +20,11 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 /// How often a caller waiting for another caller's login checks on it.
 const LOGIN_POLL: Duration = Duration::from_millis(5);
 
+/// How long a refused login (wrong credentials) is remembered: a misconfigured shop
+/// asks the gateway once per this, not once per request, and does not get the
+/// merchant's account locked.
+pub const LOGIN_REFUSAL_BACKOFF: Duration = Duration::from_secs(30);
+
 /// Everything the client needs to know about the merchant account.
 #[derive(Debug, Clone)]
 pub struct ClientConfig {
@@ -36,6 +41,8 @@ pub struct ClientConfig {
 pub struct TokenCache {
     token: RefCell<Option<Token>>,
     flight: SingleFlight<Result<Token, Error>>,
+    /// The last refusal and until when (unix ms) it answers for the gateway.
+    refusal: RefCell<Option<(Error, u64)>>,
 }
 
 impl Default for TokenCache {
@@ -43,11 +50,36 @@ impl Default for TokenCache {
         TokenCache {
             token: RefCell::new(None),
             flight: SingleFlight::new(),
+            refusal: RefCell::new(None),
         }
     }
 }
 
 impl TokenCache {
+    /// The refusal to answer instead of logging in, while one younger than
+    /// [`LOGIN_REFUSAL_BACKOFF`] is remembered.
+    pub fn refusal(&self, now_ms: u64) -> Option<Error> {
+        self.refusal
+            .borrow()
+            .as_ref()
+            .filter(|(_, until)| now_ms < *until)
+            .map(|(e, _)| e.clone())
+    }
+
+    /// Learns from a login's outcome: a refusal ([`Error::AuthFailed`]) is remembered
+    /// for [`LOGIN_REFUSAL_BACKOFF`]; a token forgets it. Outages and timeouts change
+    /// nothing: they say nothing about the credentials.
+    pub fn record_login(&self, result: &Result<Token, Error>, now_ms: u64) {
+        match result {
+            Ok(_) => *self.refusal.borrow_mut() = None,
+            Err(e @ Error::AuthFailed { .. }) => {
+                let until = now_ms.saturating_add(LOGIN_REFUSAL_BACKOFF.as_millis() as u64);
+                *self.refusal.borrow_mut() = Some((e.clone(), until));
+            }
+            Err(_) => {}
+        }
+    }
+
     fn valid(&self, now_secs: u64) -> Option<Token> {
         self.token
             .borrow()
@@ -122,6 +154,9 @@ impl<T: Transport, C: Clock> Client<T, C> {
         if let Some(t) = self.tokens.valid(self.now_secs()) {
             return Ok(t);
         }
+        if let Some(refused) = self.tokens.refusal(self.clock.now_ms()) {
+            return Err(refused);
+        }
         match self
             .tokens
             .flight
@@ -133,7 +168,14 @@ impl<T: Transport, C: Clock> Client<T, C> {
                 // Another flight may have finished between our check and our turn.
                 let result = match self.tokens.valid(self.now_secs()) {
                     Some(t) => Ok(t),
-                    None => self.fresh_login().await,
+                    None => match self.tokens.refusal(self.clock.now_ms()) {
+                        Some(refused) => Err(refused),
+                        None => {
+                            let fresh = self.fresh_login().await;
+                            self.tokens.record_login(&fresh, self.clock.now_ms());
+                            fresh
+                        }
+                    },
                 };
                 if let Ok(t) = &result {
                     *self.tokens.token.borrow_mut() = Some(t.clone());
@@ -146,8 +188,25 @@ impl<T: Transport, C: Clock> Client<T, C> {
 
     async fn fresh_login(&self) -> Result<Token, Error> {
         let request = login_request(&self.config.base_url, &self.config.credentials)?;
-        let (status, body) = self.send_idempotent(Call::Login, request).await?;
-        parse_login(status, &body)
+        let answer = self.send_idempotent(Call::Login, request).await;
+        answer
+            .and_then(|(status, body)| parse_login(status, &body))
+            .map_err(|e| self.redact(e, None))
+    }
+
+    /// `error` without the merchant's credentials and the login tokens in play (the one
+    /// `used` for the call and the cached one), however the gateway quoted them.
+    fn redact(&self, error: Error, used: Option<&Token>) -> Error {
+        let credentials = &self.config.credentials;
+        let cached = self.tokens.token.borrow().clone();
+        let mut secrets = vec![credentials.username.as_str(), credentials.password.expose()];
+        for token in used.into_iter().chain(cached.as_ref()) {
+            let value = token.secret().expose();
+            secrets.push(value);
+            // A JWT's signature alone is as good as the token to an attacker.
+            secrets.extend(value.split('.').filter(|part| part.len() >= 16));
+        }
+        error.redacted(&secrets)
     }
 
     /// Creates a payment. Sent once, never again: contract v2 sends a reference to the gateway
@@ -169,8 +228,10 @@ impl<T: Transport, C: Clock> Client<T, C> {
     ) -> Result<CreatedPayment, Error> {
         let request =
             payment.request(&self.config.base_url, &self.config.merchant, token.secret())?;
-        let (status, body) = self.send_once(Call::CreatePayment, request).await?;
-        parse_created(status, &body)
+        let answer = self.send_once(Call::CreatePayment, request).await;
+        answer
+            .and_then(|(status, body)| parse_created(status, &body))
+            .map_err(|e| self.redact(e, Some(token)))
     }
 
     /// Asks the gateway for a payment's status (retried on outages).
@@ -180,8 +241,10 @@ impl<T: Transport, C: Clock> Client<T, C> {
             &self.config.credentials.username,
             reference,
         )?;
-        let (status, body) = self.send_idempotent(Call::Requery, request).await?;
-        parse_requery(status, &body)
+        let answer = self.send_idempotent(Call::Requery, request).await;
+        answer
+            .and_then(|(status, body)| parse_requery(status, &body))
+            .map_err(|e| self.redact(e, None))
     }
 
     /// Requeries and applies the early-22 rule: a `22` inside the window is asked

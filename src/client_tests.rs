@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::base64url;
+use crate::login::Token;
 use crate::secret::Secret;
 
 /// Yields once, so that concurrent futures interleave as they would on a real network.
@@ -63,7 +64,7 @@ impl Gateway {
         let exp = self.now_ms.get() / 1000 + self.token_ttl_secs.get();
         let n = self.calls("loginApi");
         format!(
-            "{}.{}.sig",
+            "{}.{}.signature-of-login-{n}",
             base64url::encode(br#"{"typ":"JWT","alg":"HS256"}"#),
             base64url::encode(format!(r#"{{"exp":{exp},"n":{n}}}"#).as_bytes())
         )
@@ -374,4 +375,150 @@ fn config_debug_redacts_the_password() {
     let c = client(&gw);
     let shown = format!("{:?}", c.config());
     assert!(shown.contains("[redacted]") && !shown.contains("s3cret-pw"));
+}
+
+fn refused_login() -> Reply {
+    Ok((
+        200,
+        r#"{"status":"false","description":"Invalid username or password"}"#.into(),
+    ))
+}
+
+#[test]
+fn a_refused_login_is_remembered_for_30_seconds_not_asked_per_request() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    gw.script("loginApi", refused_login());
+    for _ in 0..10 {
+        let err = block_on(c.create_payment(&payment())).unwrap_err();
+        assert!(matches!(err, Error::AuthFailed { .. }), "{err:?}");
+        gw.now_ms.set(gw.now_ms.get() + 2_000);
+    }
+    assert_eq!(gw.calls("loginApi"), 1, "20 s of requests, one login");
+    assert_eq!(gw.calls("payment-generator"), 0);
+
+    // Past the backoff the gateway is asked again; a refusal starts a new backoff.
+    gw.now_ms.set(gw.now_ms.get() + 10_000);
+    gw.script("loginApi", refused_login());
+    assert!(block_on(c.create_payment(&payment())).is_err());
+    assert!(block_on(c.create_payment(&payment())).is_err());
+    assert_eq!(gw.calls("loginApi"), 2);
+
+    // Credentials fixed: the first login after the backoff succeeds and forgets the refusal.
+    gw.now_ms
+        .set(gw.now_ms.get() + LOGIN_REFUSAL_BACKOFF.as_millis() as u64);
+    block_on(c.create_payment(&payment())).unwrap();
+    block_on(c.create_payment(&payment())).unwrap();
+    assert_eq!(gw.calls("loginApi"), 3);
+}
+
+#[test]
+fn login_outages_are_not_remembered_as_refusals() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    for _ in 0..3 {
+        gw.script("loginApi", Ok((503, "<html>down</html>".into())));
+    }
+    let err = block_on(c.create_payment(&payment())).unwrap_err();
+    assert_eq!(err.kind(), "upstream_error");
+    assert_eq!(gw.calls("loginApi"), 3, "first try and two retries");
+    block_on(c.create_payment(&payment())).unwrap();
+    assert_eq!(gw.calls("loginApi"), 4, "no backoff after an outage");
+}
+
+#[test]
+fn token_cache_refusal_memory_is_a_function_of_now() {
+    let cache = TokenCache::default();
+    let refused = Err(Error::AuthFailed {
+        description: "no".into(),
+    });
+    assert_eq!(cache.refusal(1_000), None);
+    cache.record_login(&refused, 1_000);
+    assert!(matches!(
+        cache.refusal(1_000),
+        Some(Error::AuthFailed { .. })
+    ));
+    assert!(cache.refusal(30_999).is_some());
+    assert_eq!(cache.refusal(31_000), None);
+    cache.record_login(&Err(Error::Timeout { call: Call::Login }), 2_000);
+    assert!(
+        cache.refusal(2_000).is_some(),
+        "a timeout keeps the refusal"
+    );
+    cache.record_login(&Ok(Token::new(Secret::new("t"))), 3_000);
+    assert_eq!(cache.refusal(3_000), None);
+}
+
+#[test]
+fn a_description_mentioning_a_token_is_not_a_rejection_and_is_not_resent() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    gw.script(
+        "payment-generator",
+        Ok((
+            200,
+            r#"{"status":"false","description":"The token field is required.","code":422}"#.into(),
+        )),
+    );
+    let err = block_on(c.create_payment(&payment())).unwrap_err();
+    assert_eq!(err.kind(), "upstream_error");
+    assert_eq!(
+        (gw.calls("loginApi"), gw.calls("payment-generator")),
+        (1, 1)
+    );
+}
+
+#[test]
+fn errors_leave_the_client_without_credentials_or_tokens() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    block_on(c.create_payment(&payment())).unwrap();
+    let token = gw.requests.borrow()[1].1["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let signature = token.rsplit('.').next().unwrap().to_owned();
+    let echo = json!({
+        "status": "false",
+        "description": format!("merchant/s3cret-pw: token {token} (sig {signature}) rejected {}", "x".repeat(300)),
+        "code": 422,
+    });
+    gw.script("payment-generator", Ok((200, echo.to_string())));
+    let err = block_on(c.create_payment(&payment())).unwrap_err();
+    let Error::Upstream { description, .. } = &err else {
+        panic!("{err:?}")
+    };
+    assert_eq!(description.chars().count(), crate::MAX_DESCRIPTION_CHARS);
+    for secret in ["merchant", "s3cret-pw", token.as_str(), signature.as_str()] {
+        assert!(!format!("{err:?} {err}").contains(secret), "{err}");
+    }
+
+    gw.script(
+        "requery",
+        Err(TransportError::Failed(
+            "fetch http://gw.test/api/kelantan-requery/merchant/R1 failed".into(),
+        )),
+    );
+    for _ in 0..2 {
+        gw.script("requery", Err(TransportError::Failed("merchant".into())));
+    }
+    let err = block_on(c.requery(&reference())).unwrap_err();
+    assert!(matches!(err, Error::Transport { .. }));
+    assert!(!err.to_string().contains("merchant"), "{err}");
+
+    let c = client(&gw);
+    gw.script(
+        "loginApi",
+        Ok((
+            200,
+            r#"{"status":"false","description":"Wrong password s3cret-pw for merchant"}"#.into(),
+        )),
+    );
+    let err = block_on(c.create_payment(&payment())).unwrap_err();
+    assert!(matches!(err, Error::AuthFailed { .. }));
+    assert!(
+        err.to_string()
+            .ends_with("Wrong password [redacted] for [redacted]"),
+        "{err}"
+    );
 }

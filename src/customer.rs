@@ -1,7 +1,7 @@
 //! The payer: name, email and Malaysian mobile number, validated and normalised.
 
 use crate::error::Error;
-use crate::text::{bounded_text, TextRule};
+use crate::text::{bounded_text, no_forbidden_chars, TextRule};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Customer {
@@ -39,7 +39,9 @@ impl Name {
 pub struct Email(String);
 
 impl Email {
+    /// Surrounding spaces are trimmed; a control character anywhere is refused.
     pub fn parse(value: &str) -> Result<Email, Error> {
+        no_forbidden_chars("email", value)?;
         let value = value.trim();
         if value.is_empty() {
             return Err(Error::invalid("email", "email is required"));
@@ -105,6 +107,7 @@ pub struct Mobile(String);
 
 impl Mobile {
     pub fn parse(value: &str) -> Result<Mobile, Error> {
+        no_forbidden_chars("mobile", value)?;
         let compact: String = value
             .chars()
             .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
@@ -210,6 +213,40 @@ mod tests {
         assert_eq!(
             Email::parse("").unwrap_err().to_string(),
             "email is required"
+        );
+    }
+
+    #[test]
+    fn no_field_of_the_payer_carries_a_control_character() {
+        for bad in [
+            "siti@example.com\n",
+            "\tsiti@example.com",
+            "siti@example.com\r",
+        ] {
+            let err = Email::parse(bad).unwrap_err();
+            assert_eq!(
+                (err.field(), err.to_string().as_str()),
+                (Some("email"), "email must not contain control characters"),
+                "{bad:?}"
+            );
+        }
+        for bad in ["0123456789\n", "\u{0}0123456789", "012\t345 6789"] {
+            assert_eq!(
+                Mobile::parse(bad).unwrap_err().field(),
+                Some("mobile"),
+                "{bad:?}"
+            );
+        }
+        for bad in ["Siti\n", "\rSiti", "Si\u{1b}[31mti", "Siti\u{2029}"] {
+            assert_eq!(
+                Name::parse(bad).unwrap_err().field(),
+                Some("name"),
+                "{bad:?}"
+            );
+        }
+        assert_eq!(
+            Email::parse(" siti@example.com ").unwrap().as_str(),
+            "siti@example.com"
         );
     }
 

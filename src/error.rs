@@ -118,18 +118,132 @@ impl Error {
         }
     }
 
-    /// True when the gateway says the login token is no longer good: HTTP 401, or
-    /// an error whose description mentions the token. Such a call is worth one
-    /// re-login and one retry.
+    /// True when the gateway says the login token is no longer good: HTTP 401, or a
+    /// non-5xx error in the known expiry wording (`Token expired or invalid`, `Invalid
+    /// token`, `token has expired`). Such a call is worth one re-login and one retry; any
+    /// other description that merely mentions a token (`The token field is required`,
+    /// `Checkout token could not be generated`) is not.
     pub fn is_token_rejection(&self) -> bool {
         match self {
             Error::Upstream {
                 http_status,
                 description,
                 ..
-            } => *http_status == 401 || description.to_ascii_lowercase().contains("token"),
+            } => *http_status == 401 || (*http_status < 500 && is_expiry_wording(description)),
             _ => false,
         }
+    }
+
+    /// This error with the `secrets` (merchant username, password, login tokens) and
+    /// anything shaped like a JWT removed from every text it carries, and the gateway's
+    /// description cut to [`MAX_DESCRIPTION_CHARS`]. The client applies it to every
+    /// error it returns, where it knows the credentials and tokens.
+    pub fn redacted(self, secrets: &[&str]) -> Error {
+        let clean = |text: String| cap(&scrub(&text, secrets), MAX_DESCRIPTION_CHARS);
+        match self {
+            Error::Upstream {
+                call,
+                http_status,
+                description,
+                code,
+            } => Error::Upstream {
+                call,
+                http_status,
+                description: clean(description),
+                code: code.map(clean),
+            },
+            Error::AuthFailed { description } => Error::AuthFailed {
+                description: clean(description),
+            },
+            Error::Transport { call, reason } => Error::Transport {
+                call,
+                reason: clean(reason),
+            },
+            Error::MalformedResponse {
+                call,
+                http_status,
+                reason,
+                excerpt,
+            } => Error::MalformedResponse {
+                call,
+                http_status,
+                reason: clean(reason),
+                excerpt: clean(excerpt),
+            },
+            other => other,
+        }
+    }
+}
+
+/// The longest gateway description an error passes on (contract v2: 200).
+pub const MAX_DESCRIPTION_CHARS: usize = 200;
+
+/// What replaces a removed secret.
+pub const REDACTED: &str = "[redacted]";
+
+fn is_expiry_wording(description: &str) -> bool {
+    let d = description.to_ascii_lowercase();
+    d.contains("token") && (d.contains("expired") || d.contains("invalid"))
+}
+
+/// `text` without any of `secrets` (ASCII case ignored, longest first, so a token that
+/// contains the username goes whole) and without JWT-shaped runs (`eyJ…` with a dot).
+fn scrub(text: &str, secrets: &[&str]) -> String {
+    let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out = text.to_owned();
+    for secret in secrets {
+        out = replace_ignoring_ascii_case(&out, secret);
+    }
+    remove_jwts(&out)
+}
+
+fn replace_ignoring_ascii_case(text: &str, secret: &str) -> String {
+    // ASCII lower-casing keeps every byte offset, so positions found in the
+    // lower-cased copy are valid in the original.
+    let haystack = text.to_ascii_lowercase();
+    let needle = secret.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some(i) = haystack[from..].find(&needle) {
+        out.push_str(&text[from..from + i]);
+        out.push_str(REDACTED);
+        from += i + needle.len();
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
+fn remove_jwts(text: &str) -> String {
+    let is_jwt_byte = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.');
+    let bytes = text.as_bytes();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    let mut copied = 0;
+    while let Some(found) = text[i..].find("eyJ") {
+        let start = i + found;
+        let end = bytes[start..]
+            .iter()
+            .position(|b| !is_jwt_byte(*b))
+            .map_or(bytes.len(), |n| start + n);
+        if text[start..end].contains('.') {
+            out.push_str(&text[copied..start]);
+            out.push_str(REDACTED);
+            copied = end;
+        }
+        i = end;
+    }
+    out.push_str(&text[copied..]);
+    out
+}
+
+fn cap(text: &str, max_chars: usize) -> String {
+    if text.chars().count() <= max_chars {
+        text.to_owned()
+    } else {
+        let mut cut: String = text.chars().take(max_chars - 1).collect();
+        cut.push('…');
+        cut
     }
 }
 
@@ -170,17 +284,94 @@ mod tests {
         }
     }
 
-    #[test]
-    fn token_rejection_is_401_or_a_token_description() {
-        let up = |s, d: &str| Error::Upstream {
+    fn up(status: u16, description: &str) -> Error {
+        Error::Upstream {
             call: Call::CreatePayment,
-            http_status: s,
-            description: d.into(),
+            http_status: status,
+            description: description.into(),
             code: None,
-        };
+        }
+    }
+
+    #[test]
+    fn token_rejection_is_401_or_the_known_expiry_wording() {
         assert!(up(401, "Unauthorized").is_token_rejection());
-        assert!(up(200, "Token expired").is_token_rejection());
-        assert!(!up(200, "The email field is required.").is_token_rejection());
+        assert!(up(401, "").is_token_rejection());
+        for expired in [
+            "Token expired",
+            "Token expired or invalid",
+            "Invalid token",
+            "The token has expired.",
+        ] {
+            assert!(up(200, expired).is_token_rejection(), "{expired}");
+            assert!(up(422, expired).is_token_rejection(), "{expired}");
+        }
+        for other in [
+            "The email field is required.",
+            "The token field is required.",
+            "Checkout token could not be generated",
+            "Duplicate reference: token reused",
+        ] {
+            assert!(!up(200, other).is_token_rejection(), "{other}");
+        }
+        assert!(
+            !up(500, "Token expired").is_token_rejection(),
+            "an outage, not a rejection"
+        );
         assert!(!Error::Timeout { call: Call::Login }.is_token_rejection());
+    }
+
+    #[test]
+    fn redaction_removes_credentials_and_tokens_then_caps() {
+        let jwt = "eyJ0eXAiOiJKV1QiLCJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJtIn0.c2lnbmF0dXJl";
+        let secrets = ["merchant-7", "pw-S3cret", "opaque-login-token"];
+        let description = format!(
+            "User MERCHANT-7 / pw-S3cret refused; token {jwt} and opaque-login-token, sig c2lnbmF0dXJl"
+        );
+        let shown = up(200, &description).redacted(&secrets).to_string();
+        for secret in [
+            "merchant-7",
+            "MERCHANT-7",
+            "pw-S3cret",
+            "opaque-login-token",
+            jwt,
+        ] {
+            assert!(!shown.contains(secret), "{shown}");
+        }
+        assert!(
+            shown.contains("User [redacted] / [redacted] refused; token [redacted] and [redacted]")
+        );
+        let auth = Error::AuthFailed {
+            description: "bad password pw-S3cret".into(),
+        }
+        .redacted(&secrets);
+        assert!(!auth.to_string().contains("pw-S3cret"));
+        let transport = Error::Transport {
+            call: Call::Requery,
+            reason: "GET /api/kelantan-requery/merchant-7/R1 failed".into(),
+        }
+        .redacted(&secrets);
+        assert!(!transport.to_string().contains("merchant-7"));
+
+        // Scrubbed first, then capped: a secret straddling the cut does not leave a prefix.
+        let long = format!("{}pw-S3cret{}", "x".repeat(195), "y".repeat(300));
+        match up(200, &long).redacted(&secrets) {
+            Error::Upstream { description, .. } => {
+                assert_eq!(description.chars().count(), MAX_DESCRIPTION_CHARS);
+                assert!(description.starts_with(&format!("{}[red", "x".repeat(195))));
+                assert!(description.ends_with('…'));
+            }
+            other => panic!("{other:?}"),
+        }
+        let short = up(200, "The email field is required.").redacted(&secrets);
+        assert_eq!(short, up(200, "The email field is required."));
+        assert_eq!(
+            up(200, "é".repeat(300).as_str())
+                .redacted(&[])
+                .to_string()
+                .chars()
+                .count(),
+            "KelantanPay error: ".len() + 200
+        );
     }
 }

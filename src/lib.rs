@@ -39,9 +39,11 @@ pub mod url;
 mod wire;
 
 pub use amount::{Amount, AmountError};
-pub use client::{Client, ClientConfig, StatusCheck, TokenCache, DEFAULT_TIMEOUT};
+pub use client::{
+    Client, ClientConfig, StatusCheck, TokenCache, DEFAULT_TIMEOUT, LOGIN_REFUSAL_BACKOFF,
+};
 pub use customer::{Customer, Email, Mobile, Name};
-pub use error::{Call, Error};
+pub use error::{Call, Error, MAX_DESCRIPTION_CHARS};
 pub use fields::{json_object, optional_str, PayerFields};
 pub use login::{jwt_expiry, login_request, parse_login, Credentials, Token, RENEW_BEFORE_SECS};
 pub use order::{Catalog, CatalogItem, Order, OrderLine, Pricing, MAX_LINES, MAX_QUANTITY};
@@ -51,7 +53,7 @@ pub use requery::{
     parse_requery, requery_request, PaymentStatus, RequeryResult, EARLY_FAILURE_WINDOW_MS,
 };
 pub use secret::Secret;
-pub use text::{Description, Refs, Via};
+pub use text::{is_forbidden_char, Description, Refs, Via};
 pub use time::iso8601;
 pub use transport::{Clock, RetryPolicy, Transport, TransportError};
 pub use url::{BaseUrl, HttpUrl};

@@ -7,16 +7,35 @@ pub(crate) struct TextRule {
     pub max: usize,
 }
 
-/// Trims, then checks the length in characters (not bytes) and rejects control
-/// characters, which would corrupt the gateway's records and our log lines.
-pub(crate) fn bounded_text(field: &str, value: &str, rule: TextRule) -> Result<String, Error> {
-    let value = value.trim();
-    if value.chars().any(char::is_control) {
+/// Characters no field may carry, anywhere (leading and trailing too): C0/C1 controls
+/// (`\n`, `\t`, NUL, DEL, ...), the Unicode line and paragraph separators, and the bidi
+/// controls that make a name display differently from what it says. They corrupt the
+/// gateway's records, header-like fields and log lines, and a shopper never means them.
+pub fn is_forbidden_char(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}'
+        )
+}
+
+/// `Err` naming `field` when `value` carries a [forbidden character](is_forbidden_char).
+/// Checked on the raw value, before any trimming: a trailing `\n` is refused, not trimmed away.
+pub(crate) fn no_forbidden_chars(field: &str, value: &str) -> Result<(), Error> {
+    if value.chars().any(is_forbidden_char) {
         return Err(Error::invalid(
             field,
             format!("{field} must not contain control characters"),
         ));
     }
+    Ok(())
+}
+
+/// Refuses control characters anywhere, then trims surrounding spaces and checks
+/// the length in characters (not bytes).
+pub(crate) fn bounded_text(field: &str, value: &str, rule: TextRule) -> Result<String, Error> {
+    no_forbidden_chars(field, value)?;
+    let value = value.trim();
     let len = value.chars().count();
     if len < rule.min {
         return Err(Error::invalid(field, format!("{field} is required")));
@@ -42,7 +61,7 @@ impl Description {
     /// Builds a description from parts the merchant controls (catalog names),
     /// cut at 255 characters with an ellipsis rather than rejected.
     pub fn summarise(text: &str) -> Description {
-        let clean: String = text.chars().filter(|c| !c.is_control()).collect();
+        let clean: String = text.chars().filter(|c| !is_forbidden_char(*c)).collect();
         if clean.chars().count() <= 255 {
             Description(clean)
         } else {
@@ -129,6 +148,37 @@ mod tests {
                 .count(),
             255
         );
+    }
+
+    #[test]
+    fn control_characters_are_refused_anywhere_not_trimmed_away() {
+        for bad in [
+            "Yuran\n",
+            "\tYuran",
+            "Yu\u{0}ran",
+            "Yuran\r\n",
+            "Yuran\u{85}",
+            "Yuran\u{2028}",
+            "\u{202E}naraY",
+            "Yuran\u{7f}",
+        ] {
+            assert_eq!(
+                Description::parse(bad).unwrap_err().field(),
+                Some("description"),
+                "{bad:?}"
+            );
+            assert_eq!(
+                Refs::parse([None, Some(bad), None]).unwrap_err().field(),
+                Some("ref_2"),
+                "{bad:?}"
+            );
+        }
+        // Spaces (and other non-control blanks) around a value are still trimmed.
+        assert_eq!(
+            Description::parse("  Yuran\u{a0}").unwrap().as_str(),
+            "Yuran"
+        );
+        assert_eq!(Description::summarise("a\nb\u{202E}c").as_str(), "abc");
     }
 
     #[test]

@@ -11,7 +11,9 @@ use crate::error::Error;
 pub struct HttpUrl(String);
 
 impl HttpUrl {
+    /// Surrounding spaces are trimmed; a control character anywhere is refused.
     pub fn parse(field: &str, value: &str) -> Result<HttpUrl, Error> {
+        crate::text::no_forbidden_chars(field, value)?;
         let value = value.trim();
         let rest = strip_scheme(value).ok_or_else(|| {
             Error::invalid(field, format!("{field} must be an http or https URL"))
@@ -31,24 +33,27 @@ impl HttpUrl {
         &self.0
     }
 
-    /// The URL with `name=value` added to its query, before any fragment.
+    /// The URL with `name=value` as its only `name` parameter: any `name` already in
+    /// the query (however it is percent-encoded) is removed, the new one goes last,
+    /// before any fragment. The other parameters keep their text and order.
     pub fn with_query_param(&self, name: &str, value: &str) -> HttpUrl {
         let (base, fragment) = match self.0.split_once('#') {
             Some((b, f)) => (b, Some(f)),
             None => (self.0.as_str(), None),
         };
-        let sep = if !base.contains('?') {
-            "?"
-        } else if base.ends_with('?') || base.ends_with('&') {
-            ""
-        } else {
-            "&"
-        };
-        let mut out = format!(
-            "{base}{sep}{}={}",
+        let (path, query) = base.split_once('?').unwrap_or((base, ""));
+        let mut pairs: Vec<String> = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .filter(|p| decode_component(p.split('=').next().unwrap_or("")) != name)
+            .map(str::to_owned)
+            .collect();
+        pairs.push(format!(
+            "{}={}",
             encode_component(name),
             encode_component(value)
-        );
+        ));
+        let mut out = format!("{path}?{}", pairs.join("&"));
         if let Some(f) = fragment {
             out.push('#');
             out.push_str(f);
@@ -69,6 +74,159 @@ impl HttpUrl {
             .find(['/', '?', '#'])
             .map_or(self.0.len(), |i| after_scheme + i);
         &self.0[..end]
+    }
+}
+
+/// Scheme, host and port, compared as the browser's same-origin rule does: scheme and
+/// host without regard to case, a missing port as the scheme's default.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Origin {
+    scheme: String,
+    host: String,
+    port: u16,
+}
+
+/// An absolute URL cut into what return-URL matching compares.
+struct Parts<'a> {
+    origin: Origin,
+    /// The path, `/` when the URL has none.
+    path: &'a str,
+    /// Whether a query or a fragment follows the path.
+    has_suffix: bool,
+}
+
+fn split_url(url: &str) -> Option<Parts<'_>> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, after) = rest.split_at(authority_end);
+    let (host, port) = if let Some(v6) = authority.strip_prefix('[') {
+        let (host, tail) = v6.split_once(']')?;
+        let port = match tail {
+            "" => None,
+            t => Some(t.strip_prefix(':')?),
+        };
+        (format!("[{host}]"), port)
+    } else {
+        match authority.rsplit_once(':') {
+            Some((h, p)) => (h.to_owned(), Some(p)),
+            None => (authority.to_owned(), None),
+        }
+    };
+    let port = match port {
+        None => default_port,
+        Some(p) if !p.is_empty() && p.len() <= 5 && p.bytes().all(|b| b.is_ascii_digit()) => {
+            p.parse().ok().filter(|n| *n > 0)?
+        }
+        Some(_) => return None,
+    };
+    if host.is_empty() || host.contains(['@', '\\', '%']) {
+        return None;
+    }
+    let path_end = after.find(['?', '#']).unwrap_or(after.len());
+    let path = if path_end == 0 {
+        "/"
+    } else {
+        &after[..path_end]
+    };
+    Some(Parts {
+        origin: Origin {
+            scheme,
+            host: host.to_ascii_lowercase(),
+            port,
+        },
+        path,
+        has_suffix: path_end < after.len(),
+    })
+}
+
+/// A path a browser would resolve to somewhere else: dot segments (also percent-encoded)
+/// and backslashes, which browsers read as `/` in http(s) URLs.
+fn is_ambiguous_path(path: &str) -> bool {
+    path.contains('\\')
+        || path.split('/').any(|segment| {
+            let s = segment.to_ascii_lowercase().replace("%2e", ".");
+            s == "." || s == ".."
+        })
+}
+
+/// One entry of the allowed return URLs (`KP_RETURN_URLS`): an origin and a path.
+/// It admits a URL on exactly that origin whose path equals the entry's path or
+/// continues it after a `/`; `https://shop.example/pay` admits `/pay`, `/pay/` and
+/// `/pay/done?x=1` but not `/payload`, and `https://shop.example` admits every path
+/// on that origin and never `https://shop.example.evil.com/`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReturnUrlRule {
+    origin: Origin,
+    path: String,
+}
+
+impl ReturnUrlRule {
+    /// An entry is an http(s) URL without query or fragment; its path may be empty.
+    pub fn parse(entry: &str) -> Result<ReturnUrlRule, Error> {
+        let bad = || {
+            Error::invalid(
+                "KP_RETURN_URLS",
+                "KP_RETURN_URLS entries must be http(s) URLs without query or fragment",
+            )
+        };
+        let url = HttpUrl::parse("KP_RETURN_URLS", entry).map_err(|_| bad())?;
+        let parts = split_url(url.as_str()).ok_or_else(bad)?;
+        if parts.has_suffix || is_ambiguous_path(parts.path) {
+            return Err(bad());
+        }
+        Ok(ReturnUrlRule {
+            origin: parts.origin,
+            path: parts.path.to_owned(),
+        })
+    }
+
+    pub fn admits(&self, url: &HttpUrl) -> bool {
+        let Some(parts) = split_url(url.as_str()) else {
+            return false;
+        };
+        if parts.origin != self.origin || is_ambiguous_path(parts.path) {
+            return false;
+        }
+        match parts.path.strip_prefix(self.path.as_str()) {
+            None => false,
+            Some(rest) => rest.is_empty() || self.path.ends_with('/') || rest.starts_with('/'),
+        }
+    }
+}
+
+/// The return URL for a payment: `requested` when an entry of `allowed` admits it
+/// (see [`ReturnUrlRule`]), `default` when nothing was requested (absent, empty or
+/// only spaces); otherwise a `return_url` error. Entries that do not parse admit
+/// nothing. The caller adds `kp_payment` with [`HttpUrl::with_query_param`], which
+/// replaces one already there.
+pub fn return_url(
+    requested: Option<&str>,
+    allowed: &[String],
+    default: Option<&HttpUrl>,
+) -> Result<Option<HttpUrl>, Error> {
+    let Some(requested) =
+        requested.filter(|r| !r.trim().is_empty() || r.chars().any(crate::text::is_forbidden_char))
+    else {
+        return Ok(default.cloned());
+    };
+    let url = HttpUrl::parse("return_url", requested)?;
+    if allowed
+        .iter()
+        .filter_map(|entry| ReturnUrlRule::parse(entry).ok())
+        .any(|rule| rule.admits(&url))
+    {
+        Ok(Some(url))
+    } else {
+        Err(Error::invalid(
+            "return_url",
+            "return_url is not an allowed return URL",
+        ))
     }
 }
 
@@ -237,6 +395,137 @@ mod tests {
     }
 
     #[test]
+    fn an_existing_query_param_of_the_same_name_is_replaced() {
+        let u = |s: &str| HttpUrl::parse("u", s).unwrap();
+        for (before, after) in [
+            (
+                "https://a.b/r?kp_payment=old",
+                "https://a.b/r?kp_payment=new",
+            ),
+            (
+                "https://a.b/r?x=1&kp_payment=old&y=2&kp_payment=older#f",
+                "https://a.b/r?x=1&y=2&kp_payment=new#f",
+            ),
+            (
+                "https://a.b/r?kp%5Fpayment=old&z",
+                "https://a.b/r?z&kp_payment=new",
+            ),
+            ("https://a.b/r?kp_payment", "https://a.b/r?kp_payment=new"),
+            ("https://a.b/r?", "https://a.b/r?kp_payment=new"),
+            ("https://a.b/r?&x=1&", "https://a.b/r?x=1&kp_payment=new"),
+            (
+                "https://a.b/r?kp_payments=keep",
+                "https://a.b/r?kp_payments=keep&kp_payment=new",
+            ),
+        ] {
+            let got = u(before).with_query_param("kp_payment", "new");
+            assert_eq!(got.as_str(), after, "{before}");
+            assert_eq!(got.query_param("kp_payment").as_deref(), Some("new"));
+        }
+    }
+
+    fn allowed(entries: &[&str], requested: &str) -> bool {
+        let entries: Vec<String> = entries.iter().map(|e| (*e).to_owned()).collect();
+        match return_url(Some(requested), &entries, None) {
+            Ok(url) => url.is_some(),
+            Err(e) => {
+                assert_eq!(e.field(), Some("return_url"));
+                false
+            }
+        }
+    }
+
+    #[test]
+    fn return_urls_match_by_origin_and_path_segment() {
+        let pay = ["https://shop.example/pay"];
+        for ok in [
+            "https://shop.example/pay",
+            "https://shop.example/pay/",
+            "https://shop.example/pay/done?x=1",
+            "https://shop.example/pay?x=1#top",
+            "https://SHOP.example/pay",
+            "HTTPS://shop.example:443/pay",
+            " https://shop.example/pay ",
+        ] {
+            assert!(allowed(&pay, ok), "{ok} should be admitted");
+        }
+        for bad in [
+            "https://shop.example/payload",
+            "https://shop.example/Pay",
+            "https://shop.example/",
+            "https://shop.example",
+            "http://shop.example/pay",
+            "https://shop.example:8443/pay",
+            "https://shop.example.evil.com/pay",
+            "https://evil.com/pay?https://shop.example/pay",
+            "https://evil.com/https://shop.example/pay",
+            "https://shop.example/pay/../admin",
+            "https://shop.example/pay/%2E%2e/admin",
+            "https://shop.example/pay\\..\\admin",
+            "https://shop.example/pay\n",
+            "https://shop.example@evil.com/pay",
+            "javascript:alert(1)//https://shop.example/pay",
+        ] {
+            assert!(!allowed(&pay, bad), "{bad:?} should be refused");
+        }
+        let origin = ["https://shop.example"];
+        for ok in [
+            "https://shop.example",
+            "https://shop.example/",
+            "https://shop.example/any/where?q",
+        ] {
+            assert!(allowed(&origin, ok), "{ok}");
+        }
+        for bad in [
+            "https://shop.example.evil.com/",
+            "https://shop.exampl",
+            "https://shop.example:444/",
+        ] {
+            assert!(!allowed(&origin, bad), "{bad}");
+        }
+        let trailing = ["http://127.0.0.1:8787/", "https://shop.example/pay/"];
+        assert!(allowed(&trailing, "http://127.0.0.1:8787/?kp_payment=x"));
+        assert!(allowed(&trailing, "http://127.0.0.1:8787"));
+        assert!(allowed(&trailing, "https://shop.example/pay/x"));
+        assert!(
+            !allowed(&trailing, "https://shop.example/pay"),
+            "the entry asks for /pay/"
+        );
+        assert!(!allowed(&trailing, "http://127.0.0.1:8788/"));
+        let v6 = ["http://[::1]:8787/shop"];
+        assert!(allowed(&v6, "http://[::1]:8787/shop/x"));
+        assert!(!allowed(&v6, "http://[::1]:8788/shop"));
+        assert!(!allowed(&[], "https://shop.example/pay"));
+    }
+
+    #[test]
+    fn return_url_defaults_and_bad_entries() {
+        let default = HttpUrl::parse("d", "https://shop.example/pay").unwrap();
+        let entries = vec!["https://shop.example/pay".to_owned()];
+        for nothing in [None, Some(""), Some("   ")] {
+            assert_eq!(
+                return_url(nothing, &entries, Some(&default)).unwrap(),
+                Some(default.clone())
+            );
+        }
+        assert_eq!(return_url(None, &entries, None).unwrap(), None);
+        assert!(return_url(Some("\n"), &entries, Some(&default)).is_err());
+        for bad in [
+            "https://shop.example/pay?x=1",
+            "https://shop.example/a/../b",
+            "shop.example",
+            "",
+        ] {
+            assert!(ReturnUrlRule::parse(bad).is_err(), "{bad}");
+        }
+        // An entry that does not parse admits nothing, even the URL it spells.
+        assert!(!allowed(
+            &["https://shop.example/pay?x=1"],
+            "https://shop.example/pay?x=1"
+        ));
+    }
+
+    #[test]
     fn origin_is_scheme_host_port() {
         assert_eq!(
             HttpUrl::parse("u", "http://127.0.0.1:8787/x?y")
@@ -287,6 +576,21 @@ mod tests {
                 let _ = u.origin();
                 let _ = u.with_query_param("k", "v");
                 let _ = u.query_param("k");
+            }
+            let _ = ReturnUrlRule::parse(&s);
+        }
+
+        #[test]
+        fn an_admitted_return_url_has_the_entry_origin(
+            host in "[a-z]{1,3}(\\.[a-z]{1,3}){0,2}",
+            tail in "[a-zA-Z0-9./:@%?#\\\\-]{0,16}",
+        ) {
+            let entries = vec!["https://ab.c/p".to_owned()];
+            let requested = format!("https://{host}{tail}");
+            if let Ok(Some(url)) = return_url(Some(&requested), &entries, None) {
+                let parts = split_url(url.as_str()).unwrap();
+                prop_assert_eq!(parts.origin.host.as_str(), "ab.c");
+                prop_assert!(parts.path == "/p" || parts.path.starts_with("/p/"));
             }
         }
     }

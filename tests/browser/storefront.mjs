@@ -1,7 +1,7 @@
 // Steps the storefront tests share: one real stack (sandbox + Worker) per test file, configured
 // with a demo catalog, and filling the cart and checkout form the way a payer would.
 import { after, before } from 'node:test';
-import { startStack } from '../support/harness.mjs';
+import { freePort, startStack } from '../support/harness.mjs';
 
 export const CATALOG = [
   { sku: 'sarong-kawung', name: 'Sarong, kawung indigo', amount: '89.00' },
@@ -11,16 +11,17 @@ export const CATALOG = [
 
 export const PAYER = { name: 'Siti Aminah', email: 'siti@example.com', mobile: '012-345 6789' };
 
-/** Worker vars: catalog mode, and any local port allowed as a return URL (the Worker's own port is random). */
-export const STACK_OPTIONS = {
-  vars: { KP_CATALOG: JSON.stringify(CATALOG), KP_RETURN_URLS: 'http://127.0.0.1:' },
-};
+/** Worker vars: catalog mode; the Worker's own origin (a free port, chosen first) as the return URL. */
+export async function stackOptions() {
+  const port = await freePort();
+  return { port, vars: { KP_CATALOG: JSON.stringify(CATALOG), KP_RETURN_URLS: `http://127.0.0.1:${port}/` } };
+}
 
 /** Starts the stack before the file's tests and always stops it after; call the result to get it. */
 export function sharedStack() {
   let stack;
   before(async () => {
-    stack = await startStack(STACK_OPTIONS);
+    stack = await startStack(await stackOptions());
   }, { timeout: 120_000 });
   after(async () => {
     await stack?.stop();

@@ -2,21 +2,24 @@
 // error table, creates no payment twice, loses no state, and the next request recovers.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { startWorker } from '../support/harness.mjs';
+import { LeakScan } from '../support/leakscan.mjs';
 import { api, control, fault, fileStack, stats, upstreamPayments, ORDER } from '../e2e/support.mjs';
 
 const TIMEOUT_MS = 1500;
-const ctx = fileStack({ vars: { KP_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), KP_RATE_LIMIT_PER_MINUTE: '100000' } });
+const VARS = { KP_UPSTREAM_TIMEOUT_MS: String(TIMEOUT_MS), KP_RATE_LIMIT_PER_MINUTE: '100000' };
+const ctx = fileStack({ vars: VARS });
 
 // [call, fault, times, expected status, expected error type]. Login and requery are retried
 // (3 attempts) on 5xx and connection errors, never on a timeout; creation is never retried
-// except once after a 401 with a fresh login.
+// except once after a 401 with a fresh login. A refused login (`login x unauthorized`) is
+// remembered for 30 s, so it has its own Worker and test below.
 const MATRIX = [
   ['login', 'http500', 3, 502, 'upstream_error'],
   ['login', 'http500', 1, 201, null],
   ['login', 'html502', 3, 502, 'upstream_error'],
   ['login', 'malformed', 1, 502, 'upstream_error'],
   ['login', 'hang', 1, 504, 'upstream_timeout'],
-  ['login', 'unauthorized', 1, 503, 'upstream_auth_failed'],
   ['login', 'status_false', 1, 502, 'upstream_error'],
   ['create', 'http500', 1, 502, 'upstream_error'],
   ['create', 'html502', 1, 502, 'upstream_error'],
@@ -76,3 +79,29 @@ for (const [call, kind, times, status, type] of MATRIX) {
     assert.ok((await stats(stack)).create <= 3);
   });
 }
+
+test('login x unauthorized (x1) -> 503 upstream_auth_failed, and the refusal is remembered', async () => {
+  const { stack } = ctx();
+  // Its own Worker: the remembered refusal would answer for the gateway in the other cases.
+  const own = await startWorker({ sandboxUrl: stack.sandbox.url, secrets: stack.secrets, vars: VARS });
+  const scan = new LeakScan({ ...stack, worker: own });
+  const create = () => scan.fetch('/api/payments', {
+    method: 'POST', headers: { 'content-type': 'application/json', 'idempotency-key': 'fault-login-unauthorized' }, body: JSON.stringify(ORDER),
+  });
+  try {
+    await fault(stack, 'login', 'unauthorized', 1);
+    const r = await create();
+    assert.equal(r.status, 503, r.text);
+    assert.equal(r.json.error.type, 'upstream_auth_failed');
+    assert.equal(r.json.error.request_id, r.headers.get('x-request-id'));
+    await control(stack, 'DELETE', 'faults');
+    const logins = (await stats(stack)).login;
+    const again = await create();
+    assert.equal(again.status, 503, 'within 30 s the refusal answers, not the gateway');
+    assert.equal((await stats(stack)).login, logins, 'no second login');
+    assert.deepEqual(await upstreamPayments(stack), []);
+    await scan.assertClean({ logs: own.logs });
+  } finally {
+    await own.stop();
+  }
+});

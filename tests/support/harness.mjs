@@ -1,8 +1,10 @@
 // Starts what a test needs: the sandbox gateway and the BUILT Worker in workerd (Miniflare),
 // with the Durable Object and the storefront assets, on free 127.0.0.1 ports. Every start has
 // a timeout; stop() stops everything that was started.
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,7 +38,7 @@ function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
  * wrangler.toml's; a var set to `undefined` is removed. `logs` collects every line it prints
  * (unless `captureLogs` is false, for benchmarks: the lines are then read and dropped).
  */
-export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true } = {}) {
+export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0 } = {}) {
   if (!existsSync(join(BUILD, 'index.js'))) {
     throw new Error('worker/build/index.js is missing: run `bash scripts/build-worker.sh` first');
   }
@@ -63,7 +65,7 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     } : undefined,
     bindings,
     host: '127.0.0.1',
-    port: 0,
+    port,
     cf: false,
     log: new Log(LogLevel.WARN),
     handleRuntimeStdio(stdout, stderr) {
@@ -84,8 +86,11 @@ export function randomSecrets() {
   };
 }
 
-/** Sandbox + Worker wired together. `sandbox` options go to startSandbox, `vars` to the Worker. */
-export async function startStack({ vars = {}, sandbox: sandboxOptions = {} } = {}) {
+/**
+ * Sandbox + Worker wired together. `sandbox` options go to startSandbox, `vars` to the Worker;
+ * `port` fixes the Worker's (e.g. from freePort(), when a var must name the Worker's own origin).
+ */
+export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port = 0 } = {}) {
   const secrets = randomSecrets();
   const sandbox = await withTimeout(
     startSandbox({
@@ -98,7 +103,7 @@ export async function startStack({ vars = {}, sandbox: sandboxOptions = {} } = {
   );
   let worker;
   try {
-    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets });
+    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets, port });
   } catch (error) {
     await sandbox.stop();
     throw error;
@@ -112,4 +117,91 @@ export async function startStack({ vars = {}, sandbox: sandboxOptions = {} } = {
       await sandbox.stop();
     },
   };
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export function freePort() {
+  return new Promise((resolvePort, fail) => {
+    const server = createServer();
+    server.on('error', fail);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+const WRANGLER_START_TIMEOUT_MS = 90_000;
+const WRANGLER_STOP_TIMEOUT_MS = 5_000;
+
+/**
+ * The Worker as merchants run it, `npx wrangler dev` (its proxy in front, the assets router,
+ * wrangler.toml's bindings), on a free 127.0.0.1 port against `sandboxUrl`. Vars and secrets
+ * go in as `--var` (they override wrangler.toml and .dev.vars). wrangler runs in its own
+ * process group, so stop() ends it and every workerd it started; a start that does not answer
+ * `/api/health` within the timeout, or a wrangler that exits, fails with its output.
+ */
+export async function startWranglerDev({ sandboxUrl, vars = {}, secrets = {}, timeoutMs = WRANGLER_START_TIMEOUT_MS } = {}) {
+  if (!existsSync(join(BUILD, 'index.js'))) {
+    throw new Error('worker/build/index.js is missing: run `bash scripts/build-worker.sh` first');
+  }
+  const [port, inspectorPort] = [await freePort(), await freePort()];
+  const bindings = { ...(sandboxUrl ? { KP_BASE_URL: sandboxUrl } : {}), ...vars, ...secrets };
+  const args = [
+    'wrangler', 'dev', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(inspectorPort),
+    '--persist-to', mkdtempSync(join(tmpdir(), 'kp-wrangler-')), '--show-interactive-dev-session=false',
+    '--log-level', 'log', ...Object.entries(bindings).flatMap(([k, v]) => ['--var', `${k}:${v}`]),
+  ];
+  const child = spawn('npx', args, {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true', CI: 'true' },
+  });
+  const logs = [];
+  for (const stream of [child.stdout, child.stderr]) createInterface({ input: stream }).on('line', (line) => logs.push(line));
+  let exited = false;
+  const exit = new Promise((done) => child.on('exit', (code, signal) => { exited = true; done({ code, signal }); }));
+  const killGroup = (signal) => { try { process.kill(-child.pid, signal); } catch { /* already gone */ } };
+  // A test process that dies must not leave wrangler and workerd behind.
+  const onExit = () => killGroup('SIGKILL');
+  process.once('exit', onExit);
+  const stop = async () => {
+    process.removeListener('exit', onExit);
+    killGroup('SIGTERM');
+    let timer;
+    const forced = new Promise((done) => { timer = setTimeout(() => { killGroup('SIGKILL'); done(); }, WRANGLER_STOP_TIMEOUT_MS); });
+    await Promise.race([exit, forced]);
+    clearTimeout(timer);
+    killGroup('SIGKILL'); // workerd children that outlived their parent
+    // Returns once the group is gone, so the next start finds its ports and CPU free.
+    const gone = Date.now() + WRANGLER_STOP_TIMEOUT_MS;
+    for (;;) {
+      try { process.kill(-child.pid, 0); } catch { return; }
+      if (Date.now() > gone) throw new Error(`wrangler dev's process group ${child.pid} outlived SIGKILL`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exited) {
+      await stop();
+      throw new Error(`wrangler dev exited before answering:\n${logs.slice(-40).join('\n')}`);
+    }
+    try {
+      const response = await fetch(`${url}/api/health`, { signal: AbortSignal.timeout(2_000) });
+      await response.arrayBuffer();
+      if (response.status === 200) break;
+    } catch { /* not listening yet */ }
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`wrangler dev did not answer within ${timeoutMs} ms:\n${logs.slice(-40).join('\n')}`);
+    }
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  // wrangler prints its bindings, `--var` values included, while it starts: what the Worker
+  // itself says (and what a leak scan may judge) is what comes after.
+  const startup = logs.length;
+  return { url, logs, workerLogs: () => logs.slice(startup), pid: child.pid, stop };
 }

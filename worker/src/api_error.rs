@@ -61,11 +61,21 @@ impl ApiError {
         }
     }
 
-    /// The caller-facing message. Upstream errors carry KelantanPay's own
-    /// description; nothing here can hold a credential or token.
+    /// The caller-facing message. Upstream errors carry KelantanPay's own description,
+    /// which the core client has scrubbed of the credentials and tokens and cut to 200
+    /// characters; a refused login, an unreachable or unreadable gateway get a generic
+    /// message, their detail goes to the log line only ([`ApiError::detail`]).
     pub fn message(&self) -> String {
         match self {
             ApiError::Core(CoreError::Upstream { description, .. }) => description.clone(),
+            ApiError::Core(CoreError::AuthFailed { .. }) => {
+                "KelantanPay refused the merchant login; the shop's payment settings need attention"
+                    .to_owned()
+            }
+            ApiError::Core(CoreError::Transport { .. }) => "could not reach KelantanPay".to_owned(),
+            ApiError::Core(CoreError::MalformedResponse { .. }) => {
+                "KelantanPay sent an answer that could not be read".to_owned()
+            }
             ApiError::Core(e) => e.to_string(),
             ApiError::NotFound(what) => (*what).to_owned(),
             ApiError::MethodNotAllowed(allow) => format!("method not allowed; allowed: {allow}"),
@@ -83,10 +93,18 @@ impl ApiError {
         }
     }
 
-    /// What an operator needs to know about an internal fault, for the log only.
-    pub fn detail(&self) -> Option<&str> {
+    /// What an operator needs to know and a browser must not see, for the log only.
+    pub fn detail(&self) -> Option<String> {
         match self {
-            ApiError::Internal(detail) => Some(detail),
+            ApiError::Internal(detail) => Some(detail.clone()),
+            ApiError::Core(e @ CoreError::AuthFailed { .. })
+            | ApiError::Core(e @ CoreError::Transport { .. }) => Some(e.to_string()),
+            ApiError::Core(CoreError::MalformedResponse {
+                call,
+                http_status,
+                reason,
+                ..
+            }) => Some(format!("{call}: HTTP {http_status}, {reason}")),
             _ => None,
         }
     }
@@ -96,5 +114,48 @@ impl ApiError {
             ApiError::Core(e) => e.field(),
             _ => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kelantanpay::Call;
+
+    #[test]
+    fn auth_and_transport_failures_answer_generic_messages_and_log_the_detail() {
+        let cases = [
+            CoreError::AuthFailed {
+                description: "Invalid username or password".into(),
+            },
+            CoreError::Transport {
+                call: Call::Requery,
+                reason: "TypeError: fetch failed: connect ECONNREFUSED 10.0.0.7:443".into(),
+            },
+            CoreError::MalformedResponse {
+                call: Call::CreatePayment,
+                http_status: 200,
+                reason: "invalid JSON: expected value".into(),
+                excerpt: "<html>internal host db-7</html>".into(),
+            },
+        ];
+        for (core, hidden) in
+            cases
+                .into_iter()
+                .zip(["Invalid username", "ECONNREFUSED", "invalid JSON"])
+        {
+            let e = ApiError::Core(core);
+            assert!(!e.message().contains(hidden), "{}", e.message());
+            assert!(e.detail().is_some_and(|d| d.contains(hidden)), "{e:?}");
+            assert!(!e.message().contains("db-7") && !e.detail().unwrap().contains("db-7"));
+        }
+        let upstream = ApiError::Core(CoreError::Upstream {
+            call: Call::CreatePayment,
+            http_status: 200,
+            description: "The email field is required.".into(),
+            code: None,
+        });
+        assert_eq!(upstream.message(), "The email field is required.");
+        assert_eq!(upstream.detail(), None);
     }
 }

@@ -298,28 +298,14 @@ impl Config {
             .map_err(|why| ApiError::NotConfigured(why.clone()))
     }
 
-    /// The caller's return URL if it starts with an allowed prefix, else the
-    /// default. Prefixes are compared on the full text, so `https://shop.example/`
-    /// does not admit `https://shop.example.evil/`.
+    /// The caller's return URL when an entry of `KP_RETURN_URLS` admits it (same
+    /// origin, path within the entry's: the rule is the core's), else the default.
     pub fn return_url(&self, requested: Option<&str>) -> Result<Option<HttpUrl>, ApiError> {
-        match requested.map(str::trim).filter(|r| !r.is_empty()) {
-            None => Ok(self.default_return.clone()),
-            Some(r) => {
-                let url = HttpUrl::parse("return_url", r)?;
-                if self
-                    .return_prefixes
-                    .iter()
-                    .any(|p| url.as_str().starts_with(p.as_str()))
-                {
-                    Ok(Some(url))
-                } else {
-                    Err(ApiError::invalid(
-                        "return_url",
-                        "return_url is not an allowed return URL",
-                    ))
-                }
-            }
-        }
+        Ok(kelantanpay::url::return_url(
+            requested,
+            &self.return_prefixes,
+            self.default_return.as_ref(),
+        )?)
     }
 }
 

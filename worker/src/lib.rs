@@ -81,7 +81,7 @@ impl Route {
 #[event(fetch)]
 async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let path = req.path();
-    if !path.starts_with("/api/") {
+    if path != "/api" && !path.starts_with("/api/") {
         return static_asset(req, &env).await;
     }
     let started = clock::now_ms();
@@ -106,7 +106,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         Ok(r) => (r, None),
         Err(e) => (respond::error(&e, &ctx.request_id), Some(e)),
     };
-    discard_unread_body(&req).await;
+    respond::drain_unread_body(&req).await;
     let headers = response.headers();
     respond::set(headers, "x-request-id", &ctx.request_id);
     respond::set(headers, "cache-control", "no-store");
@@ -161,24 +161,6 @@ async fn dispatch(
         (Route::Callback, Method::Get | Method::Post) => callback::handle(req, ctx).await,
         (route, _) => Err(ApiError::MethodNotAllowed(route.allow())),
     }
-}
-
-/// Answering before the request body is read (a refused origin, a wrong content type, a rate
-/// limit) lets the local runtime's HTTP front end reset the connection now and then, so the
-/// client sees a network error instead of our answer. A body within the limit is read and
-/// dropped; a larger or unsized one is cancelled (that case is rare and already refused).
-async fn discard_unread_body(req: &Request) {
-    let inner = req.inner();
-    if inner.body_used() {
-        return;
-    }
-    let Some(body) = inner.body() else { return };
-    let small = respond::declared_length(req).is_some_and(|n| n <= respond::MAX_BODY_BYTES as u64);
-    let pending = match small.then(|| inner.array_buffer()) {
-        Some(Ok(read)) => read,
-        _ => body.cancel(),
-    };
-    let _ = worker::wasm_bindgen_futures::JsFuture::from(pending).await;
 }
 
 /// Outside `/api/`, the storefront's files (when the assets binding exists).

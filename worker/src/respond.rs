@@ -1,26 +1,106 @@
 //! Reading requests and writing responses: body limits, JSON, the error envelope.
 
+use js_sys::{Reflect, Uint8Array};
 use serde_json::{json, Value};
-use worker::{Headers, Request, Response};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+use worker::web_sys::{ReadableStream, ReadableStreamDefaultReader};
+use worker::{Delay, Headers, Request, Response};
 
 use crate::api_error::ApiError;
+use crate::clock::{race, Either};
 
 pub const MAX_BODY_BYTES: usize = 16 * 1024;
 
-/// The body, refused with 413 past 16 KiB (by `Content-Length` before reading,
-/// and by actual size for chunked bodies).
+/// How much of a body the Worker will not use it still reads and drops, and for how long,
+/// before it gives up on the connection. Answering with a body half read breaks the
+/// keep-alive connection under `wrangler dev` (its proxy hangs or answers `503 Your worker
+/// restarted mid-request` on the next request), so a refused body is drained, not
+/// cancelled, unless it is far beyond anything a storefront sends.
+const DRAIN_MAX_BYTES: usize = 1024 * 1024;
+const DRAIN_MAX: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// The body, at most 16 KiB. A larger one is refused with 413: by `Content-Length` before
+/// reading, and for a body sent without one when its 16 KiB + 1st byte arrives (nothing
+/// beyond the limit is kept, the end is not awaited). Either way the rest is drained within
+/// the bound above before the 413 goes out, so the connection stays usable.
 pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if declared_length(req).is_some_and(|n| n > MAX_BODY_BYTES as u64) {
+        drain_unread_body(req).await;
         return Err(ApiError::PayloadTooLarge);
     }
-    let bytes = req
-        .bytes()
-        .await
-        .map_err(|_| ApiError::invalid("body", "request body could not be read"))?;
-    if bytes.len() > MAX_BODY_BYTES {
-        return Err(ApiError::PayloadTooLarge);
+    let Some(stream) = req.inner().body() else {
+        return Ok(Vec::new());
+    };
+    match read_limited(stream, MAX_BODY_BYTES).await {
+        Ok(Some(bytes)) => Ok(bytes),
+        Ok(None) => Err(ApiError::PayloadTooLarge),
+        Err(_) => Err(ApiError::invalid("body", "request body could not be read")),
     }
-    Ok(bytes)
+}
+
+/// Drains a body the handler never read (a refused origin, a wrong content type, a rate
+/// limit, an unknown route), within the drain bound.
+pub async fn drain_unread_body(req: &Request) {
+    let inner = req.inner();
+    if inner.body_used() {
+        return;
+    }
+    let Some(stream) = inner.body() else { return };
+    if declared_length(req).is_some_and(|n| n > DRAIN_MAX_BYTES as u64) {
+        // It would be cancelled past the bound anyway: no point reading the first MiB.
+        let _ = JsFuture::from(stream.cancel()).await;
+    } else {
+        drain(&stream.get_reader().unchecked_into()).await;
+    }
+}
+
+/// The body when it is at most `keep` bytes. Past that it stops keeping bytes and answers
+/// `None` once the rest is drained. Only the drain is timed: a body within the limit may
+/// come as slowly as the payer's network sends it.
+async fn read_limited(stream: ReadableStream, keep: usize) -> Result<Option<Vec<u8>>, JsValue> {
+    let reader: ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let mut kept = Vec::new();
+    while let Some(chunk) = next_chunk(&reader).await? {
+        if kept.len().saturating_add(chunk.length() as usize) > keep {
+            drain(&reader).await;
+            return Ok(None);
+        }
+        kept.extend_from_slice(&chunk.to_vec());
+    }
+    Ok(Some(kept))
+}
+
+/// Reads and drops the rest of a body, up to [`DRAIN_MAX_BYTES`] within [`DRAIN_MAX`];
+/// past either it cancels the body (and the connection may go with it).
+async fn drain(reader: &ReadableStreamDefaultReader) {
+    let reading = async {
+        let mut total = 0usize;
+        while total <= DRAIN_MAX_BYTES {
+            match next_chunk(reader).await {
+                Ok(Some(chunk)) => total = total.saturating_add(chunk.length() as usize),
+                // The end, or a client that went away: nothing left to drain.
+                Ok(None) | Err(_) => return true,
+            }
+        }
+        false
+    };
+    let finished = match race(reading, Delay::from(DRAIN_MAX)).await {
+        Either::Left(finished) => finished,
+        Either::Right(()) => false,
+    };
+    if !finished {
+        let _ = JsFuture::from(reader.cancel()).await;
+    }
+}
+
+/// The next chunk of a body, `None` at its end.
+async fn next_chunk(reader: &ReadableStreamDefaultReader) -> Result<Option<Uint8Array>, JsValue> {
+    let chunk = JsFuture::from(reader.read()).await?;
+    if Reflect::get(&chunk, &"done".into())?.as_bool() != Some(false) {
+        return Ok(None);
+    }
+    Ok(Some(Reflect::get(&chunk, &"value".into())?.dyn_into()?))
 }
 
 /// The `Content-Length` the client sent, when it sent a valid one.

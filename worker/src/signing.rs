@@ -84,6 +84,29 @@ mod tests {
     }
 
     #[test]
+    fn only_the_canonical_spelling_of_a_handle_verifies() {
+        let key = Secret::new("k");
+        let r = Reference::parse("KP1ABC").unwrap();
+        let h = issue_handle(&key, &r, 1_764_000_000);
+        // A 16-byte tag is 22 characters whose last one carries 4 spare bits: the other
+        // 15 characters that decode to the same tag must not verify.
+        let (payload, tag) = h.rsplit_once('.').unwrap();
+        let last = tag.chars().last().unwrap();
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        let mut same_bytes = 0;
+        for c in alphabet.chars().filter(|c| *c != last) {
+            let variant = format!("{payload}.{}{c}", &tag[..tag.len() - 1]);
+            if alphabet.find(c).unwrap() >> 4 == alphabet.find(last).unwrap() >> 4 {
+                same_bytes += 1;
+            }
+            assert_eq!(verify_handle(&[&key], &variant), None, "{variant}");
+        }
+        assert_eq!(same_bytes, 15);
+        assert_eq!(verify_handle(&[&key], &format!("{h}=")), None);
+        assert_eq!(verify_handle(&[&key], &format!("{h}==")), None);
+    }
+
+    #[test]
     fn webhook_signature_is_hmac_of_t_dot_body() {
         // echo -n '1700000000.{}' | openssl dgst -sha256 -hmac whsec
         let sig = webhook_signature(&Secret::new("whsec"), 1_700_000_000, "{}");
