@@ -24,7 +24,7 @@ trap 'rm -rf "$dry"' EXIT
 for env in "" production; do
   out="$dry/${env:-default}"
   log="$(npx wrangler deploy --dry-run --outdir "$out" ${env:+--env "$env"} 2>&1)" || { echo "$log"; exit 1; }
-  for want in 'env.STORE (PaymentStore)' 'env.ASSETS' '--dry-run: exiting now.'; do
+  for want in 'env.PAYMENTS (PaymentObject)' 'env.CLIENTS (ClientBucket)' 'env.ORDERS (OrderIndex)' 'env.ASSETS' '--dry-run: exiting now.'; do
     grep -qF -- "$want" <<<"$log" || { echo "$log"; echo "wrangler deploy --dry-run ${env:+--env $env }did not report: $want" >&2; exit 1; }
   done
   compgen -G "$out/*.wasm" >/dev/null || { echo "no wasm in the dry-run bundle ($out)" >&2; exit 1; }
