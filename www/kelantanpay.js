@@ -257,6 +257,7 @@ export async function watchStatus(id = paymentIdFromUrl(), { onChange, onError, 
   for (let delay = 1000; ; delay = Math.min(8000, delay * 1.5)) {
     try {
       const payment = { ...load('payments')?.[id], ...(await call(`/api/payments/${encodeURIComponent(id)}`, { signal })) };
+      signal?.throwIfAborted();
       if (payment.status !== last?.status || payment.code !== last?.code) onChange?.(payment);
       last = payment;
       if (payment.status === 'paid' || payment.status === 'failed') {
