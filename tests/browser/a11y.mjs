@@ -16,7 +16,7 @@ export async function seriousViolations(page) {
     .map((v) => `${v.id} (${v.impact}): ${v.targets.join(', ')}`);
 }
 
-/** How far the page scrolls sideways (0 when it fits), and every visible control smaller than 44 x 44 px. */
+/** How far the page scrolls sideways (0 when it fits), what sticks out of the screen, and every visible control smaller than 44 x 44 px. */
 export async function layoutProblems(page) {
   return page.evaluate(() => {
     const root = document.documentElement;
@@ -29,7 +29,12 @@ export async function layoutProblems(page) {
         small.push(`${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''} "${(element.textContent || element.getAttribute('aria-label') || '').trim().slice(0, 30)}" ${Math.round(box.width)}x${Math.round(box.height)}`);
       }
     }
-    return { overflow: root.scrollWidth - root.clientWidth, small };
+    // content cut off at the screen's edge, which an `overflow: hidden` box would hide from scrollWidth
+    const cut = [...document.body.querySelectorAll('*')].filter((element) => {
+      const box = element.getBoundingClientRect();
+      return box.width > 1 && box.height > 1 && (box.right > root.clientWidth + 0.5 || box.left < -0.5);
+    }).map((element) => `${element.tagName.toLowerCase()}${element.id ? `#${element.id}` : ''}.${element.className}`);
+    return { overflow: root.scrollWidth - root.clientWidth, small, cut };
   });
 }
 

@@ -21,8 +21,9 @@ async function withPage(options, steps) {
 
 async function assertFits(page, name) {
   await screenshot(page, `mobile-${name}`);
-  const { overflow, small } = await layoutProblems(page);
+  const { overflow, small, cut } = await layoutProblems(page);
   assert.equal(overflow, 0, `${name}: the page scrolls ${overflow} px sideways`);
+  assert.deepEqual(cut, [], `${name}: elements past the screen's edge`);
   assert.deepEqual(small, [], `${name}: controls under 44 x 44 px`);
 }
 
