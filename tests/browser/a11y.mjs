@@ -6,6 +6,8 @@ const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 /** axe-core's violations of impact serious or critical on the page as it is now, as "rule: target" lines. */
 export async function seriousViolations(page) {
+  // no colour caught mid-transition (a hovered button fading in); the CSS honours this setting
+  await page.emulateMedia({ reducedMotion: 'reduce' });
   if (!(await page.evaluate(() => 'axe' in window))) await page.addScriptTag({ path: AXE });
   const violations = await page.evaluate(async () => {
     const results = await window.axe.run(document, { resultTypes: ['violations'] });
