@@ -4,8 +4,8 @@ const WORKER = new URL(import.meta.url).origin;
 const KEY = 'kelantanpay:';
 
 const LABELS = {
-  en: { name: 'Name', email: 'Email', mobile: 'Mobile number', amount: 'Amount', description: 'Description', ref: 'Reference', items: 'Items' },
-  ms: { name: 'Nama', email: 'E-mel', mobile: 'Nombor telefon bimbit', amount: 'Jumlah', description: 'Keterangan', ref: 'Rujukan', items: 'Item' },
+  en: { name: 'Name', email: 'Email', mobile: 'Mobile number', amount: 'Amount', description: 'Description', ref: 'Reference', items: 'Items', via: 'Via' },
+  ms: { name: 'Nama', email: 'E-mel', mobile: 'Nombor telefon bimbit', amount: 'Jumlah', description: 'Keterangan', ref: 'Rujukan', items: 'Item', via: 'Via' },
 };
 
 const TEXT = {
