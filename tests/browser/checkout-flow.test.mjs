@@ -1,12 +1,15 @@
 // The payer's two journeys through the demo storefront and the sandbox's checkout page:
 // pay and see a receipt; fail and get back to the cart. Real Worker, real sandbox, real Chromium.
-// The two run at once: the Fail journey waits out the one-minute early-22 window.
+// And the drop-in client's Fail journey on a merchant's page on another origin. They run at once:
+// each Fail journey waits out the one-minute early-22 window.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { openBrowser, screenshot } from './browser.mjs';
 import { sharedStack, PAYER, addToCart, fillCheckout, openStore, waitForStatus } from './storefront.mjs';
+import { fillShopForm, otherOriginShop } from './other-origin.mjs';
 
 const stack = sharedStack();
+const shop = otherOriginShop();
 
 const onSandbox = (url) => url.href.startsWith(stack().sandbox.url);
 const backOnStore = (url) => url.href.startsWith(stack().worker.url) && url.searchParams.has('kp_payment');
@@ -24,7 +27,7 @@ async function checkoutToSandbox(page, shot) {
   await screenshot(page, `${shot}-3-sandbox-checkout`);
 }
 
-describe('the storefront\'s two journeys', { concurrency: true }, () => {
+describe('paid and failed, in the storefront and on a merchant\'s page', { concurrency: true }, () => {
   test('pay on the sandbox page: back on the store the status is "paid" with a receipt', { timeout: 90_000 }, async () => {
     const { page, close } = await openBrowser();
     try {
@@ -65,6 +68,21 @@ describe('the storefront\'s two journeys', { concurrency: true }, () => {
       assert.equal(await page.inputValue('#email'), PAYER.email, 'the form is refilled');
       assert.equal(new URL(page.url()).searchParams.has('kp_payment'), false);
       await screenshot(page, 'failed-6-try-again');
+    } finally {
+      await close();
+    }
+  });
+
+  test('the drop-in on another origin: create -> Fail on the sandbox -> the status ends failed', { timeout: 150_000 }, async () => {
+    const { page, close } = await openBrowser();
+    try {
+      const { origin, stack: own } = shop();
+      await fillShopForm(page, origin, { email: 'failed@example.my' });
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(own.sandbox.url)), page.click('#kp-form button')]);
+      await Promise.all([page.waitForURL((u) => u.href.startsWith(`${origin}/pay?kp_payment=`)), page.click('#fail')]);
+      await page.locator('#kp-status', { hasText: /^Pending \(/ }).waitFor({ timeout: 30_000 });
+      await page.locator('#kp-status', { hasText: /^Failed \(/ }).waitFor({ timeout: 120_000 });
+      await screenshot(page, 'dropin-failed-status');
     } finally {
       await close();
     }
