@@ -1,29 +1,34 @@
 // Entry point: the return from the checkout page (`?kp_payment=<id>`) shows the payment status,
 // anything else shows the shop. Both live on this one page so the storefront stays a folder of
-// static files.
-import { createApi } from './api.js';
+// static files; both talk to the Worker through the drop-in client, as any shop would.
+import { getConfig, paymentIdFromUrl } from './kelantanpay.js';
 import { byId, setMessage } from './dom.js';
-import { describeError, requestIdNote } from './errors.js';
+import { initLanguage, onLanguageChange, t } from './i18n.js';
 import { mountShop } from './shop-view.js';
 import { mountStatus } from './status-view.js';
 
-const api = createApi();
 let shop = null;
+let fatal = null;
 
 function showOnly(id) {
   for (const view of ['boot', 'fatal', 'shop', 'status-view']) byId(view).hidden = view !== id;
 }
 
+function renderFatal() {
+  setMessage(byId('fatal-message'), fatal?.message);
+  setMessage(byId('fatal-request-id'), fatal?.requestId ? t('requestId', { id: fatal.requestId }) : '');
+}
+
 async function openShop() {
   showOnly('boot');
   try {
-    const config = shop ? null : await api.config();
-    shop ??= mountShop({ api, config });
+    const config = shop ? null : await getConfig();
+    shop ??= mountShop({ config });
     shop.refresh();
     showOnly('shop');
   } catch (error) {
-    setMessage(byId('fatal-message'), describeError(error));
-    setMessage(byId('fatal-request-id'), requestIdNote(error));
+    fatal = error;
+    renderFatal();
     showOnly('fatal');
   }
 }
@@ -36,12 +41,14 @@ function backToShop() {
   byId('main').focus();
 }
 
+initLanguage();
+onLanguageChange(renderFatal);
 byId('fatal-retry').addEventListener('click', openShop);
 
-const paymentId = new URLSearchParams(location.search).get('kp_payment');
+const paymentId = paymentIdFromUrl();
 if (paymentId) {
   showOnly('status-view');
-  mountStatus({ api, onBackToShop: backToShop }).show(paymentId);
+  mountStatus({ onBackToShop: backToShop }).show(paymentId);
 } else {
   openShop();
 }

@@ -1,6 +1,6 @@
 // The cart is `{ sku: quantity }`. Totals here are for display only: in catalog mode the Worker
 // prices the order itself from its own catalog.
-import { toSen } from './money.js';
+import { toSen } from './kelantanpay.js';
 
 export const MAX_QUANTITY = 99;
 export const MAX_LINES = 50;

@@ -14,8 +14,8 @@ const FLAGS = [
   '--disable-component-update', '--disable-sync', '--no-first-run',
 ];
 
-/** `{ page, close() }`: one browser with its own throwaway profile; close() always removes it. */
-export async function openBrowser({ viewport = { width: 1280, height: 900 } } = {}) {
+/** `{ page, close() }`: one browser with its own throwaway profile; close() always removes it. Other options go to Playwright (isMobile, hasTouch, ...). */
+export async function openBrowser({ viewport = { width: 1280, height: 900 }, locale = 'en-US', ...options } = {}) {
   const profile = await mkdtemp(path.join(tmpdir(), 'kp-chromium-'));
   let context;
   try {
@@ -24,6 +24,8 @@ export async function openBrowser({ viewport = { width: 1280, height: 900 } } = 
       headless: true,
       args: FLAGS,
       viewport,
+      locale,
+      ...options,
       timeout: 30_000,
     });
   } catch (error) {

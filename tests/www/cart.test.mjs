@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { addOne, cartLines, itemCount, setQuantity, totalSen } from '../../www/cart.js';
-import { formatSen, toSen } from '../../www/money.js';
+import { formatRinggit, toSen } from '../../www/kelantanpay.js';
 
 const catalog = [
   { sku: 'a', name: 'A', amount: '89.00' },
@@ -13,7 +13,7 @@ test('the display total is exact in sen', () => {
   const lines = cartLines(cart, catalog);
   assert.equal(totalSen(lines), 22350);
   assert.equal(itemCount(lines), 3);
-  assert.equal(formatSen(totalSen(lines)), 'RM\u00a0223.50');
+  assert.equal(formatRinggit(totalSen(lines)), 'RM 223.50');
   cart = setQuantity(cart, 'a', 0);
   assert.deepEqual(cart, { b: 1 });
 });
