@@ -135,7 +135,7 @@ function amountCode(value, { min_amount: min, max_amount: max }) {
 function fieldCode(field, value) {
   if (value == null) return ['name', 'email', 'mobile'].includes(field) ? 'required' : null;
   if (typeof value !== 'string') return 'not_string';
-  if (CONTROL.test(value)) return LENGTHS[field] ? 'control' : 'invalid';
+  if (CONTROL.test(value)) return 'control';
   const text = value.trim();
   const at = text.lastIndexOf('@');
   const labels = text.slice(at + 1).split('.');
