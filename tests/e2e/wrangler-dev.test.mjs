@@ -116,6 +116,28 @@ test('wrangler dev: a refused body leaves the connection usable for the next req
   assert.equal(sockets.size, 1, 'every request went over one keep-alive connection');
 });
 
+test('wrangler dev: the v2 lifecycle (one payment per key, callback, final from the record)', async () => {
+  agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const control = (name, body) => fetch(`${stack.sandbox.url}/__sandbox/${name}`, { method: body ? 'POST' : 'GET', body: body && JSON.stringify(body) }).then((r) => r.json());
+  const keyed = { ...JSON_TYPE, 'idempotency-key': 'wrangler-dev-1' };
+  const first = await send('POST', '/api/payments', { body: JSON.stringify(ORDER), headers: keyed });
+  const again = await send('POST', '/api/payments', { body: JSON.stringify(ORDER), headers: keyed });
+  assert.equal(first.status, 201, first.text);
+  assert.deepEqual(again.json, first.json);
+  assert.match(first.json.reference, /^KP[0-9A-V]{20}-0$/);
+  const sent = await control('references');
+  assert.equal(sent.filter((r) => r === first.json.reference).length, 1, 'one upstream create for the key');
+  await control('settle', { reference: first.json.reference, outcome: 'paid' });
+  const callback = await send('POST', `/api/callback?kp_payment=${encodeURIComponent(first.json.id)}`, {
+    body: 'status=00', headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+  assert.equal(callback.text, 'RECEIVEOK');
+  const before = (await control('stats')).requery;
+  const status = await send('GET', `/api/payments/${encodeURIComponent(first.json.id)}`);
+  assert.deepEqual([status.json.status, status.json.code], ['paid', '00']);
+  assert.equal((await control('stats')).requery, before, 'a final status comes from the record');
+});
+
 test('wrangler dev: what the Worker answered and logged holds no secret', async () => {
   await new Promise((r) => setTimeout(r, 200));
   const lines = stack.worker.workerLogs();
