@@ -7,6 +7,10 @@ use super::slot::BodyHash;
 pub const KEY_TTL_MS: u64 = 24 * 3600 * 1000;
 /// A concurrent repeat waits this long for the original before it gets `409`.
 pub const WAIT_FOR_ORIGINAL_MS: u64 = 30_000;
+/// A create takes at most about 5 minutes (three login tries and two sends, each bounded by
+/// the upstream timeout of at most 60 s). An attempt still marked as sending after twice that
+/// is abandoned, so a task that died without clearing its mark cannot block its key forever.
+pub const STALE_SENDING_MS: u64 = 10 * 60_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CreateDecision {
@@ -47,7 +51,12 @@ pub fn decide_create(
         return CreateDecision::Replay;
     }
     match slot.sending {
-        Some(s) if s.incarnation == incarnation => CreateDecision::Wait,
+        Some(s)
+            if s.incarnation == incarnation
+                && now_ms.saturating_sub(s.since_ms) < STALE_SENDING_MS =>
+        {
+            CreateDecision::Wait
+        }
         // Nothing running, or a sender that no longer exists: its attempt is spent.
         _ => CreateDecision::Start {
             attempt: slot.attempts,
@@ -159,6 +168,11 @@ mod tests {
         // Another instance finds the attempt: its sender is gone, its outcome unknown.
         assert_eq!(
             decide_create(&sending, Some(&h), ME + 1, NOW + 5),
+            CreateDecision::Start { attempt: 1 }
+        );
+        // A mark this instance left behind long ago (its task died) blocks nothing.
+        assert_eq!(
+            decide_create(&sending, Some(&h), ME, NOW + STALE_SENDING_MS),
             CreateDecision::Start { attempt: 1 }
         );
         let failed = SlotState {
