@@ -13,7 +13,7 @@ use crate::reference::Reference;
 use crate::requery::{parse_requery, requery_request, PaymentStatus, RequeryResult};
 use crate::single_flight::{SingleFlight, Turn};
 use crate::transport::{Clock, RetryPolicy, Transport, TransportError};
-use crate::url::BaseUrl;
+use crate::url::{encode_component, BaseUrl};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -199,7 +199,13 @@ impl<T: Transport, C: Clock> Client<T, C> {
     fn redact(&self, error: Error, used: Option<&Token>) -> Error {
         let credentials = &self.config.credentials;
         let cached = self.tokens.token.borrow().clone();
+        // Also as they appear in a URL (the requery path carries the username).
+        let encoded = [
+            encode_component(&credentials.username),
+            encode_component(credentials.password.expose()),
+        ];
         let mut secrets = vec![credentials.username.as_str(), credentials.password.expose()];
+        secrets.extend(encoded.iter().map(String::as_str));
         for token in used.into_iter().chain(cached.as_ref()) {
             let value = token.secret().expose();
             secrets.push(value);

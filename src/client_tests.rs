@@ -115,6 +115,10 @@ impl Clock for TestClock {
 }
 
 fn client(gw: &Rc<Gateway>) -> Client<impl Transport, TestClock> {
+    client_with_password(gw, "s3cret-pw")
+}
+
+fn client_with_password(gw: &Rc<Gateway>, password: &str) -> Client<impl Transport, TestClock> {
     let g = gw.clone();
     let transport = move |req: http::Request<Vec<u8>>, _timeout: Duration| {
         let g = g.clone();
@@ -132,7 +136,7 @@ fn client(gw: &Rc<Gateway>) -> Client<impl Transport, TestClock> {
         base_url: BaseUrl::parse("http://gw.test").unwrap(),
         credentials: Credentials {
             username: "merchant".into(),
-            password: Secret::new("s3cret-pw"),
+            password: Secret::new(password),
         },
         merchant: Merchant {
             provider: "p".into(),
@@ -505,6 +509,17 @@ fn errors_leave_the_client_without_credentials_or_tokens() {
     let err = block_on(c.requery(&reference())).unwrap_err();
     assert!(matches!(err, Error::Transport { .. }));
     assert!(!err.to_string().contains("merchant"), "{err}");
+    let c = client_with_password(&gw, "p@ss word/1");
+    gw.script(
+        "requery",
+        Ok((
+            404,
+            r#"{"status":"false","description":"bad /api/kelantan-requery/merchant/R1?p=p%40ss%20word%2F1"}"#
+                .into(),
+        )),
+    );
+    let err = block_on(c.requery(&reference())).unwrap_err();
+    assert!(!err.to_string().contains("p%40ss"), "{err}");
 
     let c = client(&gw);
     gw.script(
