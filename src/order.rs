@@ -199,7 +199,13 @@ fn parse_lines(items: Option<&Value>, catalog: &Catalog) -> Result<Vec<OrderLine
             };
             let entry = catalog
                 .find(sku)
-                .ok_or_else(|| Error::invalid(field("sku"), format!("unknown SKU {sku:?}")))?;
+                // The caller's text is not echoed: it may be anything, of any length.
+                .ok_or_else(|| {
+                    Error::invalid(
+                        field("sku"),
+                        format!("{} is not in the catalog", field("sku")),
+                    )
+                })?;
             let quantity = obj
                 .get("quantity")
                 .and_then(Value::as_u64)
