@@ -91,6 +91,16 @@ if $bench; then
   fi
 fi
 
+if $bench; then
+  # twiggy, for bench/wasm-top.mjs (where the npm package's wasm bytes go).
+  if "$ROOT/.tools/bin/twiggy" --version 2>/dev/null | grep -q "0.8.0"; then
+    skip "twiggy 0.8.0"
+  else
+    step "cargo install twiggy =0.8.0"
+    cargo install --quiet --root "$ROOT/.tools" twiggy --version "=0.8.0" --locked --force
+  fi
+fi
+
 if $fuzz && [ -f "$ROOT/scripts/fuzz.sh" ]; then
   bash "$ROOT/scripts/fuzz.sh" --install
 fi

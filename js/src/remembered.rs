@@ -3,52 +3,47 @@
 //! is as good), so the map is bounded in age and in count: it cannot grow without end in a
 //! long-lived process.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 
 /// Entries older than this are dropped (well past the 60-second window).
 const KEEP_MS: u64 = 60 * 60 * 1000;
-/// At most this many entries (about 120 B each).
+/// At most this many entries (about 120 B each). A linear scan of them takes microseconds,
+/// and a hash map would add kilobytes of wasm.
 pub const MAX_ENTRIES: usize = 10_000;
 
+/// `(created_ms, reference)` in insertion order, oldest first.
 #[derive(Default)]
 pub struct Remembered {
-    at: HashMap<String, u64>,
     order: VecDeque<(u64, String)>,
 }
 
 impl Remembered {
     pub fn insert(&mut self, reference: &str, created_ms: u64, now_ms: u64) {
-        self.prune(now_ms);
-        if self.at.insert(reference.to_owned(), created_ms).is_none() {
-            self.order.push_back((created_ms, reference.to_owned()));
-        }
-        while self.order.len() > MAX_ENTRIES {
-            self.pop();
-        }
-    }
-
-    pub fn get(&self, reference: &str) -> Option<u64> {
-        self.at.get(reference).copied()
-    }
-
-    pub fn len(&self) -> usize {
-        self.at.len()
-    }
-
-    fn prune(&mut self, now_ms: u64) {
         while self
             .order
             .front()
             .is_some_and(|(at, _)| now_ms.saturating_sub(*at) > KEEP_MS)
         {
-            self.pop();
+            self.order.pop_front();
+        }
+        if self.get(reference).is_none() {
+            self.order.push_back((created_ms, reference.to_owned()));
+        }
+        while self.order.len() > MAX_ENTRIES {
+            self.order.pop_front();
         }
     }
 
-    fn pop(&mut self) {
-        if let Some((_, reference)) = self.order.pop_front() {
-            self.at.remove(&reference);
-        }
+    pub fn get(&self, reference: &str) -> Option<u64> {
+        self.order
+            .iter()
+            .rev()
+            .find(|(_, r)| r == reference)
+            .map(|(at, _)| *at)
+    }
+
+    pub fn len(&self) -> usize {
+        self.order.len()
     }
 }
 
