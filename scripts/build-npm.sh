@@ -3,7 +3,7 @@
 # bundled with the package's JS by esbuild into dist/node.cjs (wasm inlined: loads on Node
 # 20.0+, Bun, Deno, and bundles for Node without a loader), dist/node.mjs (the same instance
 # for `import`) and dist/workerd.mjs (imports kelantanpay_bg.wasm as a module, for Workers),
-# plus the declarations, README, CHANGELOG, licences and package.json.
+# the sandbox (bin kelantanpay-sandbox), plus the declarations, README, CHANGELOG, licences and package.json.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -26,6 +26,9 @@ esbuild=(node_modules/.bin/esbuild --bundle --log-level=warning --legal-comments
 cp js/package/src/node-esm.mjs pkg/dist/node.mjs
 cp js/package/index.d.ts pkg/index.d.mts
 cp js/package/index.d.ts pkg/index.d.cts
+# The sandbox as the package's `kelantanpay-sandbox` bin (plain Node, no dependencies).
+mkdir -p pkg/sandbox
+cp sandbox/cli.mjs sandbox/server.mjs sandbox/jwt.mjs sandbox/state.mjs sandbox/faults.mjs sandbox/checkout-page.mjs sandbox/README.md pkg/sandbox/
 cp js/package/README.md js/package/CHANGELOG.md js/package/LICENSE-MIT js/package/LICENSE-APACHE js/package/package.json pkg/
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg/package.json
