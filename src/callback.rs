@@ -159,4 +159,16 @@ mod tests {
         let long = format!("orderid={}", "9".repeat(65));
         assert_eq!(parse_callback(None, long.as_bytes(), "").orderid, None);
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_payload_parses_without_a_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300), query in ".{0,100}", json in proptest::bool::ANY) {
+            let media = if json { Some("application/json") } else { None };
+            let hint = parse_callback(media, &body, &query);
+            // Whatever it names is a valid reference.
+            for r in &hint.references {
+                proptest::prop_assert!(Reference::parse(r.as_str()).is_ok());
+            }
+        }
+    }
 }

@@ -146,4 +146,16 @@ mod tests {
             assert_eq!(parse_rfc3339_ms(&iso8601(secs)), Some(secs * 1000));
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_parses_or_not_without_a_panic(text in ".{0,40}") {
+            let _ = parse_rfc3339_ms(&text);
+        }
+
+        #[test]
+        fn formatted_times_parse_back(secs in 0u64..4_102_444_800) {
+            proptest::prop_assert_eq!(parse_rfc3339_ms(&iso8601(secs)), Some(secs * 1000));
+        }
+    }
 }

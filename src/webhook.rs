@@ -266,4 +266,13 @@ mod tests {
             assert_eq!(parse_event(bad).unwrap_err().field(), Some("body"));
         }
     }
+
+    proptest::proptest! {
+        #[test]
+        fn any_header_and_body_is_refused_or_verified_never_a_panic(header in ".{0,200}", body in proptest::collection::vec(proptest::num::u8::ANY, 0..200)) {
+            let result = verify(&body, &header, &[key()], 300, NOW);
+            proptest::prop_assert!(result.is_err() || header.contains("v1="));
+            let _ = parse_event(&body);
+        }
+    }
 }
