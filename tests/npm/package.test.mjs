@@ -213,3 +213,11 @@ test('neither the password nor a login token appears in any error, message, stac
     for (const secret of [wrong, PASSWORD, ...sandbox.tokens()]) assert.ok(!shown.includes(secret), shown);
   }
 });
+
+test('the package README shows every export in a code example', async () => {
+  const { readFileSync } = await import('node:fs');
+  const readme = readFileSync(join(theProject(), 'node_modules/kelantanpay/README.md'), 'utf8');
+  const code = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]).join('\n');
+  assert.deepEqual(Object.keys(cjs).sort(), ['KelantanPay', 'KelantanPayError', 'parseCallback', 'signWebhook', 'verifyWebhook']);
+  for (const name of Object.keys(cjs)) assert.match(code, new RegExp(`\\b${name}\\b[.(]|new ${name}\\(|instanceof ${name}`), name);
+});
