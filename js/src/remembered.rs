@@ -26,9 +26,9 @@ impl Remembered {
         {
             self.order.pop_front();
         }
-        if self.get(reference).is_none() {
-            self.order.push_back((created_ms, reference.to_owned()));
-        }
+        // A repeat (the gateway refuses a second payment with one reference) is harmless:
+        // `get` reads the newest.
+        self.order.push_back((created_ms, reference.to_owned()));
         while self.order.len() > MAX_ENTRIES {
             self.order.pop_front();
         }

@@ -34,7 +34,8 @@ const ageing = (ageSecs) => async (request, init) => {
 };
 
 before(async () => {
-  sandbox = await startSandbox({ username: USER, password: PASSWORD, early22Seconds: 3 });
+  // A long early-22 window, so "young" holds however slow the machine is.
+  sandbox = await startSandbox({ username: USER, password: PASSWORD, early22Seconds: 30 });
   const dir = theProject();
   const require = createRequire(join(dir, 'index.js'));
   cjs = require('kelantanpay');
