@@ -187,7 +187,7 @@ interface WebhookEventBase<T extends string, S extends PaymentStatus> {
   data: {
     id: string;
     reference: string;
-    orderid?: string;
+    orderid?: string | null;
     amount: string;
     status: S;
     [key: string]: unknown;
