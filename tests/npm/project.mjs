@@ -3,7 +3,7 @@
 // scripts/test-npm.sh makes one and passes it in KP_NPM_PROJECT; a test file run on its own
 // makes its own.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,13 @@ export function makeProject() {
 
 let project;
 export function theProject() {
-  project ??= process.env.KP_NPM_PROJECT || makeProject();
+  if (!project && process.env.KP_NPM_PROJECT) project = process.env.KP_NPM_PROJECT;
+  if (!project) {
+    // Made for this file alone: removed when it ends.
+    project = makeProject();
+    const made = project;
+    process.on('exit', () => rmSync(made, { recursive: true, force: true }));
+  }
   return project;
 }
 
