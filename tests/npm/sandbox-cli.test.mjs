@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -57,5 +57,6 @@ test('the bin runs a sandbox the package pays against, and --data-dir keeps paym
     assert.equal((await kp.requery(reference)).status, 'paid');
   } finally {
     await sandbox.stop();
+    rmSync(data, { recursive: true, force: true });
   }
 });
