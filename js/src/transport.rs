@@ -13,25 +13,32 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(inline_js = r#"
-export async function send(fetchFn, request, timeoutMs, signal) {
+export async function send(fetchFn, request, timeoutMs, signal, emit, call) {
+  if (signal && signal.aborted) return { aborted: true };
+  // Events carry the call, method, URL and outcome: never a header or a body, which hold
+  // the password and the token.
+  const event = { call, method: request.method, url: request.url };
+  emit('request', { ...event });
+  const started = Date.now();
+  const done = (outcome, extra) => {
+    emit('response', { ...event, durationMs: Date.now() - started, ...extra });
+    return outcome;
+  };
   const controller = new AbortController();
   const onAbort = () => controller.abort();
-  if (signal) {
-    if (signal.aborted) return { aborted: true };
-    signal.addEventListener('abort', onAbort, { once: true });
-  }
+  if (signal) signal.addEventListener('abort', onAbort, { once: true });
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
     const fetcher = fetchFn ?? globalThis.fetch;
     const response = await fetcher(request, { signal: controller.signal });
     const bytes = new Uint8Array(await response.arrayBuffer());
-    return { status: response.status, bytes };
+    return done({ status: response.status, bytes }, { status: response.status });
   } catch (error) {
-    if (signal && signal.aborted) return { aborted: true };
-    if (controller.signal.aborted) return { timeout: true };
+    if (signal && signal.aborted) return done({ aborted: true }, { error: 'aborted' });
+    if (controller.signal.aborted) return done({ timeout: true }, { error: 'timeout' });
     const code = error && error.cause && (error.cause.code || error.cause.name);
     const text = error && error.message ? error.message : String(error);
-    return { error, reason: code ? `${text} (${code})` : text };
+    return done({ error, reason: code ? `${text} (${code})` : text }, { error: 'network' });
   } finally {
     clearTimeout(timer);
     if (signal) signal.removeEventListener('abort', onAbort);
@@ -57,6 +64,8 @@ extern "C" {
         request: &web_sys::Request,
         timeout_ms: f64,
         signal: &JsValue,
+        emit: &js_sys::Function,
+        call: &str,
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = sleep)]
     fn js_sleep(ms: f64, signal: &JsValue) -> js_sys::Promise;
@@ -105,19 +114,6 @@ fn call_name(path: &str) -> &'static str {
     }
 }
 
-impl FetchTransport {
-    fn emit(&self, name: &str, fields: &[(&str, JsValue)]) {
-        let event = js_sys::Object::new();
-        for (key, value) in fields {
-            let _ = js_sys::Reflect::set(&event, &JsValue::from_str(key), value);
-        }
-        let _ = self
-            .shared
-            .emit
-            .call2(&JsValue::UNDEFINED, &JsValue::from_str(name), &event);
-    }
-}
-
 impl Transport for FetchTransport {
     async fn send(
         &self,
@@ -147,35 +143,17 @@ impl Transport for FetchTransport {
             builder.body(js_sys::Uint8Array::from(body.as_slice()))
         }
         .map_err(|e| TransportError::Failed(e.to_string()))?;
-        let url = JsValue::from_str(&parts.uri.to_string());
-        let method_name = JsValue::from_str(parts.method.as_str());
-        // Events carry the call, method, URL and outcome: never a header or a body, which
-        // hold the password and the token.
-        self.emit(
-            "request",
-            &[
-                ("call", call.into()),
-                ("method", method_name.clone()),
-                ("url", url.clone()),
-            ],
-        );
-        let started = js_sys::Date::now();
         let outcome = JsFuture::from(js_send(
             &self.shared.fetch,
             &built.into(),
             timeout.as_millis() as f64,
             &self.signal,
+            &self.shared.emit,
+            call,
         ))
         .await
         .unwrap_or_default();
         let get = |key: &str| js_sys::Reflect::get(&outcome, &JsValue::from_str(key)).ok();
-        let elapsed = JsValue::from_f64(js_sys::Date::now() - started);
-        let base = [
-            ("call", JsValue::from_str(call)),
-            ("method", method_name),
-            ("url", url),
-            ("durationMs", elapsed),
-        ];
         let mut trace = self.trace.borrow_mut();
         if let Some(status) = get("status").and_then(|s| s.as_f64()) {
             let status = status as u16;
@@ -185,33 +163,23 @@ impl Transport for FetchTransport {
             trace.upstream_status = Some(status);
             trace.raw = (call != "login").then(|| scrub(&bytes, &secrets));
             drop(trace);
-            let mut fields = base.to_vec();
-            fields.push(("status", JsValue::from(status)));
-            self.emit("response", &fields);
             return http::Response::builder()
                 .status(status)
                 .body(bytes)
                 .map_err(|_| TransportError::Failed("invalid HTTP status".into()));
         }
-        let (error, kind) = if get("aborted").is_some_and(|a| a.is_truthy()) {
+        let error = if get("aborted").is_some_and(|a| a.is_truthy()) {
             trace.aborted = true;
-            (
-                TransportError::Failed("aborted by the caller's signal".into()),
-                "aborted",
-            )
+            TransportError::Failed("aborted by the caller's signal".into())
         } else if get("timeout").is_some_and(|t| t.is_truthy()) {
-            (TransportError::Timeout, "timeout")
+            TransportError::Timeout
         } else {
             trace.failure = get("error");
             let reason = get("reason")
                 .and_then(|r| r.as_string())
                 .unwrap_or_else(|| "fetch failed".into());
-            (TransportError::Failed(reason), "network")
+            TransportError::Failed(reason)
         };
-        drop(trace);
-        let mut fields = base.to_vec();
-        fields.push(("error", JsValue::from_str(kind)));
-        self.emit("response", &fields);
         Err(error)
     }
 }
