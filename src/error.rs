@@ -47,6 +47,11 @@ pub enum Error {
         reason: String,
         excerpt: String,
     },
+
+    /// A webhook's `KelantanPay-Signature` is missing, malformed, does not match the body,
+    /// or is outside the time tolerance. `reason` says which, never with a secret.
+    #[error("invalid webhook signature: {reason}")]
+    InvalidSignature { reason: String },
 }
 
 /// Which upstream call an error came from.
@@ -75,6 +80,12 @@ impl Error {
         }
     }
 
+    pub fn invalid_signature(reason: impl Into<String>) -> Self {
+        Error::InvalidSignature {
+            reason: reason.into(),
+        }
+    }
+
     /// The stable machine-readable kind, shared by the Worker's `error.type`
     /// and the npm package's `KelantanPayError.kind`.
     pub fn kind(&self) -> &'static str {
@@ -85,6 +96,7 @@ impl Error {
             }
             Error::AuthFailed { .. } => "upstream_auth_failed",
             Error::Timeout { .. } => "upstream_timeout",
+            Error::InvalidSignature { .. } => "invalid_signature",
         }
     }
 
@@ -97,6 +109,7 @@ impl Error {
             }
             Error::AuthFailed { .. } => 503,
             Error::Timeout { .. } => 504,
+            Error::InvalidSignature { .. } => 400,
         }
     }
 
@@ -115,6 +128,43 @@ impl Error {
                 Some(*http_status)
             }
             _ => None,
+        }
+    }
+
+    /// The gateway's own `code` (number or string, as text), when it sent one.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Error::Upstream { code, .. } => code.as_deref(),
+            _ => None,
+        }
+    }
+
+    /// Which upstream call failed, for errors that come from one.
+    pub fn call(&self) -> Option<Call> {
+        match self {
+            Error::Upstream { call, .. }
+            | Error::Timeout { call }
+            | Error::Transport { call, .. }
+            | Error::MalformedResponse { call, .. } => Some(*call),
+            _ => None,
+        }
+    }
+
+    /// True when the gateway refused a payment because its reference was used before
+    /// (code 409, or a description saying so): the payment exists, do not create another.
+    pub fn is_duplicate_reference(&self) -> bool {
+        match self {
+            Error::Upstream {
+                call: Call::CreatePayment,
+                http_status,
+                description,
+                code,
+            } => {
+                *http_status == 409
+                    || code.as_deref() == Some("409")
+                    || description.to_ascii_lowercase().contains("duplicate")
+            }
+            _ => false,
         }
     }
 
@@ -282,6 +332,29 @@ mod tests {
             assert_eq!(err.kind(), kind);
             assert_eq!(err.http_status(), status);
         }
+    }
+
+    #[test]
+    fn signature_duplicate_and_code_accessors() {
+        let sig = Error::invalid_signature("no v1");
+        assert_eq!((sig.kind(), sig.http_status()), ("invalid_signature", 400));
+        let dup = Error::Upstream {
+            call: Call::CreatePayment,
+            http_status: 200,
+            description: "Duplicate reference".into(),
+            code: Some("409".into()),
+        };
+        assert!(dup.is_duplicate_reference());
+        assert_eq!(dup.code(), Some("409"));
+        assert_eq!(dup.call(), Some(Call::CreatePayment));
+        let other = Error::Upstream {
+            call: Call::Requery,
+            http_status: 200,
+            description: "Record not found".into(),
+            code: None,
+        };
+        assert!(!other.is_duplicate_reference());
+        assert_eq!(Error::invalid("a", "b").call(), None);
     }
 
     fn up(status: u16, description: &str) -> Error {

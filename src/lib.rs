@@ -19,6 +19,7 @@
 
 mod amount;
 pub mod base64url;
+pub mod callback;
 mod client;
 mod customer;
 pub mod encode;
@@ -36,6 +37,7 @@ mod text;
 mod time;
 mod transport;
 pub mod url;
+pub mod webhook;
 mod wire;
 
 pub use amount::{Amount, AmountError};
@@ -54,7 +56,7 @@ pub use requery::{
 };
 pub use secret::Secret;
 pub use text::{is_forbidden_char, Description, Refs, Via};
-pub use time::iso8601;
+pub use time::{iso8601, parse_rfc3339_ms};
 pub use transport::{Clock, RetryPolicy, Transport, TransportError};
 pub use url::{BaseUrl, HttpUrl};
 

@@ -7,6 +7,7 @@ use serde_json::{Map, Value};
 use crate::amount::Amount;
 use crate::error::{Call, Error};
 use crate::reference::Reference;
+use crate::time::parse_rfc3339_ms;
 use crate::url::{encode_component, BaseUrl};
 use crate::wire::{malformed, Answer};
 
@@ -71,6 +72,9 @@ impl fmt::Display for PaymentStatus {
     }
 }
 
+/// Answer fields that may date the payment's creation, tried in this order.
+const CREATED_FIELDS: [&str; 3] = ["created_at", "createdAt", "date_created"];
+
 /// What a requery said, with the status as the gateway coded it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequeryResult {
@@ -91,6 +95,24 @@ impl RequeryResult {
         } else {
             PaymentStatus::from_code(&self.code)
         }
+    }
+
+    /// When the gateway says the payment was created, if its answer dates it with a zone
+    /// (`"2026-11-24T10:00:00.000Z"`). This is what lets a process that did not create the
+    /// payment (a callback handler, another instance) apply the early-22 rule.
+    pub fn created_at_ms(&self) -> Option<u64> {
+        CREATED_FIELDS
+            .iter()
+            .filter_map(|f| self.fields.get(*f)?.as_str())
+            .find_map(parse_rfc3339_ms)
+    }
+
+    /// The payment's age at `now_ms`: from `known_created_ms` (the creator's own record)
+    /// when given, else from the gateway's date; `None` when neither is known.
+    pub fn age_ms(&self, now_ms: u64, known_created_ms: Option<u64>) -> Option<u64> {
+        known_created_ms
+            .or_else(|| self.created_at_ms())
+            .map(|created| now_ms.saturating_sub(created))
     }
 
     /// A `22` that may still turn into `11`: worth asking again in a few seconds.
@@ -170,6 +192,37 @@ mod tests {
         assert_eq!(r.status(None), PaymentStatus::Failed);
         let paid = parse_requery(200, br#"{"status":"00"}"#).unwrap();
         assert_eq!(paid.status(Some(0)), PaymentStatus::Paid);
+    }
+
+    #[test]
+    fn the_answers_creation_date_gives_the_age() {
+        let r = parse_requery(
+            200,
+            br#"{"status":"22","created_at":"2026-11-24T10:00:00.000Z","paid_at":null}"#,
+        )
+        .unwrap();
+        let created = 1_795_514_400_000;
+        assert_eq!(r.created_at_ms(), Some(created));
+        assert_eq!(r.age_ms(created + 5_000, None), Some(5_000));
+        assert_eq!(
+            r.status(r.age_ms(created + 5_000, None)),
+            PaymentStatus::Pending
+        );
+        assert_eq!(
+            r.status(r.age_ms(created + 115_000, None)),
+            PaymentStatus::Failed
+        );
+        // The creator's own record wins over the gateway's clock.
+        assert_eq!(
+            r.age_ms(created + 5_000, Some(created - 100_000)),
+            Some(105_000)
+        );
+        let undated = parse_requery(
+            200,
+            br#"{"status":"22","created_at":"2026-11-24 10:00:00"}"#,
+        )
+        .unwrap();
+        assert_eq!(undated.age_ms(created, None), None);
     }
 
     #[test]

@@ -1,52 +1,94 @@
-//! The one JS error type. The class is defined in JS so that `instanceof`, `name` and
-//! `stack` behave like any other `Error`; Rust fills it from the core's error, once, here.
+//! The one JS error type. The class is defined in the package's JS (so `instanceof`, `name`,
+//! `stack` and `cause` behave like any other `Error`) and registered here once; Rust fills
+//! it from the core's error, once, here.
 
-use kelantanpay::Error;
+use std::cell::RefCell;
+
+use kelantanpay::{Call, Error};
 use wasm_bindgen::prelude::*;
 
-#[wasm_bindgen(inline_js = r#"
-export class KelantanPayError extends Error {
-  constructor(message, kind, field, status, upstreamStatus) {
-    super(message);
-    this.name = 'KelantanPayError';
-    this.kind = kind;
-    this.field = field;
-    this.status = status;
-    this.upstreamStatus = upstreamStatus;
-  }
-}
-export function makeError(message, kind, field, status, upstreamStatus) {
-  return new KelantanPayError(message, kind, field, status, upstreamStatus);
-}
-export function errorClass() { return KelantanPayError; }
-"#)]
-extern "C" {
-    #[wasm_bindgen(js_name = makeError)]
-    fn make_error(
-        message: &str,
-        kind: &str,
-        field: Option<String>,
-        status: u16,
-        upstream_status: Option<u16>,
-    ) -> JsValue;
-    #[wasm_bindgen(js_name = errorClass)]
-    fn error_class() -> JsValue;
+use crate::transport::Trace;
+
+thread_local! {
+    static CLASS: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
 }
 
-/// The `KelantanPayError` class itself, exported so callers can `instanceof` it.
-#[wasm_bindgen(js_name = KelantanPayError, skip_typescript)]
-pub fn kelantanpay_error_class() -> JsValue {
-    error_class()
+/// Called once by the package's entry point with its `KelantanPayError` class.
+#[wasm_bindgen(js_name = setErrorClass)]
+pub fn set_error_class(class: js_sys::Function) {
+    CLASS.with(|c| *c.borrow_mut() = Some(class));
+}
+
+fn call_name(call: Call) -> &'static str {
+    match call {
+        Call::Login => "login",
+        Call::CreatePayment => "createPayment",
+        Call::Requery => "requery",
+    }
+}
+
+fn set(target: &JsValue, key: &str, value: impl Into<JsValue>) {
+    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), &value.into());
+}
+
+/// An error for input or configuration, with no upstream call behind it.
+pub fn to_js(error: &Error) -> JsValue {
+    with_trace(error, &Trace::default())
 }
 
 /// Messages hold what the caller sent (never echoed values) or the gateway's words; the
-/// core guarantees neither carries the password or a token.
-pub fn to_js(error: &Error) -> JsValue {
-    make_error(
-        &error.to_string(),
-        error.kind(),
-        error.field().map(str::to_owned),
-        error.http_status(),
-        error.upstream_status(),
-    )
+/// core guarantees neither carries the password or a token, and the trace's `raw` answer
+/// has the call's secrets removed.
+pub fn with_trace(error: &Error, trace: &Trace) -> JsValue {
+    let details = js_sys::Object::new();
+    let (kind, status) = if error.is_duplicate_reference() {
+        ("duplicate_reference", 409)
+    } else {
+        (error.kind(), error.http_status())
+    };
+    set(&details, "kind", kind);
+    set(&details, "status", status);
+    if let Some(field) = error.field() {
+        set(&details, "field", field);
+    }
+    if let Some(call) = error.call() {
+        set(&details, "call", call_name(call));
+    }
+    // A refused login (HTTP 200 with status "false") has no status in the core's error.
+    let from_answer = matches!(
+        error,
+        Error::Upstream { .. } | Error::MalformedResponse { .. } | Error::AuthFailed { .. }
+    );
+    if let Some(upstream) = error
+        .upstream_status()
+        .or(trace.upstream_status.filter(|_| from_answer))
+    {
+        set(&details, "upstreamStatus", upstream);
+    }
+    if let Some(code) = error.code() {
+        set(&details, "code", code);
+    }
+    if let (true, Some(raw)) = (from_answer, &trace.raw) {
+        let parsed = js_sys::JSON::parse(raw).unwrap_or_else(|_| JsValue::from_str(raw));
+        set(&details, "raw", parsed);
+    }
+    if let (Error::Transport { .. }, Some(cause)) = (error, &trace.failure) {
+        set(&details, "cause", cause.clone());
+    }
+    let message = JsValue::from_str(&error.to_string());
+    match CLASS.with(|c| c.borrow().clone()) {
+        Some(class) => js_sys::Reflect::construct(&class, &js_sys::Array::of2(&message, &details))
+            .unwrap_or(message),
+        None => {
+            // Only the wasm tests run without the package's entry point.
+            let plain = js_sys::Error::new(&error.to_string());
+            plain.set_name("KelantanPayError");
+            let keys = js_sys::Object::keys(&details);
+            for key in keys.iter() {
+                let value = js_sys::Reflect::get(&details, &key).unwrap_or_default();
+                let _ = js_sys::Reflect::set(&plain, &key, &value);
+            }
+            plain.into()
+        }
+    }
 }

@@ -1,145 +1,225 @@
-//! `kelantanpay` for JS backends (Node, JS Workers): one class over the core's client. It only
-//! converts JS values to core types and back; every rule (validation, amounts, statuses,
-//! token handling, retries) is the core's.
+//! `kelantanpay` for JS backends (Node, Bun, Deno, JS Workers): the core's client behind one
+//! class, and the core's webhook and callback functions. It only converts JS values to core
+//! types and back; every rule (validation, amounts, statuses, the early-22 window, token
+//! handling, retries, signatures) is the core's. The package's JS wraps `KelantanPayCore`
+//! in the `KelantanPay` class and defines `KelantanPayError`.
 
 mod error;
 mod options;
+mod remembered;
 mod transport;
-mod types;
+mod webhook;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::future::Future;
 use std::rc::Rc;
 use std::time::Duration;
 
-use kelantanpay::{iso8601, Client, CreatedPayment, Error, NewPayment, Reference, StatusCheck};
-use serde_json::{json, Map, Value};
+use kelantanpay::{
+    iso8601, Client, ClientConfig, CreatedPayment, Error, NewPayment, Reference, StatusCheck,
+    TokenCache,
+};
+use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
-use transport::{random_bytes, FetchTransport, JsClock};
+use remembered::Remembered;
+use transport::{random_bytes, FetchTransport, JsClock, Shared, Trace};
 
-type Inner = Client<FetchTransport, JsClock>;
+pub use error::set_error_class;
+pub use webhook::{parse_callback, sign_webhook, verify_webhook};
 
-/// A KelantanPay client for one merchant account. Keep one per process: it caches the
-/// login token and shares one login between concurrent calls.
-#[wasm_bindgen(skip_typescript)]
-pub struct KelantanPay {
-    client: Rc<Inner>,
-    /// When payments made through this client were created, for the early-22 window.
-    created: Rc<RefCell<HashMap<String, u64>>>,
+/// One merchant account: the config, the login token shared by every call, and when this
+/// client created its payments. Each call gets its own transport (its signal, its trace).
+#[wasm_bindgen(js_name = KelantanPayCore)]
+pub struct Core {
+    config: Rc<ClientConfig>,
+    tokens: Rc<TokenCache>,
+    shared: Rc<Shared>,
+    created: Rc<RefCell<Remembered>>,
 }
 
-#[wasm_bindgen]
-impl KelantanPay {
+/// What a call runs with: a client over the shared state, and the trace its errors read.
+struct Call {
+    client: Client<FetchTransport, JsClock>,
+    trace: Rc<RefCell<Trace>>,
+    signal: JsValue,
+}
+
+impl Call {
+    fn error(&self, error: &Error) -> JsValue {
+        let trace = self.trace.borrow();
+        // An aborted call rejects with the signal's reason, as fetch does.
+        if trace.aborted {
+            let reason = options::get(&self.signal, "reason");
+            if !reason.is_undefined() {
+                return reason;
+            }
+        }
+        error::with_trace(error, &trace)
+    }
+}
+
+fn run<F, Fut>(prepare: impl FnOnce() -> Result<(Call, F), Error>) -> js_sys::Promise
+where
+    F: FnOnce(Rc<Call>) -> Fut + 'static,
+    Fut: Future<Output = Result<Value, Error>> + 'static,
+{
+    let prepared = prepare();
+    future_to_promise(async move {
+        let (call, work) = prepared.map_err(|e| error::to_js(&e))?;
+        let call = Rc::new(call);
+        match work(call.clone()).await {
+            Ok(value) => js_sys::JSON::parse(&value.to_string()),
+            Err(e) => Err(call.error(&e)),
+        }
+    })
+}
+
+#[wasm_bindgen(js_class = KelantanPayCore)]
+impl Core {
+    /// `emit(name, event)` receives the request/response events.
     #[wasm_bindgen(constructor)]
-    pub fn new(options: JsValue) -> Result<KelantanPay, JsValue> {
-        let options = object("options", &options).map_err(|e| error::to_js(&e))?;
-        let config = options::client_config(&options).map_err(|e| error::to_js(&e))?;
-        Ok(KelantanPay {
-            client: Rc::new(Client::new(config, FetchTransport, JsClock)),
+    pub fn new(options: JsValue, emit: js_sys::Function) -> Result<Core, JsValue> {
+        let parsed = options::client_options(&options).map_err(|e| error::to_js(&e))?;
+        Ok(Core {
+            config: Rc::new(parsed.config),
+            tokens: Rc::default(),
+            shared: Rc::new(Shared {
+                fetch: parsed.fetch,
+                user_agent: parsed.user_agent,
+                emit,
+            }),
             created: Rc::default(),
         })
     }
 
+    fn call(&self, options: &JsValue, allowed: &[&str]) -> Result<Call, Error> {
+        options::call_options(options, allowed)?;
+        let signal = options::signal(options)?;
+        let trace = Rc::new(RefCell::new(Trace::default()));
+        let transport = FetchTransport {
+            shared: self.shared.clone(),
+            signal: signal.clone(),
+            trace: trace.clone(),
+        };
+        let clock = JsClock {
+            signal: signal.clone(),
+        };
+        Ok(Call {
+            client: Client::with_shared(self.config.clone(), self.tokens.clone(), transport, clock),
+            trace,
+            signal,
+        })
+    }
+
     /// Logs in now rather than on the first call (checks the credentials early).
-    pub fn login(&self) -> js_sys::Promise {
-        let client = self.client.clone();
-        future_to_promise(async move {
-            client.login().await.map_err(|e| error::to_js(&e))?;
-            Ok(JsValue::UNDEFINED)
+    pub fn login(&self, options: JsValue) -> js_sys::Promise {
+        run(|| {
+            let call = self.call(&options, &["signal"])?;
+            Ok((call, |call: Rc<Call>| async move {
+                call.client.login().await?;
+                Ok(Value::Null)
+            }))
         })
     }
 
     #[wasm_bindgen(js_name = createPayment)]
-    pub fn create_payment(&self, params: JsValue) -> js_sys::Promise {
-        let client = self.client.clone();
+    pub fn create_payment(&self, params: JsValue, options: JsValue) -> js_sys::Promise {
         let created = self.created.clone();
-        let parsed = object("params", &params).and_then(|p| {
-            NewPayment::from_json(&p, || {
+        run(|| {
+            let call = self.call(&options, &["signal"])?;
+            let params = options::payment_params(&params)?;
+            let payment = NewPayment::from_json(&params, || {
                 Reference::generate(js_sys::Date::now() as u64, random_bytes())
-            })
-        });
-        future_to_promise(async move {
-            let payment = parsed.map_err(|e| error::to_js(&e))?;
-            let started = js_sys::Date::now() as u64;
-            let answer = client
-                .create_payment(&payment)
-                .await
-                .map_err(|e| error::to_js(&e))?;
-            created
-                .borrow_mut()
-                .insert(payment.reference.as_str().to_owned(), started);
-            to_plain(&created_payment(&payment, &answer, started))
+            })?;
+            Ok((call, move |call: Rc<Call>| async move {
+                let started = js_sys::Date::now() as u64;
+                let answer = call.client.create_payment(&payment).await?;
+                created.borrow_mut().insert(
+                    payment.reference.as_str(),
+                    started,
+                    js_sys::Date::now() as u64,
+                );
+                Ok(created_payment(&payment, &answer, started))
+            }))
         })
     }
 
-    /// One requery, no retries for early 22s; for payments this client created, a young
-    /// `22` still reads as pending (see `checkStatus` to ask again).
-    pub fn requery(&self, reference: JsValue) -> js_sys::Promise {
-        let client = self.client.clone();
+    /// One requery, no waiting. The early-22 rule uses the payment's age: from
+    /// `createdAt`, this client's own record, or the gateway's date in the answer.
+    pub fn requery(&self, reference: JsValue, options: JsValue) -> js_sys::Promise {
         let created = self.created.clone();
-        future_to_promise(async move {
-            let reference = reference_from(&reference).map_err(|e| error::to_js(&e))?;
-            let result = client
-                .requery(&reference)
-                .await
-                .map_err(|e| error::to_js(&e))?;
-            let age = created
-                .borrow()
-                .get(reference.as_str())
-                .map(|at| (js_sys::Date::now() as u64).saturating_sub(*at));
-            let status = result.status(age);
-            to_plain(&status_result(&reference, &StatusCheck { status, result }))
+        run(|| {
+            let call = self.call(&options, &["signal", "createdAt"])?;
+            let reference = reference_from(&reference)?;
+            let known = options::time_ms(&options, "createdAt")?
+                .or_else(|| created.borrow().get(reference.as_str()));
+            Ok((call, move |call: Rc<Call>| async move {
+                let started = js_sys::Date::now() as u64;
+                let result = call.client.requery(&reference).await?;
+                let now = js_sys::Date::now() as u64;
+                // Unknown age: counted from now, so a 22 is never called final too early.
+                let age = result
+                    .age_ms(now, known)
+                    .unwrap_or_else(|| now.saturating_sub(started));
+                let status = result.status(Some(age));
+                Ok(status_result(
+                    &reference,
+                    &StatusCheck { status, result },
+                    known,
+                ))
+            }))
         })
     }
 
     /// A requery with the early-22 rule applied (a young `22` is asked again, then pending).
     #[wasm_bindgen(js_name = checkStatus)]
     pub fn check_status(&self, reference: JsValue, options: JsValue) -> js_sys::Promise {
-        let client = self.client.clone();
         let created = self.created.clone();
-        future_to_promise(async move {
-            let reference = reference_from(&reference).map_err(|e| error::to_js(&e))?;
-            let created_at = created_at(&options, &reference, &created)
-                .map_err(|e| error::to_js(&e))?
-                .unwrap_or_else(|| js_sys::Date::now() as u64);
-            let check = client
-                .check_status(&reference, created_at)
-                .await
-                .map_err(|e| error::to_js(&e))?;
-            to_plain(&status_result(&reference, &check))
+        run(|| {
+            let call = self.call(&options, &["signal", "createdAt"])?;
+            let reference = reference_from(&reference)?;
+            let known = options::time_ms(&options, "createdAt")?
+                .or_else(|| created.borrow().get(reference.as_str()));
+            Ok((call, move |call: Rc<Call>| async move {
+                let check = call.client.check_status_from(&reference, known).await?;
+                Ok(status_result(&reference, &check, known))
+            }))
         })
     }
 
     /// Polls with backoff until paid or failed, or until `timeoutMs` (then `pending`).
     #[wasm_bindgen(js_name = waitForFinalStatus)]
     pub fn wait_for_final_status(&self, reference: JsValue, options: JsValue) -> js_sys::Promise {
-        let client = self.client.clone();
         let created = self.created.clone();
-        future_to_promise(async move {
-            let reference = reference_from(&reference).map_err(|e| error::to_js(&e))?;
-            let created_at =
-                created_at(&options, &reference, &created).map_err(|e| error::to_js(&e))?;
-            let timeout_ms = option_number(&options, "timeoutMs")
-                .map_err(|e| error::to_js(&e))?
-                .unwrap_or(60_000.0);
+        run(|| {
+            let call = self.call(&options, &["signal", "createdAt", "timeoutMs"])?;
+            let reference = reference_from(&reference)?;
+            let known = options::time_ms(&options, "createdAt")?
+                .or_else(|| created.borrow().get(reference.as_str()));
+            let timeout_ms = options::number(&options, "timeoutMs")?.unwrap_or(60_000.0);
             if !(1.0..=86_400_000.0).contains(&timeout_ms) {
-                return Err(error::to_js(&Error::invalid(
+                return Err(Error::invalid(
                     "timeoutMs",
                     "timeoutMs must be from 1 to 86400000",
-                )));
+                ));
             }
-            let check = client
-                .wait_for_final_status(
-                    &reference,
-                    created_at,
-                    Duration::from_millis(timeout_ms as u64),
-                )
-                .await
-                .map_err(|e| error::to_js(&e))?;
-            to_plain(&status_result(&reference, &check))
+            Ok((call, move |call: Rc<Call>| async move {
+                let timeout = Duration::from_millis(timeout_ms as u64);
+                let check = call
+                    .client
+                    .wait_for_final_status(&reference, known, timeout)
+                    .await?;
+                Ok(status_result(&reference, &check, known))
+            }))
         })
+    }
+
+    /// How many creation times this client remembers (bounded; for tests).
+    #[wasm_bindgen(js_name = rememberedCount)]
+    pub fn remembered_count(&self) -> usize {
+        self.created.borrow().len()
     }
 }
 
@@ -153,13 +233,22 @@ fn created_payment(payment: &NewPayment, answer: &CreatedPayment, started_ms: u6
     })
 }
 
-fn status_result(reference: &Reference, check: &StatusCheck) -> Value {
+fn status_result(
+    reference: &Reference,
+    check: &StatusCheck,
+    known_created_ms: Option<u64>,
+) -> Value {
+    let created = known_created_ms.or_else(|| check.result.created_at_ms());
     let mut out = json!({
         "reference": reference.as_str(),
         "status": check.status.as_str(),
         "code": check.result.code,
+        "ageKnown": created.is_some(),
         "raw": check.result.fields,
     });
+    if let Some(ms) = created {
+        out["createdAt"] = Value::from(iso8601(ms / 1000));
+    }
     if let Some(amount) = check.result.amount {
         out["amount"] = Value::from(amount.to_string());
     }
@@ -169,69 +258,9 @@ fn status_result(reference: &Reference, check: &StatusCheck) -> Value {
     out
 }
 
-fn to_plain(value: &Value) -> Result<JsValue, JsValue> {
-    js_sys::JSON::parse(&value.to_string())
-}
-
-fn object(name: &str, value: &JsValue) -> Result<Map<String, Value>, Error> {
-    let text = js_sys::JSON::stringify(value)
-        .ok()
-        .and_then(|t| t.as_string());
-    match text.and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
-        Some(Value::Object(map)) => Ok(map),
-        _ => Err(Error::invalid(name, format!("{name} must be an object"))),
-    }
-}
-
 fn reference_from(value: &JsValue) -> Result<Reference, Error> {
     let text = value
         .as_string()
         .ok_or_else(|| Error::invalid("reference", "reference must be a string"))?;
     Reference::parse(&text)
-}
-
-fn option_number(options: &JsValue, name: &str) -> Result<Option<f64>, Error> {
-    if options.is_undefined() || options.is_null() {
-        return Ok(None);
-    }
-    let value = js_sys::Reflect::get(options, &JsValue::from_str(name)).unwrap_or_default();
-    if value.is_undefined() || value.is_null() {
-        return Ok(None);
-    }
-    value
-        .as_f64()
-        .map(Some)
-        .ok_or_else(|| Error::invalid(name, format!("{name} must be a number")))
-}
-
-/// `createdAt` (a Date, epoch milliseconds, or an ISO string), else what this client
-/// remembers from creating the payment.
-fn created_at(
-    options: &JsValue,
-    reference: &Reference,
-    remembered: &RefCell<HashMap<String, u64>>,
-) -> Result<Option<u64>, Error> {
-    let given = if options.is_object() {
-        js_sys::Reflect::get(options, &JsValue::from_str("createdAt")).unwrap_or_default()
-    } else {
-        JsValue::UNDEFINED
-    };
-    if given.is_undefined() || given.is_null() {
-        return Ok(remembered.borrow().get(reference.as_str()).copied());
-    }
-    let ms = if let Some(date) = given.dyn_ref::<js_sys::Date>() {
-        date.get_time()
-    } else if let Some(text) = given.as_string() {
-        js_sys::Date::parse(&text)
-    } else {
-        given.as_f64().unwrap_or(f64::NAN)
-    };
-    if ms.is_finite() && ms >= 0.0 {
-        Ok(Some(ms as u64))
-    } else {
-        Err(Error::invalid(
-            "createdAt",
-            "createdAt must be a Date, epoch milliseconds or an ISO 8601 string",
-        ))
-    }
 }

@@ -1,25 +1,118 @@
-//! The core's transport and clock over the JS runtime: `fetch` (through gloo-net) with an
-//! AbortController, and the timers, clock and randomness every JS backend has.
+//! The core's transport and clock over the JS runtime: `fetch` (the caller's, or the
+//! global one looked up at each call) with a timeout and the caller's `AbortSignal`, the
+//! request/response events, and what an error needs to say afterwards (the gateway's
+//! answer, the network failure's cause). One transport per call, so that trace is the call's.
 
+use std::cell::RefCell;
+use std::rc::Rc;
 use std::time::Duration;
 
 use gloo_net::http::{Method, RequestBuilder};
 use kelantanpay::{Clock, Transport, TransportError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
-use web_sys::AbortController;
+
+#[wasm_bindgen(inline_js = r#"
+export async function send(fetchFn, request, timeoutMs, signal, emit, call) {
+  if (signal && signal.aborted) return { aborted: true };
+  // Events carry the call, method, URL and outcome: never a header or a body, which hold
+  // the password and the token.
+  const event = { call, method: request.method, url: request.url };
+  emit('request', { ...event });
+  const started = Date.now();
+  const done = (outcome, extra) => {
+    emit('response', { ...event, durationMs: Date.now() - started, ...extra });
+    return outcome;
+  };
+  const controller = new AbortController();
+  const onAbort = () => controller.abort();
+  if (signal) signal.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(() => controller.abort(), timeoutMs);
+  try {
+    const fetcher = fetchFn ?? globalThis.fetch;
+    const response = await fetcher(request, { signal: controller.signal });
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    return done({ status: response.status, bytes }, { status: response.status });
+  } catch (error) {
+    if (signal && signal.aborted) return done({ aborted: true }, { error: 'aborted' });
+    if (controller.signal.aborted) return done({ timeout: true }, { error: 'timeout' });
+    const code = error && error.cause && (error.cause.code || error.cause.name);
+    const text = error && error.message ? error.message : String(error);
+    return done({ error, reason: code ? `${text} (${code})` : text }, { error: 'network' });
+  } finally {
+    clearTimeout(timer);
+    if (signal) signal.removeEventListener('abort', onAbort);
+  }
+}
+export function sleep(ms, signal) {
+  return new Promise((resolve) => {
+    if (signal && signal.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      if (signal) signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    if (signal) signal.addEventListener('abort', done, { once: true });
+  });
+}
+"#)]
+extern "C" {
+    #[wasm_bindgen(js_name = send)]
+    fn js_send(
+        fetch: &JsValue,
+        request: &web_sys::Request,
+        timeout_ms: f64,
+        signal: &JsValue,
+        emit: &js_sys::Function,
+        call: &str,
+    ) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = sleep)]
+    fn js_sleep(ms: f64, signal: &JsValue) -> js_sys::Promise;
+}
 
 #[wasm_bindgen]
 extern "C" {
-    #[wasm_bindgen(js_name = setTimeout)]
-    fn set_timeout(callback: &JsValue, ms: f64) -> JsValue;
-    #[wasm_bindgen(js_name = clearTimeout)]
-    fn clear_timeout(id: &JsValue);
     #[wasm_bindgen(js_namespace = crypto, js_name = getRandomValues, catch)]
     fn get_random_values(buffer: &mut [u8]) -> Result<(), JsValue>;
 }
 
-pub struct FetchTransport;
+/// Settings every call of one client shares.
+pub struct Shared {
+    /// The caller's `fetch`, or `undefined` for the global one.
+    pub fetch: JsValue,
+    pub user_agent: String,
+    /// `(name, event)`: the JS wrapper's event emitter.
+    pub emit: js_sys::Function,
+}
+
+/// What the last exchange of a call left behind, for the error it may turn into.
+#[derive(Default)]
+pub struct Trace {
+    pub upstream_status: Option<u16>,
+    /// The gateway's last answer (never a login answer), with the call's secrets removed.
+    pub raw: Option<String>,
+    /// The runtime's own error for a network failure (`cause`).
+    pub failure: Option<JsValue>,
+    pub aborted: bool,
+}
+
+pub struct FetchTransport {
+    pub shared: Rc<Shared>,
+    pub signal: JsValue,
+    pub trace: Rc<RefCell<Trace>>,
+}
+
+/// Which call a request is, by its path (for events only).
+fn call_name(path: &str) -> &'static str {
+    if path.ends_with("/loginApi") {
+        "login"
+    } else if path.ends_with("/payment-generator") {
+        "createPayment"
+    } else {
+        "requery"
+    }
+}
 
 impl Transport for FetchTransport {
     async fn send(
@@ -27,74 +120,105 @@ impl Transport for FetchTransport {
         request: http::Request<Vec<u8>>,
         timeout: Duration,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        let controller = AbortController::new().map_err(|_| failed("no AbortController"))?;
-        // Aborting covers the headers and the whole body: the timer is cleared only after both.
-        let abort = {
-            let controller = controller.clone();
-            Closure::once(move || controller.abort())
+        let (parts, body) = request.into_parts();
+        let path = parts.uri.path().to_owned();
+        let call = call_name(&path);
+        let secrets = secrets_of(&body);
+        let method = if parts.method == http::Method::POST {
+            Method::POST
+        } else {
+            Method::GET
         };
-        let timer = set_timeout(abort.as_ref(), timeout.as_millis() as f64);
-        let result = exchange(request, &controller.signal()).await;
-        clear_timeout(&timer);
-        match result {
-            Err(_) if controller.signal().aborted() => Err(TransportError::Timeout),
-            other => other,
+        let mut builder = RequestBuilder::new(&parts.uri.to_string())
+            .method(method)
+            .header("user-agent", &self.shared.user_agent);
+        for (name, value) in &parts.headers {
+            if let Ok(value) = value.to_str() {
+                builder = builder.header(name.as_str(), value);
+            }
         }
-    }
-}
-
-async fn exchange(
-    request: http::Request<Vec<u8>>,
-    signal: &web_sys::AbortSignal,
-) -> Result<http::Response<Vec<u8>>, TransportError> {
-    let (parts, body) = request.into_parts();
-    let method = match parts.method {
-        http::Method::POST => Method::POST,
-        _ => Method::GET,
-    };
-    let mut builder = RequestBuilder::new(&parts.uri.to_string())
-        .method(method)
-        .abort_signal(Some(signal));
-    for (name, value) in &parts.headers {
-        if let Ok(value) = value.to_str() {
-            builder = builder.header(name.as_str(), value);
+        let built = if body.is_empty() {
+            builder.build()
+        } else {
+            builder.body(js_sys::Uint8Array::from(body.as_slice()))
         }
-    }
-    let request = if body.is_empty() {
-        builder.build()
-    } else {
-        builder.body(js_sys::Uint8Array::from(body.as_slice()))
-    }
-    .map_err(|e| failed(&e.to_string()))?;
-    let response = request.send().await.map_err(|e| failed(&e.to_string()))?;
-    let status = response.status();
-    let bytes = response
-        .binary()
+        .map_err(|e| TransportError::Failed(e.to_string()))?;
+        let outcome = JsFuture::from(js_send(
+            &self.shared.fetch,
+            &built.into(),
+            timeout.as_millis() as f64,
+            &self.signal,
+            &self.shared.emit,
+            call,
+        ))
         .await
-        .map_err(|e| failed(&e.to_string()))?;
-    http::Response::builder()
-        .status(status)
-        .body(bytes)
-        .map_err(|_| failed("invalid HTTP status"))
+        .unwrap_or_default();
+        let get = |key: &str| js_sys::Reflect::get(&outcome, &JsValue::from_str(key)).ok();
+        let mut trace = self.trace.borrow_mut();
+        if let Some(status) = get("status").and_then(|s| s.as_f64()) {
+            let status = status as u16;
+            let bytes = get("bytes")
+                .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+                .unwrap_or_default();
+            trace.upstream_status = Some(status);
+            trace.raw = (call != "login").then(|| scrub(&bytes, &secrets));
+            drop(trace);
+            return http::Response::builder()
+                .status(status)
+                .body(bytes)
+                .map_err(|_| TransportError::Failed("invalid HTTP status".into()));
+        }
+        let error = if get("aborted").is_some_and(|a| a.is_truthy()) {
+            trace.aborted = true;
+            TransportError::Failed("aborted by the caller's signal".into())
+        } else if get("timeout").is_some_and(|t| t.is_truthy()) {
+            TransportError::Timeout
+        } else {
+            trace.failure = get("error");
+            let reason = get("reason")
+                .and_then(|r| r.as_string())
+                .unwrap_or_else(|| "fetch failed".into());
+            TransportError::Failed(reason)
+        };
+        Err(error)
+    }
 }
 
-fn failed(reason: &str) -> TransportError {
-    TransportError::Failed(reason.to_owned())
+/// The string values of a request body's `password` and `token` fields.
+fn secrets_of(body: &[u8]) -> Vec<String> {
+    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) else {
+        return Vec::new();
+    };
+    ["password", "token"]
+        .iter()
+        .filter_map(|k| map.get(*k)?.as_str())
+        .filter(|s| s.len() >= 4)
+        .map(str::to_owned)
+        .collect()
 }
 
-pub struct JsClock;
+/// The answer as text, with any secret the request carried replaced (a gateway that
+/// echoes its input must not put the token into an error).
+fn scrub(bytes: &[u8], secrets: &[String]) -> String {
+    let mut text: String = String::from_utf8_lossy(bytes).chars().take(2000).collect();
+    for secret in secrets {
+        text = text.replace(secret.as_str(), "[redacted]");
+    }
+    text
+}
+
+pub struct JsClock {
+    pub signal: JsValue,
+}
 
 impl Clock for JsClock {
     fn now_ms(&self) -> u64 {
         js_sys::Date::now() as u64
     }
 
+    /// Ends early when the caller aborts: the next request then fails at once.
     async fn sleep(&self, duration: Duration) {
-        let ms = duration.as_millis() as f64;
-        let wake = js_sys::Promise::new(&mut |resolve, _| {
-            set_timeout(&resolve, ms);
-        });
-        let _ = JsFuture::from(wake).await;
+        let _ = JsFuture::from(js_sleep(duration.as_millis() as f64, &self.signal)).await;
     }
 
     fn random(&self) -> f64 {
@@ -102,7 +226,7 @@ impl Clock for JsClock {
     }
 }
 
-/// Random bytes from Web Crypto (Node 20, Workers, browsers all have it).
+/// Random bytes from Web Crypto (Node 20, Workers, Bun, Deno all have it).
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     if get_random_values(&mut out).is_err() {

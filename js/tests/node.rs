@@ -2,7 +2,7 @@
 //! in KP_SANDBOX_URL / KP_SANDBOX_USERNAME / KP_SANDBOX_PASSWORD.
 #![cfg(target_arch = "wasm32")]
 
-use kelantanpay_js::KelantanPay;
+use kelantanpay_js::{verify_webhook, Core as KelantanPay};
 use serde::Serialize;
 use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
@@ -32,15 +32,22 @@ fn prop(value: &JsValue, name: &str) -> JsValue {
     js_sys::Reflect::get(value, &name.into()).unwrap()
 }
 
+fn no_events() -> js_sys::Function {
+    js_sys::Function::new_no_args("")
+}
+
 fn client(password: &str) -> KelantanPay {
-    KelantanPay::new(js(json!({
+    KelantanPay::new(
+        js(json!({
         "username": env("KP_SANDBOX_USERNAME"),
         "password": password,
         "provider": "sandbox",
         "account": "000000",
         "baseUrl": env("KP_SANDBOX_URL"),
         "timeoutMs": 3000,
-    })))
+        })),
+        no_events(),
+    )
     .unwrap()
 }
 
@@ -54,9 +61,10 @@ fn payer() -> Value {
 
 #[wasm_bindgen_test]
 fn constructor_names_the_missing_option() {
-    let err = KelantanPay::new(js(
-        json!({"username": "u", "provider": "p", "account": "a"}),
-    ))
+    let err = KelantanPay::new(
+        js(json!({"username": "u", "provider": "p", "account": "a"})),
+        no_events(),
+    )
     .err()
     .expect("a missing password is refused");
     assert_eq!(prop(&err, "name"), "KelantanPayError");
@@ -69,7 +77,11 @@ fn constructor_names_the_missing_option() {
 #[wasm_bindgen_test]
 async fn create_then_requery_then_paid() {
     let kp = client(&env("KP_SANDBOX_PASSWORD"));
-    let created = read(&call(kp.create_payment(js(payer()))).await.unwrap());
+    let created = read(
+        &call(kp.create_payment(js(payer()), JsValue::UNDEFINED))
+            .await
+            .unwrap(),
+    );
     assert_eq!(created["amount"], "12.50");
     let reference = created["reference"].as_str().unwrap().to_owned();
     assert!(created["checkoutUrl"]
@@ -92,7 +104,11 @@ async fn create_then_requery_then_paid() {
             .await
             .unwrap();
     assert_eq!(settle.status(), 200);
-    let paid = read(&call(kp.requery(reference.clone().into())).await.unwrap());
+    let paid = read(
+        &call(kp.requery(reference.clone().into(), JsValue::UNDEFINED))
+            .await
+            .unwrap(),
+    );
     assert_eq!(paid["status"], "paid");
     assert_eq!(paid["code"], "00");
     assert_eq!(paid["raw"]["ref_no"], reference.as_str());
@@ -108,7 +124,9 @@ async fn invalid_fields_are_refused_before_any_call() {
     ] {
         let mut params = payer();
         params[field] = value;
-        let err = call(kp.create_payment(js(params))).await.unwrap_err();
+        let err = call(kp.create_payment(js(params), JsValue::UNDEFINED))
+            .await
+            .unwrap_err();
         assert_eq!(prop(&err, "kind"), "invalid_request");
         assert_eq!(prop(&err, "field"), field);
     }
@@ -117,7 +135,9 @@ async fn invalid_fields_are_refused_before_any_call() {
 #[wasm_bindgen_test]
 async fn a_wrong_password_is_an_auth_failure_that_never_shows_the_password() {
     let password = "wrong-Secret-42";
-    let err = call(client(password).login()).await.unwrap_err();
+    let err = call(client(password).login(JsValue::UNDEFINED))
+        .await
+        .unwrap_err();
     assert_eq!(prop(&err, "kind"), "upstream_auth_failed");
     assert_eq!(prop(&err, "status"), 503);
     let shown = format!(
@@ -127,4 +147,28 @@ async fn a_wrong_password_is_an_auth_failure_that_never_shows_the_password() {
         js_sys::JSON::stringify(&err).unwrap().as_string().unwrap()
     );
     assert!(!shown.contains(password), "{shown}");
+}
+
+#[wasm_bindgen_test]
+fn an_unknown_option_is_refused_by_name() {
+    let err = KelantanPay::new(
+        js(json!({"username": "u", "password": "p", "provider": "p", "account": "a", "timeout": 5})),
+        no_events(),
+    )
+    .err()
+    .expect("a misspelt option is refused");
+    assert_eq!(prop(&err, "field"), "timeout");
+}
+
+#[wasm_bindgen_test]
+fn a_webhook_without_a_header_is_an_invalid_signature() {
+    let err = verify_webhook(
+        "{}".into(),
+        JsValue::UNDEFINED,
+        "whsec".into(),
+        JsValue::UNDEFINED,
+    )
+    .unwrap_err();
+    assert_eq!(prop(&err, "kind"), "invalid_signature");
+    assert_eq!(prop(&err, "status"), 400);
 }
