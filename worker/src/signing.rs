@@ -1,5 +1,5 @@
-//! HMAC-SHA256 with `KP_SIGNING_SECRET`: payment handles (so a browser cannot
-//! forge or enumerate payment ids) and outgoing webhook signatures.
+//! HMAC-SHA256 payment handles signed with `KP_SIGNING_SECRET`, so a browser cannot forge or
+//! enumerate payment ids. (Webhook signatures are the core's `kelantanpay::webhook`.)
 
 use hmac::{Hmac, Mac};
 use kelantanpay::{base64url, encode, Reference, Secret};
@@ -53,15 +53,6 @@ pub fn verify_handle(keys: &[&Secret], handle: &str) -> Option<(Reference, u64)>
     ))
 }
 
-/// `t=<unix>,v1=<hex HMAC-SHA256 of "t.body">`, as the webhook contract documents.
-pub fn webhook_signature(secret: &Secret, unix_secs: u64, body: &str) -> String {
-    let t = unix_secs.to_string();
-    let tag = mac(secret, &[t.as_bytes(), b".", body.as_bytes()])
-        .finalize()
-        .into_bytes();
-    format!("t={t},v1={}", encode::hex(&tag))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -104,13 +95,5 @@ mod tests {
         assert_eq!(same_bytes, 15);
         assert_eq!(verify_handle(&[&key], &format!("{h}=")), None);
         assert_eq!(verify_handle(&[&key], &format!("{h}==")), None);
-    }
-
-    #[test]
-    fn webhook_signature_is_hmac_of_t_dot_body() {
-        // echo -n '1700000000.{}' | openssl dgst -sha256 -hmac whsec
-        let sig = webhook_signature(&Secret::new("whsec"), 1_700_000_000, "{}");
-        assert!(sig.starts_with("t=1700000000,v1="));
-        assert_eq!(sig.len(), "t=1700000000,v1=".len() + 64);
     }
 }

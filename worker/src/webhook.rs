@@ -1,7 +1,7 @@
 //! Signed `payment.paid` / `payment.failed` events to the merchant's backend: the body (pure)
 //! and one delivery attempt. When to try and what an attempt changes is `lifecycle::outbox`.
 
-use kelantanpay::{iso8601, DEFAULT_TIMEOUT};
+use kelantanpay::{iso8601, webhook, DEFAULT_TIMEOUT};
 use serde_json::{json, Value};
 use worker::{AbortController, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
 
@@ -9,7 +9,6 @@ use crate::clock::{now_ms, race, sleep, Either};
 use crate::config::WebhookTarget;
 use crate::lifecycle::outbox::{EventType, OutboxEvent};
 use crate::lifecycle::record::PaymentRecord;
-use crate::signing::webhook_signature;
 
 /// Stable per payment and event type: the receiver's de-duplication key.
 pub fn event_id(record: &PaymentRecord, kind: EventType) -> String {
@@ -57,7 +56,7 @@ pub fn event_body(record: &PaymentRecord, event: &OutboxEvent) -> String {
 pub async fn deliver(target: &WebhookTarget, body: &str) -> Option<u16> {
     let headers = Headers::new();
     headers.set("content-type", "application/json").ok()?;
-    let signature = webhook_signature(&target.secret, now_ms() / 1000, body);
+    let signature = webhook::sign(&target.secret, now_ms() / 1000, body);
     headers.set("kelantanpay-signature", &signature).ok()?;
     let mut init = RequestInit::new();
     init.with_method(Method::Post)
