@@ -35,8 +35,7 @@ pub fn sign(secret: &Secret, unix_secs: u64, body: &str) -> String {
     let tag = mac(secret, unix_secs, body.as_bytes())
         .finalize()
         .into_bytes();
-    let hex: String = tag.iter().map(|b| format!("{b:02x}")).collect();
-    format!("t={unix_secs},v1={hex}")
+    format!("t={unix_secs},v1={}", crate::encode::hex(&tag))
 }
 
 /// Checks a signature header against the raw body as received (before any JSON parsing),
