@@ -94,6 +94,19 @@ impl Core {
         })
     }
 
+    /// The reference a status call names, and its creation time when known: the caller's
+    /// `createdAt`, else this client's own record of it.
+    fn status_target(
+        &self,
+        reference: &JsValue,
+        options: &JsValue,
+    ) -> Result<(Reference, Option<u64>), Error> {
+        let reference = reference_from(reference)?;
+        let known = options::time_ms(options, "createdAt")?
+            .or_else(|| self.created.borrow().get(reference.as_str()));
+        Ok((reference, known))
+    }
+
     fn call(&self, options: &JsValue, allowed: &[&str]) -> Result<Call, Error> {
         options::call_options(options, allowed)?;
         let signal = options::signal(options)?;
@@ -149,12 +162,9 @@ impl Core {
     /// One requery, no waiting. The early-22 rule uses the payment's age: from
     /// `createdAt`, this client's own record, or the gateway's date in the answer.
     pub fn requery(&self, reference: JsValue, options: JsValue) -> js_sys::Promise {
-        let created = self.created.clone();
         run(|| {
             let call = self.call(&options, &["signal", "createdAt"])?;
-            let reference = reference_from(&reference)?;
-            let known = options::time_ms(&options, "createdAt")?
-                .or_else(|| created.borrow().get(reference.as_str()));
+            let (reference, known) = self.status_target(&reference, &options)?;
             Ok((call, move |call: Rc<Call>| async move {
                 let started = js_sys::Date::now() as u64;
                 let result = call.client.requery(&reference).await?;
@@ -176,12 +186,9 @@ impl Core {
     /// A requery with the early-22 rule applied (a young `22` is asked again, then pending).
     #[wasm_bindgen(js_name = checkStatus)]
     pub fn check_status(&self, reference: JsValue, options: JsValue) -> js_sys::Promise {
-        let created = self.created.clone();
         run(|| {
             let call = self.call(&options, &["signal", "createdAt"])?;
-            let reference = reference_from(&reference)?;
-            let known = options::time_ms(&options, "createdAt")?
-                .or_else(|| created.borrow().get(reference.as_str()));
+            let (reference, known) = self.status_target(&reference, &options)?;
             Ok((call, move |call: Rc<Call>| async move {
                 let check = call.client.check_status_from(&reference, known).await?;
                 Ok(status_result(&reference, &check, known))
@@ -192,12 +199,9 @@ impl Core {
     /// Polls with backoff until paid or failed, or until `timeoutMs` (then `pending`).
     #[wasm_bindgen(js_name = waitForFinalStatus)]
     pub fn wait_for_final_status(&self, reference: JsValue, options: JsValue) -> js_sys::Promise {
-        let created = self.created.clone();
         run(|| {
             let call = self.call(&options, &["signal", "createdAt", "timeoutMs"])?;
-            let reference = reference_from(&reference)?;
-            let known = options::time_ms(&options, "createdAt")?
-                .or_else(|| created.borrow().get(reference.as_str()));
+            let (reference, known) = self.status_target(&reference, &options)?;
             let timeout_ms = options::number(&options, "timeoutMs")?.unwrap_or(60_000.0);
             if !(1.0..=86_400_000.0).contains(&timeout_ms) {
                 return Err(Error::invalid(
