@@ -41,11 +41,15 @@ try {
   cleanups.push(() => rust.stop());
   const plain = await withPid(() => plainWorker(stub.url, secrets, vars));
   cleanups.push(() => plain.stop());
+  // The same JS Worker without its log line: what writing the line costs the runtime.
+  const quiet = await withPid(() => plainWorker(stub.url, secrets, { ...vars, BENCH_LOG: 'off' }));
+  cleanups.push(() => quiet.stop());
   const workers = { Rust: rust, JS: plain };
+  const all = { ...workers, 'JS without the log line': quiet };
 
   // Each Worker: PAYMENTS pending payments and PAYMENTS paid ones, confirmed once (final).
   const paths = {};
-  for (const [name, w] of Object.entries(workers)) {
+  for (const [name, w] of Object.entries(all)) {
     const made = [];
     for (let i = 0; i < 2 * PAYMENTS; i += 1) made.push(await post(`${w.url}/api/payments`, ORDER));
     if (made.some((p) => !p.id)) throw new Error(`${name} Worker: a create failed: ${JSON.stringify(made.find((p) => !p.id))}`);
@@ -54,7 +58,7 @@ try {
     for (const p of made.slice(PAYMENTS)) await stub.markPaid(p.reference);
   }
   await new Promise((r) => setTimeout(r, 2100)); // past the 2 s answer reuse
-  for (const [name, w] of Object.entries(workers)) {
+  for (const [name, w] of Object.entries(all)) {
     for (const path of paths[name].final) {
       const s = await fetch(w.url + path).then((r) => r.json());
       if (s.status !== 'paid') throw new Error(`${name} Worker: a paid payment reads ${JSON.stringify(s)}`);
@@ -97,6 +101,16 @@ try {
   }
   lines.push('#### Summary (goal: ratio ≥ 1.0, never below 0.85; Rust CPU/req ≤ JS)', '',
     '| scenario | median ratio (each round) | Rust CPU/req | JS CPU/req | JS/Rust CPU |', '|---|---|---|---|---|', ...summary);
+
+  // The log line: the JS Worker with and without it, final status, alternating.
+  const logCost = [];
+  for (let round = 1; round <= ROUNDS; round += 1) {
+    const [withLine, without] = [await wrk(plain.url, paths.JS.final, { seconds: SECONDS, connections: CONNECTIONS, pid: plain.pid }),
+      await wrk(quiet.url, paths['JS without the log line'].final, { seconds: SECONDS, connections: CONNECTIONS, pid: quiet.pid })];
+    logCost.push(withLine.cpuPerRequest - without.cpuPerRequest);
+  }
+  lines.push('', `The one JSON log line per request costs workerd ${ms(median(logCost))} CPU per request (median of ${ROUNDS}: `
+    + `the JS Worker's final status with and without it; ${logCost.map((x) => x.toFixed(3)).join(', ')} ms); both Workers write it the same way.`);
 
   // Added latency, sequential: the stub directly, a Worker that only answers (workerd's own
   // cost of any request here), and each Worker's final and pending status.
