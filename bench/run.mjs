@@ -15,10 +15,12 @@ import { sizeTable } from './sizes.mjs';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 8);
+/** Another build of the Rust Worker to compare (e.g. worker/build-o3); default worker/build. */
+const BUILD = join(ROOT, process.env.BENCH_BUILD ?? 'worker/build');
 /** Payments per status scenario, polled in turn. */
 const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 32);
 
-if (!existsSync(join(ROOT, 'worker/build/index.js'))) {
+if (!existsSync(join(BUILD, 'index.js'))) {
   console.error('worker/build is missing: run `make build-worker` (or `make bench`, which builds) first');
   process.exit(1);
 }
@@ -37,7 +39,7 @@ const lines = [];
 const cleanups = [() => stub.stop()];
 try {
   const ceiling = await wrk(stub.url, ['/api/kelantan-requery/u/KPCEILING'], { seconds: 2, connections: CONNECTIONS, pid: stub.pid });
-  const rust = await withPid(() => startWorker({ sandboxUrl: stub.url, secrets, vars, assets: false, captureLogs: false }));
+  const rust = await withPid(() => startWorker({ sandboxUrl: stub.url, secrets, vars, assets: false, captureLogs: false, build: BUILD }));
   cleanups.push(() => rust.stop());
   const plain = await withPid(() => plainWorker(stub.url, secrets, vars));
   cleanups.push(() => plain.stop());

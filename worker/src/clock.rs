@@ -1,9 +1,6 @@
-//! Time, randomness and racing two futures: the only places the Worker reads a clock or the
+//! Time and randomness: the only places the Worker reads a clock or the
 //! runtime's random source.
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
 pub fn now_ms() -> u64 {
@@ -12,27 +9,6 @@ pub fn now_ms() -> u64 {
 
 pub async fn sleep(duration: Duration) {
     worker::Delay::from(duration).await;
-}
-
-pub enum Either<A, B> {
-    Left(A),
-    Right(B),
-}
-
-/// Whichever future finishes first; the other is dropped.
-pub async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = pin!(a);
-    let mut b = pin!(b);
-    poll_fn(|cx| {
-        if let Poll::Ready(x) = a.as_mut().poll(cx) {
-            return Poll::Ready(Either::Left(x));
-        }
-        if let Poll::Ready(y) = b.as_mut().poll(cx) {
-            return Poll::Ready(Either::Right(y));
-        }
-        Poll::Pending
-    })
-    .await
 }
 
 /// Cryptographically random bytes from the runtime.
