@@ -1,15 +1,29 @@
 #!/usr/bin/env bash
 # Builds the Worker into worker/build/ (also wrangler.toml's [build] command). Skips the build when
 # nothing it is made from changed since the last one, so a second `make dev` starts in seconds.
+#   --profiling   the same optimised Worker with its function names kept, into
+#                 worker/build-profiling/ (Cargo profile `profiling`; for bench/profile.mjs only)
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
-stamp=worker/build/.inputs
+out=build
+args=(--release)
+if [ "${1:-}" = "--profiling" ]; then
+  out=build-profiling
+  # wasm-opt drops the names section unless told -g, so it runs here instead of in worker-build.
+  args=(--profile profiling --no-opt --out-dir "$out")
+fi
+stamp="worker/$out/.inputs"
 inputs="$(find src worker/src -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum Cargo.toml Cargo.lock worker/Cargo.toml; echo "$WASM_BINDGEN_VERSION $WORKER_BUILD_VERSION")"
 hash="$(printf '%s' "$inputs" | sha256sum | cut -d' ' -f1)"
-if [ -f worker/build/index.js ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
-  echo "worker/build is up to date"
+if [ -f "worker/$out/index.js" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
+  echo "worker/$out is up to date"
   exit 0
 fi
-(cd worker && worker-build --release)
+(cd worker && worker-build "${args[@]}")
+if [ "$out" = build-profiling ]; then
+  "$WASM_OPT_BIN" -O -g --enable-exception-handling --enable-reference-types --enable-bulk-memory \
+    --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue \
+    "worker/$out/index_bg.wasm" -o "worker/$out/index_bg.wasm"
+fi
 echo "$hash" > "$stamp"

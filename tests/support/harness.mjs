@@ -36,10 +36,11 @@ function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
 /**
  * The built Worker (worker/build, from scripts/build-worker.sh) in workerd. `vars` override
  * wrangler.toml's; a var set to `undefined` is removed. `logs` collects every line it prints
- * (unless `captureLogs` is false, for benchmarks: the lines are then read and dropped).
+ * (unless `captureLogs` is false, for benchmarks: the lines are then read and dropped). `build`
+ * and `miniflare` (extra Miniflare options) are for the benchmarks' profiling build.
  */
-export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0 } = {}) {
-  if (!existsSync(join(BUILD, 'index.js'))) {
+export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, miniflare = {} } = {}) {
+  if (!existsSync(join(build, 'index.js'))) {
     throw new Error('worker/build/index.js is missing: run `bash scripts/build-worker.sh` first');
   }
   const bindings = { ...wranglerVars(), ...(sandboxUrl ? { KP_BASE_URL: sandboxUrl } : {}), ...vars, ...secrets };
@@ -48,8 +49,8 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
   const collect = (stream) => (captureLogs ? createInterface({ input: stream }).on('line', (line) => logs.push(line)) : stream.resume());
   const mf = new Miniflare({
     modules: true,
-    modulesRoot: BUILD,
-    scriptPath: join(BUILD, 'index.js'),
+    modulesRoot: build,
+    scriptPath: join(build, 'index.js'),
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2025-09-01',
     durableObjects: {
@@ -72,6 +73,7 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
       collect(stdout);
       collect(stderr);
     },
+    ...miniflare,
   });
   const url = (await withTimeout(mf.ready, 'the Worker')).toString().replace(/\/$/, '');
   return { url, logs, stop: () => mf.dispose() };

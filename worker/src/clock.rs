@@ -1,5 +1,5 @@
-//! Time, randomness and racing two futures: the only places the Worker reads a clock or the
-//! runtime's random source.
+//! Time, randomness and racing two futures (the bounded drain of a refused body): the only
+//! places the Worker reads a clock or the runtime's random source.
 
 use std::future::{poll_fn, Future};
 use std::pin::pin;
@@ -8,10 +8,6 @@ use std::time::Duration;
 
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
-}
-
-pub async fn sleep(duration: Duration) {
-    worker::Delay::from(duration).await;
 }
 
 pub enum Either<A, B> {
@@ -33,6 +29,10 @@ pub async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Outp
         Poll::Pending
     })
     .await
+}
+
+pub async fn sleep(duration: Duration) {
+    worker::Delay::from(duration).await;
 }
 
 /// Cryptographically random bytes from the runtime.

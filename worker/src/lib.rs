@@ -26,8 +26,7 @@ mod webhook;
 
 use std::cell::Cell;
 
-use serde_json::json;
-use worker::{console_log, event, Context, Env, Method, Request, Response, Result};
+use worker::{event, Context, Env, Method, Request, Response, Result};
 
 use api_error::ApiError;
 pub use client_bucket::ClientBucket;
@@ -111,22 +110,19 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
     respond::set(headers, "x-request-id", &ctx.request_id);
     respond::set(headers, "cache-control", "no-store");
     cors::apply(headers, &origin);
-    console_log!(
-        "{}",
-        json!({
-            "msg": "request",
-            "method": method.to_string(),
-            "route": route.as_ref().map_or("unmatched", Route::pattern),
-            "status": response.status_code(),
-            "duration_ms": clock::now_ms().saturating_sub(started),
-            "request_id": ctx.request_id,
-            "upstream_calls": ctx.upstream_calls.get(),
-            "object_calls": ctx.object_calls.get(),
-            "amount_mismatch": ctx.amount_mismatch.get().then_some(true),
-            "error": error.as_ref().map(ApiError::kind),
-            "detail": error.as_ref().and_then(ApiError::detail),
-        })
-    );
+    context::log(&context::RequestLine {
+        msg: "request",
+        method: method.as_ref(),
+        route: route.as_ref().map_or("unmatched", Route::pattern),
+        status: response.status_code(),
+        duration_ms: clock::now_ms().saturating_sub(started),
+        request_id: &ctx.request_id,
+        upstream_calls: ctx.upstream_calls.get(),
+        object_calls: ctx.object_calls.get(),
+        amount_mismatch: ctx.amount_mismatch.get().then_some(true),
+        error: error.as_ref().map(ApiError::kind),
+        detail: error.as_ref().and_then(ApiError::detail).as_deref(),
+    });
     Ok(response)
 }
 

@@ -7,9 +7,10 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use kelantanpay::{Client, ClientConfig, Clock, TokenCache, Transport, TransportError};
-use worker::{AbortController, Fetch, Headers, Method, Request, RequestInit};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
 
-use crate::clock::{now_ms, race, sleep, Either};
+use crate::clock::{now_ms, sleep};
 
 pub type UpstreamClient = Client<FetchTransport, WorkerClock>;
 
@@ -47,49 +48,64 @@ impl Transport for FetchTransport {
         timeout: Duration,
     ) -> Result<http::Response<Vec<u8>>, TransportError> {
         self.calls.set(self.calls.get() + 1);
-        let controller = AbortController::default();
-        let signal = controller.signal();
-        let exchange = async {
-            let (status, body) = fetch_all(request, &signal)
-                .await
-                .map_err(|e| TransportError::Failed(e.to_string()))?;
-            http::Response::builder()
-                .status(status)
-                .body(body)
-                .map_err(|_| TransportError::Failed(format!("invalid HTTP status {status}")))
-        };
-        // The timer covers the headers and the whole body.
-        match race(exchange, sleep(timeout)).await {
-            Either::Left(result) => result,
-            Either::Right(()) => {
-                controller.abort();
-                Err(TransportError::Timeout)
+        let (status, body) = fetch_all(request, timeout).await.map_err(|e| {
+            if is_timeout(&e) {
+                TransportError::Timeout
+            } else {
+                TransportError::Failed(worker::Error::from(e).to_string())
             }
-        }
+        })?;
+        http::Response::builder()
+            .status(status)
+            .body(body)
+            .map_err(|_| TransportError::Failed(format!("invalid HTTP status {status}")))
     }
 }
 
 async fn fetch_all(
     request: http::Request<Vec<u8>>,
-    signal: &worker::AbortSignal,
-) -> worker::Result<(u16, Vec<u8>)> {
+    timeout: Duration,
+) -> Result<(u16, Vec<u8>), JsValue> {
     let (parts, body) = request.into_parts();
-    let headers = Headers::new();
+    let headers = web_sys::Headers::new()?;
     for (name, value) in &parts.headers {
         if let Ok(v) = value.to_str() {
             headers.set(name.as_str(), v)?;
         }
     }
-    let mut init = RequestInit::new();
-    init.with_method(Method::from(parts.method.as_str().to_owned()))
-        .with_headers(headers);
+    let init = web_sys::RequestInit::new();
+    init.set_method(parts.method.as_str());
+    init.set_headers(&headers);
     if !body.is_empty() {
-        init.with_body(Some(js_sys::Uint8Array::from(body.as_slice()).into()));
+        init.set_body(&js_sys::Uint8Array::from(body.as_slice()));
     }
-    let request = Request::new_with_init(&parts.uri.to_string(), &init)?;
-    let mut response = Fetch::Request(request).send_with_signal(signal).await?;
-    let status = response.status_code();
-    Ok((status, response.bytes().await?))
+    let response = fetch(&parts.uri.to_string(), &init, timeout).await?;
+    let status = response.status();
+    // One call for the whole body, under the same timer as the headers.
+    let bytes = JsFuture::from(response.array_buffer()?).await?;
+    Ok((status, js_sys::Uint8Array::new(&bytes).to_vec()))
+}
+
+/// `fetch(url, init)` with `AbortSignal.timeout()`: the runtime's own timer covers the headers
+/// and the body (no timer raced in Rust per call); it rejects with a `TimeoutError`.
+pub async fn fetch(
+    url: &str,
+    init: &web_sys::RequestInit,
+    timeout: Duration,
+) -> Result<web_sys::Response, JsValue> {
+    let ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ms)));
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let answer = JsFuture::from(scope.fetch_with_str_and_init(url, init)).await?;
+    Ok(answer.unchecked_into())
+}
+
+/// The rejection of a fetch (or its body) whose timeout signal fired.
+pub fn is_timeout(error: &JsValue) -> bool {
+    let name = js_sys::Reflect::get(error, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|n| n.as_string());
+    matches!(name.as_deref(), Some("TimeoutError" | "AbortError"))
 }
 
 pub struct WorkerClock;

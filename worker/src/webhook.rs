@@ -3,12 +3,13 @@
 
 use kelantanpay::{iso8601, webhook, DEFAULT_TIMEOUT};
 use serde_json::{json, Value};
-use worker::{AbortController, Fetch, Headers, Method, Request, RequestInit, RequestRedirect};
+use wasm_bindgen::JsValue;
 
-use crate::clock::{now_ms, race, sleep, Either};
+use crate::clock::now_ms;
 use crate::config::WebhookTarget;
 use crate::lifecycle::outbox::{EventType, OutboxEvent};
 use crate::lifecycle::record::PaymentRecord;
+use crate::upstream;
 
 /// Stable per payment and event type: the receiver's de-duplication key.
 pub fn event_id(record: &PaymentRecord, kind: EventType) -> String {
@@ -54,31 +55,17 @@ pub fn event_body(record: &PaymentRecord, event: &OutboxEvent) -> String {
 /// One attempt: the merchant's HTTP status, or `None` when it could not be reached in time.
 /// Redirects are not followed: a 3xx is not a delivery.
 pub async fn deliver(target: &WebhookTarget, body: &str) -> Option<u16> {
-    let headers = Headers::new();
+    let headers = web_sys::Headers::new().ok()?;
     headers.set("content-type", "application/json").ok()?;
     let signature = webhook::sign(&target.secret, now_ms() / 1000, body);
     headers.set("kelantanpay-signature", &signature).ok()?;
-    let mut init = RequestInit::new();
-    init.with_method(Method::Post)
-        .with_headers(headers)
-        .with_redirect(RequestRedirect::Manual)
-        .with_body(Some(body.into()));
-    let request = Request::new_with_init(target.url.as_str(), &init).ok()?;
-    let controller = AbortController::default();
-    let signal = controller.signal();
-    match race(
-        Fetch::Request(request).send_with_signal(&signal),
-        sleep(DEFAULT_TIMEOUT),
-    )
-    .await
-    {
-        Either::Left(Ok(response)) => Some(response.status_code()),
-        Either::Left(Err(_)) => None,
-        Either::Right(()) => {
-            controller.abort();
-            None
-        }
-    }
+    let init = web_sys::RequestInit::new();
+    init.set_method("POST");
+    init.set_headers(&headers);
+    init.set_redirect(web_sys::RequestRedirect::Manual);
+    init.set_body(&JsValue::from_str(body));
+    let response = upstream::fetch(target.url.as_str(), &init, DEFAULT_TIMEOUT).await;
+    response.ok().map(|r| r.status())
 }
 
 #[cfg(test)]
