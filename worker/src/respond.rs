@@ -29,13 +29,21 @@ pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
         drain_unread_body(req).await;
         return Err(ApiError::PayloadTooLarge);
     }
+    let unreadable = |_| ApiError::invalid("body", "request body could not be read");
+    if declared_length(req).is_some() {
+        // Framed by its Content-Length (at most the limit, checked above): one read, not a
+        // loop over chunks through the wasm boundary.
+        let buffer = req.inner().array_buffer().map_err(unreadable)?;
+        let buffer = JsFuture::from(buffer).await.map_err(unreadable)?;
+        return Ok(Uint8Array::new(&buffer).to_vec());
+    }
     let Some(stream) = req.inner().body() else {
         return Ok(Vec::new());
     };
     match read_limited(stream, MAX_BODY_BYTES).await {
         Ok(Some(bytes)) => Ok(bytes),
         Ok(None) => Err(ApiError::PayloadTooLarge),
-        Err(_) => Err(ApiError::invalid("body", "request body could not be read")),
+        Err(e) => Err(unreadable(e)),
     }
 }
 
