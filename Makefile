@@ -23,6 +23,7 @@ bench:
 	bash scripts/build-npm.sh
 	node bench/run.mjs
 	node bench/scale.mjs
+	node bench/wasm-top.mjs
 
 clean:
-	rm -rf target worker/build pkg artifacts .wrangler
+	rm -rf target worker/build worker/build-profiling pkg artifacts .wrangler
