@@ -3,20 +3,11 @@
 // announced, focus on the first field to fix, and the whole purchase with the keyboard alone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, screenshot } from './browser.mjs';
+import { withPage, screenshot } from './browser.mjs';
 import { sharedStack, PAYER, addToCart, openStore, waitForStatus } from './storefront.mjs';
 import { seriousViolations, tabTo } from './a11y.mjs';
 
 const stack = sharedStack();
-
-async function withPage(steps) {
-  const { page, close } = await openBrowser();
-  try {
-    await steps(page);
-  } finally {
-    await close();
-  }
-}
 
 async function assertAccessible(page, what) {
   assert.deepEqual(await seriousViolations(page), [], what);

@@ -44,6 +44,16 @@ export async function openBrowser({ viewport = { width: 1280, height: 900 }, loc
   };
 }
 
+/** Runs `steps(page)` in a fresh browser (options as for `openBrowser`) that always closes. */
+export async function withPage(steps, options = {}) {
+  const { page, close } = await openBrowser(options);
+  try {
+    await steps(page);
+  } finally {
+    await close();
+  }
+}
+
 /** Saves `artifacts/screenshots/<name>.png` (full page). */
 export async function screenshot(page, name) {
   await mkdir(SCREENSHOTS, { recursive: true });

@@ -2,20 +2,10 @@
 // one payment however often Pay is pressed, and the Worker's field errors shown where they belong.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, recordPaymentPosts, screenshot } from './browser.mjs';
+import { withPage, recordPaymentPosts, screenshot } from './browser.mjs';
 import { sharedStack, PAYER, addToCart, fillCheckout, openStore, sandboxStats } from './storefront.mjs';
 
 const stack = sharedStack();
-
-/** Runs `steps(page)` in a fresh browser that always closes. */
-async function withPage(steps) {
-  const { page, close } = await openBrowser();
-  try {
-    await steps(page);
-  } finally {
-    await close();
-  }
-}
 
 test('a bad email shows the inline error and sends no payment request', { timeout: 60_000 }, () => withPage(async (page) => {
   const posts = recordPaymentPosts(page);

@@ -4,19 +4,10 @@
 // the storefront's.
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, recordPaymentPosts, screenshot } from './browser.mjs';
+import { withPage, recordPaymentPosts, screenshot } from './browser.mjs';
 import { fillShopForm, otherOriginShop } from './other-origin.mjs';
 
 const shop = otherOriginShop();
-
-async function withPage(steps) {
-  const browser = await openBrowser();
-  try {
-    await steps(browser.page);
-  } finally {
-    await browser.close();
-  }
-}
 
 const fill = (page, payer) => fillShopForm(page, shop().origin, payer);
 const onSandbox = (url) => url.href.startsWith(shop().stack.sandbox.url);

@@ -3,21 +3,12 @@
 // language: the browser's first, then the switch, which is remembered; amounts read RM 1,234.50.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { openBrowser, screenshot } from './browser.mjs';
+import { withPage, screenshot } from './browser.mjs';
 import { sharedStack, PAYER, addToCart, fillCheckout, openStore, waitForStatus } from './storefront.mjs';
 import { layoutProblems } from './a11y.mjs';
 
 const stack = sharedStack();
 const PHONE = { viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 };
-
-async function withPage(options, steps) {
-  const { page, close } = await openBrowser(options);
-  try {
-    await steps(page);
-  } finally {
-    await close();
-  }
-}
 
 async function assertFits(page, name) {
   await screenshot(page, `mobile-${name}`);
@@ -29,7 +20,7 @@ async function assertFits(page, name) {
 
 const status = (body) => ({ status: 200, contentType: 'application/json', body: JSON.stringify({ id: 'h', reference: 'KP20261201ABCDEFGHIJ', checked_at: '2026-12-01T08:00:00Z', ...body }) });
 
-test('at 375 x 812 the shop, the checkout and the status pages fit, with 44 px tap targets', { timeout: 120_000 }, () => withPage(PHONE, async (page) => {
+test('at 375 x 812 the shop, the checkout and the status pages fit, with 44 px tap targets', { timeout: 120_000 }, () => withPage(async (page) => {
   await openStore(page, stack().worker.url);
   await assertFits(page, '1-shop');
   await page.tap('[data-add="sarong-kawung"]');
@@ -56,9 +47,9 @@ test('at 375 x 812 the shop, the checkout and the status pages fit, with 44 px t
     await assertFits(page, `6-status-${look}`);
     await page.unroute('**/api/payments/*');
   }
-}));
+}, PHONE));
 
-test('the first visit follows the browser\'s language; the switch is remembered; amounts read RM 1,234.50', { timeout: 60_000 }, () => withPage({ locale: 'ms-MY' }, async (page) => {
+test('the first visit follows the browser\'s language; the switch is remembered; amounts read RM 1,234.50', { timeout: 60_000 }, () => withPage(async (page) => {
   // a catalog price with thousands, shown by the page (the Worker prices real orders itself)
   await page.route('**/api/config', (route) => route.fulfill({
     status: 200, contentType: 'application/json',
@@ -96,4 +87,4 @@ test('the first visit follows the browser\'s language; the switch is remembered;
   await page.click('[data-lang="en"]');
   assert.equal(await page.textContent('#email-error'), 'Enter a valid email address, such as siti@example.my.', 'shown errors follow the switch');
   await screenshot(page, 'language-errors-en');
-}));
+}, { locale: 'ms-MY' }));
