@@ -1,6 +1,6 @@
 //! `POST /api/payments`: parse -> rate -> create in the payment's own object -> answer.
 
-use kelantanpay::{HttpUrl, Order};
+use kelantanpay::{json_object, HttpUrl, Order};
 use serde_json::Value;
 use worker::{Request, Response};
 
@@ -25,13 +25,13 @@ pub async fn handle(req: &mut Request, ctx: &Ctx) -> Result<Response, ApiError> 
     }
     let body = respond::body(req).await?;
     let key = idempotency_key(req)?;
-    let order = Order::from_body(&body, ctx.config.pricing()?)?;
+    // Parsed once: for the order, and for the key's body hash.
+    let object = json_object(&body)?;
+    let order = Order::from_json(&object, ctx.config.pricing()?)?;
     let return_url = ctx.config.return_url(order.return_url.as_deref())?;
     rate_limits::charge_create(ctx).await?;
 
-    let key_hash = key
-        .as_ref()
-        .map(|_| BodyHash::of(&serde_json::from_slice::<Value>(&body).unwrap_or_default()));
+    let key_hash = key.as_ref().map(|_| BodyHash::of(&Value::Object(object)));
     let callback_url = HttpUrl::parse("callback_url", &format!("{}/api/callback", ctx.own_origin))?;
     let items = order
         .lines

@@ -16,7 +16,7 @@ use crate::config::Config;
 use crate::lifecycle::idempotency::{
     decide_create, start_attempt, wait_outcome, CreateDecision, WaitOutcome,
 };
-use crate::lifecycle::observe::observe;
+use crate::lifecycle::observe::{observe, Observed};
 use crate::lifecycle::record::{PaymentHandle, PaymentRecord, Reconcile};
 use crate::lifecycle::schedule::{forget_at, next_reconcile, reconciled};
 use crate::messages::{
@@ -84,9 +84,9 @@ impl DurableObject for PaymentObject {
             }
         }
         self.deliver_due(&config).await?;
-        // Re-arms the alarm for whatever is left.
+        // The alarm that fired is gone: arm it for whatever is left (the slot is already stored).
         let slot = self.store.load().await?;
-        self.store.save(slot, &config).await?;
+        self.store.arm(&slot, &config).await?;
         Response::ok("")
     }
 }
@@ -203,19 +203,14 @@ impl PaymentObject {
         let Some(payment) = slot.payment.as_mut() else {
             return Err(worker::Error::RustError("record vanished".into()));
         };
-        let seen = observe(payment, check, config.webhook.is_some(), now_ms());
-        if seen.amount_mismatch {
-            log(
-                json!({"msg": "amount_mismatch", "reference": payment.reference.as_str(),
-                       "expected": payment.amount.to_string(),
-                       "paid": check.result.amount.map(|a| a.to_string())}),
-            );
-        }
+        let seen = observe_logged(payment, check, config);
         let out = view(payment, seen.amount_mismatch);
         self.store.save(slot, config).await?;
         Ok(out)
     }
 
+    /// A scheduled requery: what it confirmed and the progress through the schedule are
+    /// stored together, in one write.
     async fn reconcile(
         &self,
         config: &Config,
@@ -227,18 +222,20 @@ impl PaymentObject {
             .requery
             .check(config, reference, created_ms, None, &calls)
             .await;
-        let status = match &result {
-            Ok(check) => Some(self.record_check(config, check).await?.status),
-            Err(_) => None,
-        };
         let mut slot = self.store.load().await?;
+        let mut status = None;
         if let Some(p) = slot.payment.as_mut() {
+            if let Ok(check) = &result {
+                observe_logged(p, check, config);
+                status = Some(p.status.as_str());
+            }
             p.reconcile = reconciled(p, &config.timing.schedule, result.is_ok(), now_ms());
         }
         self.store.save(slot, config).await?;
-        log(json!({"msg": "reconcile", "reference": reference.as_str(),
-                   "status": status.as_ref().map(|s| s.as_str()),
-                   "error": result.err().map(|e| e.kind()), "upstream_calls": calls.get()}));
+        log(
+            json!({"msg": "reconcile", "reference": reference.as_str(), "status": status,
+                   "error": result.err().map(|e| e.kind()), "upstream_calls": calls.get()}),
+        );
         Ok(())
     }
 
@@ -281,6 +278,19 @@ impl PaymentObject {
             self.store.save(slot, config).await?;
         }
     }
+}
+
+/// Applies a confirmed status to the record, logging a paid amount that does not match.
+fn observe_logged(payment: &mut PaymentRecord, check: &StatusCheck, config: &Config) -> Observed {
+    let seen = observe(payment, check, config.webhook.is_some(), now_ms());
+    if seen.amount_mismatch {
+        log(
+            json!({"msg": "amount_mismatch", "reference": payment.reference.as_str(),
+                   "expected": payment.amount.to_string(),
+                   "paid": check.result.amount.map(|a| a.to_string())}),
+        );
+    }
+    seen
 }
 
 fn view(p: &PaymentRecord, amount_mismatch: bool) -> StatusView {

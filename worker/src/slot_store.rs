@@ -47,8 +47,15 @@ impl SlotStore {
         let text =
             serde_json::to_string(&slot).map_err(|e| worker::Error::RustError(e.to_string()))?;
         self.storage.put(KEY, text).await?;
-        let at = next_alarm(&slot, &config.timing, config.webhook.is_some());
+        self.arm(&slot, config).await?;
         *self.cache.borrow_mut() = Some(slot);
+        Ok(())
+    }
+
+    /// Sets the alarm for the earliest thing `slot` has to do (nothing is written when it is
+    /// already set for that time).
+    pub async fn arm(&self, slot: &SlotState, config: &Config) -> worker::Result<()> {
+        let at = next_alarm(slot, &config.timing, config.webhook.is_some());
         if at != self.alarm.get() {
             match at {
                 Some(at) => {
