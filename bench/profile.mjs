@@ -24,7 +24,7 @@ const js = process.argv.includes('--js');
 const SECONDS = Number(process.env.PROFILE_SECONDS ?? 6);
 const TOP = Number(process.env.PROFILE_TOP ?? 25);
 const BUILD = join(ROOT, process.env.PROFILE_BUILD ?? 'worker/build-profiling');
-if (!js && !existsSync(join(BUILD, 'index.js'))) {
+if (!js && !existsSync(join(BUILD, 'entry.mjs'))) {
   console.error('worker/build-profiling is missing: run `bash scripts/build-worker.sh --profiling` first');
   process.exit(1);
 }

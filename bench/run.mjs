@@ -20,7 +20,7 @@ const BUILD = join(ROOT, process.env.BENCH_BUILD ?? 'worker/build');
 /** Payments per status scenario, polled in turn. */
 const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 32);
 
-if (!existsSync(join(BUILD, 'index.js'))) {
+if (!existsSync(join(BUILD, 'entry.mjs'))) {
   console.error('worker/build is missing: run `make build-worker` (or `make bench`, which builds) first');
   process.exit(1);
 }

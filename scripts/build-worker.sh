@@ -14,9 +14,9 @@ if [ "${1:-}" = "--profiling" ]; then
   args=(--profile profiling --no-opt --out-dir "$out")
 fi
 stamp="worker/$out/.inputs"
-inputs="$(find src worker/src -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum Cargo.toml Cargo.lock worker/Cargo.toml; echo "$WASM_BINDGEN_VERSION $WORKER_BUILD_VERSION")"
+inputs="$(find src worker/src worker/js -type f -print0 | sort -z | xargs -0 sha256sum; sha256sum Cargo.toml Cargo.lock worker/Cargo.toml; echo "$WASM_BINDGEN_VERSION $WORKER_BUILD_VERSION")"
 hash="$(printf '%s' "$inputs" | sha256sum | cut -d' ' -f1)"
-if [ -f "worker/$out/index.js" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
+if [ -f "worker/$out/entry.mjs" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]; then
   echo "worker/$out is up to date"
   exit 0
 fi
@@ -26,4 +26,7 @@ if [ "$out" = build-profiling ]; then
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue \
     "worker/$out/index_bg.wasm" -o "worker/$out/index_bg.wasm"
 fi
+# The entry module (wrangler.toml `main`): the generated fetch handler, and each object in a JS
+# class that extends DurableObject so the Worker calls it over RPC.
+cp worker/js/entry.mjs "worker/$out/entry.mjs"
 echo "$hash" > "$stamp"

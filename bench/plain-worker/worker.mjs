@@ -5,7 +5,10 @@
 //     isolate, payment-generator), stores the record, tells the payment's OrderIndex, answers;
 //   status: one PaymentObject call that answers a final record as stored, else shares one
 //     requery (answers younger than 2 s reused) and stores the record;
+//   objects: reached over JS RPC (`answer`, one JSON string each way), as the Rust Worker's are;
 //   every request: the same one JSON log line as the Rust Worker, through console.log.
+import { DurableObject } from 'cloudflare:workers';
+
 const CATALOG = { 'batik-scarf': 4500, 'songket-pouch': 2850, 'keropok-lekor': 1200 };
 const FINAL = { '00': 'paid', '22': 'failed' };
 const REUSE_ANSWER_MS = 2_000;
@@ -25,41 +28,43 @@ function getToken(env) {
   return login;
 }
 
-/** One JSON string each way, like the Rust Worker's objects.rs. */
+/** One JSON string each way over JS RPC, like the Rust Worker's objects.rs. */
 async function call(namespace, name, message) {
   const stub = namespace.get(namespace.idFromName(name));
-  const response = await stub.fetch('https://object.internal/', { method: 'POST', body: JSON.stringify(message) });
-  return JSON.parse(await response.text());
+  return JSON.parse(await stub.answer(JSON.stringify(message)));
 }
 
-export class PlainBucket {
-  constructor() {
+export class PlainBucket extends DurableObject {
+  constructor(state, env) {
+    super(state, env);
     this.window = { start: 0, count: 0 };
   }
 
-  async fetch(request) {
-    const { limit } = JSON.parse(await request.text());
+  answer(text) {
+    const { limit } = JSON.parse(text);
     const now = Date.now();
     if (now - this.window.start >= 60_000) this.window = { start: now, count: 0 };
     this.window.count += 1;
-    return new Response(JSON.stringify(this.window.count <= limit ? 'Allowed' : { Limited: { retry_after_secs: 60 } }));
+    return JSON.stringify(this.window.count <= limit ? 'Allowed' : { Limited: { retry_after_secs: 60 } });
   }
 }
 
-export class PlainOrderIndex {
-  constructor(state) {
+export class PlainOrderIndex extends DurableObject {
+  constructor(state, env) {
+    super(state, env);
     this.storage = state.storage;
   }
 
-  async fetch(request) {
-    const op = JSON.parse(await request.text());
+  async answer(text) {
+    const op = JSON.parse(text);
     await this.storage.put('reference', JSON.stringify(op));
-    return new Response('"Remembered"');
+    return '"Remembered"';
   }
 }
 
-export class PlainPayment {
+export class PlainPayment extends DurableObject {
   constructor(state, env) {
+    super(state, env);
     this.state = state;
     this.storage = state.storage;
     this.env = env;
@@ -82,15 +87,15 @@ export class PlainPayment {
   // Reconciliation is not benchmarked; the alarm is armed like the Rust object's.
   async alarm() {}
 
-  async fetch(request) {
-    const message = JSON.parse(await request.text());
+  async answer(text) {
+    const message = JSON.parse(text);
     if (message.Create) return this.create(message.Create);
     return this.status(message.Status);
   }
 
   async create({ slot: name, order }) {
     const slot = await this.load();
-    if (slot.payment) return new Response(JSON.stringify({ reply: { Created: slot.payment }, upstream_calls: 0 }));
+    if (slot.payment) return JSON.stringify({ reply: { Created: slot.payment }, upstream_calls: 0 });
     const now = Date.now();
     await this.save({ sending: { attempt: 1, at: now } }, now + 30_000);
     let upstream = 0;
@@ -115,14 +120,14 @@ export class PlainPayment {
     })();
     this.state.waitUntil(task);
     const payment = await task;
-    return new Response(JSON.stringify({ reply: { Created: payment }, upstream_calls: upstream }));
+    return JSON.stringify({ reply: { Created: payment }, upstream_calls: upstream });
   }
 
   async status({ reference }) {
     const slot = await this.load();
     const payment = slot.payment;
-    if (!payment || payment.reference !== reference) return new Response('{"reply":"Unknown","upstream_calls":0}');
-    if (FINAL[payment.code]) return new Response(JSON.stringify({ reply: { Status: payment }, upstream_calls: 0 }));
+    if (!payment || payment.reference !== reference) return '{"reply":"Unknown","upstream_calls":0}';
+    if (FINAL[payment.code]) return JSON.stringify({ reply: { Status: payment }, upstream_calls: 0 });
     let upstream = 0;
     if (!this.last || Date.now() - this.last.at >= REUSE_ANSWER_MS) {
       this.requery ??= fetch(`${this.env.KP_BASE_URL}/api/kelantan-requery/${encodeURIComponent(this.env.KP_USERNAME)}/${encodeURIComponent(reference)}`)
@@ -134,7 +139,7 @@ export class PlainPayment {
     const code = this.last.answer.status;
     const next = { ...payment, status: FINAL[code] ?? 'pending', code, checked_ms: Date.now() };
     await this.save({ payment: next });
-    return new Response(JSON.stringify({ reply: { Status: next }, upstream_calls: upstream }));
+    return JSON.stringify({ reply: { Status: next }, upstream_calls: upstream });
   }
 }
 

@@ -40,8 +40,8 @@ function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
  * and `miniflare` (extra Miniflare options) are for the benchmarks' profiling build.
  */
 export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, miniflare = {} } = {}) {
-  if (!existsSync(join(build, 'index.js'))) {
-    throw new Error('worker/build/index.js is missing: run `bash scripts/build-worker.sh` first');
+  if (!existsSync(join(build, 'entry.mjs'))) {
+    throw new Error('worker/build/entry.mjs is missing: run `bash scripts/build-worker.sh` first');
   }
   const bindings = { ...wranglerVars(), ...(sandboxUrl ? { KP_BASE_URL: sandboxUrl } : {}), ...vars, ...secrets };
   for (const [key, value] of Object.entries(bindings)) if (value === undefined) delete bindings[key];
@@ -50,8 +50,9 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
   const mf = new Miniflare({
     modules: true,
     modulesRoot: build,
-    scriptPath: join(build, 'index.js'),
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    scriptPath: join(build, 'entry.mjs'),
+    // entry.mjs imports the generated index.js, an ES module too.
+    modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2025-09-01',
     durableObjects: {
       PAYMENTS: { className: 'PaymentObject', useSQLite: true },
@@ -144,8 +145,8 @@ const WRANGLER_STOP_TIMEOUT_MS = 5_000;
  * `/api/health` within the timeout, or a wrangler that exits, fails with its output.
  */
 export async function startWranglerDev({ sandboxUrl, vars = {}, secrets = {}, timeoutMs = WRANGLER_START_TIMEOUT_MS } = {}) {
-  if (!existsSync(join(BUILD, 'index.js'))) {
-    throw new Error('worker/build/index.js is missing: run `bash scripts/build-worker.sh` first');
+  if (!existsSync(join(BUILD, 'entry.mjs'))) {
+    throw new Error('worker/build/entry.mjs is missing: run `bash scripts/build-worker.sh` first');
   }
   const [port, inspectorPort] = [await freePort(), await freePort()];
   const bindings = { ...(sandboxUrl ? { KP_BASE_URL: sandboxUrl } : {}), ...vars, ...secrets };

@@ -4,7 +4,8 @@
 
 use kelantanpay::callback::{parse_callback, CallbackHint};
 use kelantanpay::Reference;
-use worker::{Request, Response};
+use web_sys::Request;
+use worker::Response;
 
 use crate::api_error::ApiError;
 use crate::config::Config;
@@ -18,16 +19,16 @@ use crate::signing::verify_handle;
 
 const NO_PAYMENT: &str = "the callback names no known payment";
 
-pub async fn handle(req: &mut Request, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn handle(req: &Request, ctx: &Ctx) -> Result<Response, ApiError> {
     let ready = ctx.config.ready()?;
-    let url = req.inner().url();
+    let url = req.url();
     let query = url
         .split('#')
         .next()
         .and_then(|u| u.split_once('?'))
         .map_or("", |(_, q)| q)
         .to_owned();
-    let body = match req.method() {
+    let body = match worker::Method::from(req.method()) {
         worker::Method::Post => respond::body(req).await?,
         _ => Vec::new(),
     };

@@ -4,6 +4,7 @@
 
 use std::cell::Cell;
 
+use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::clock::now_ms;
@@ -23,8 +24,16 @@ impl DurableObject for ClientBucket {
         }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        let call: ChargeCall = objects::received(req).await?;
+    async fn fetch(&self, _req: Request) -> Result<Response> {
+        objects::not_fetched()
+    }
+}
+
+#[wasm_bindgen]
+impl ClientBucket {
+    /// The one RPC method, `answer` (worker/js/entry.mjs): a `ChargeCall` in, a `ChargeReply` out.
+    pub fn answer(&self, message: &str) -> Result<String> {
+        let call: ChargeCall = objects::received(message)?;
         let mut window = self.window.get();
         let reply = match window.charge(call.limit, now_ms()) {
             Ok(()) => ChargeReply::Allowed,

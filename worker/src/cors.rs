@@ -1,7 +1,8 @@
 //! CORS: allowed origins get their origin echoed; others get no CORS headers, and
 //! their state-changing requests are refused with 403.
 
-use worker::{Headers, Request};
+use web_sys::Request;
+use worker::Headers;
 
 use crate::respond::{header, set};
 

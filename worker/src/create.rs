@@ -2,7 +2,8 @@
 
 use kelantanpay::{json_object, HttpUrl, Order};
 use serde_json::Value;
-use worker::{Request, Response};
+use web_sys::Request;
+use worker::Response;
 
 use crate::api_error::ApiError;
 use crate::clock::random_bytes;
@@ -18,7 +19,7 @@ const KEY_EXPIRED: &str = "this Idempotency-Key is older than 24 hours; use a ne
 const STILL_RUNNING: &str =
     "a request with this Idempotency-Key is still in progress; retry shortly for its answer";
 
-pub async fn handle(req: &mut Request, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn handle(req: &Request, ctx: &Ctx) -> Result<Response, ApiError> {
     ctx.config.ready()?;
     if media_type(req).as_deref() != Some("application/json") {
         return Err(ApiError::UnsupportedMediaType);

@@ -26,7 +26,8 @@ mod webhook;
 
 use std::cell::Cell;
 
-use worker::{event, Context, Env, Method, Request, Response, Result};
+use web_sys::Request;
+use worker::{event, Context, Env, Method, Response, Result};
 
 use api_error::ApiError;
 pub use client_bucket::ClientBucket;
@@ -77,15 +78,19 @@ impl Route {
     }
 }
 
+// The runtime's own Request, not a `worker::Request`: converting one reads `request.cf`, which
+// alone cost 6% of the isolate's time on a status poll (bench/profile.mjs), and nothing here
+// uses it.
 #[event(fetch)]
-async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
-    let path = req.path();
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+    let url = req.url();
+    let path = url_path(&url);
     if path != "/api" && !path.starts_with("/api/") {
         return static_asset(req, &env).await;
     }
     let started = clock::now_ms();
     // The raw URL string: parsing it with `url` would link the IDNA tables (tens of KB).
-    let own_origin = kelantanpay::HttpUrl::parse("url", &req.inner().url())
+    let own_origin = kelantanpay::HttpUrl::parse("url", &url)
         .map(|u| u.origin().to_ascii_lowercase())
         .unwrap_or_default();
     let ctx = Ctx {
@@ -98,10 +103,10 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
         object_calls: Cell::new(0),
         amount_mismatch: Cell::new(false),
     };
-    let method = req.method();
-    let route = Route::find(&path);
+    let method = Method::from(req.method());
+    let route = Route::find(path);
     let origin = cors::check(&req, &ctx.config.allowed_origins, &ctx.own_origin);
-    let (response, error) = match dispatch(&mut req, &ctx, &method, route.as_ref(), &origin).await {
+    let (response, error) = match dispatch(&req, &ctx, &method, route.as_ref(), &origin).await {
         Ok(r) => (r, None),
         Err(e) => (respond::error(&e, &ctx.request_id), Some(e)),
     };
@@ -127,7 +132,7 @@ async fn fetch(mut req: Request, env: Env, _ctx: Context) -> Result<Response> {
 }
 
 async fn dispatch(
-    req: &mut Request,
+    req: &Request,
     ctx: &Ctx,
     method: &Method,
     route: Option<&Route>,
@@ -162,7 +167,36 @@ async fn dispatch(
 /// Outside `/api/`, the storefront's files (when the assets binding exists).
 async fn static_asset(req: Request, env: &Env) -> Result<Response> {
     match env.assets("ASSETS") {
-        Ok(assets) => assets.fetch_request(req).await,
+        Ok(assets) => assets.fetch_request(worker::Request::from(req)).await,
         Err(_) => Ok(respond::text(404, "Not found")),
+    }
+}
+
+/// The path of an absolute URL as the runtime spells it (`https://host/p?q` -> `/p`), still
+/// percent-encoded, as `worker::Request::path` gives it.
+fn url_path(url: &str) -> &str {
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let rest = rest.split(['?', '#']).next().unwrap_or("");
+    rest.find('/').map_or("/", |i| &rest[i..])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_path;
+
+    #[test]
+    fn url_path_is_the_path_worker_request_would_give() {
+        for (url, path) in [
+            ("https://example.com/", "/"),
+            ("https://example.com/api/payments/x", "/api/payments/x"),
+            ("https://example.com/foo?a=1&b=/x", "/foo"),
+            ("https://example.com/foo#/frag?x", "/foo"),
+            ("http://127.0.0.1:8787/api/health", "/api/health"),
+            ("https://example.com/a%3F%23%2Fb?c", "/a%3F%23%2Fb"),
+            ("https://example.com?query/x", "/"),
+            ("https://example.com#frag/x", "/"),
+        ] {
+            assert_eq!(url_path(url), path, "{url}");
+        }
     }
 }

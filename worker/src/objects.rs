@@ -9,7 +9,7 @@ use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::worker_sys::DurableObjectNamespace;
-use worker::{Env, Request, Response};
+use worker::{Env, Response};
 
 use crate::api_error::ApiError;
 use crate::lifecycle::slot::SlotId;
@@ -45,43 +45,31 @@ async fn send<M: Serialize, R: DeserializeOwned>(
     let internal =
         |e: JsValue| ApiError::Internal(format!("{binding} object: {}", worker::Error::from(e)));
     let body = serde_json::to_string(message).map_err(|e| ApiError::Internal(e.to_string()))?;
-    // Straight to the runtime's stub: the `worker` crate's Request/Response wrappers would read
-    // `cf` and the headers into Rust and pull the answer through a stream reader chunk by chunk.
+    // Over JS RPC (worker/js/entry.mjs gives each object an `answer` method): one string each way,
+    // no Request or Response built on either side, no `cf` or headers read into Rust.
     let stub = namespace(env, binding)?
         .get_by_name(name)
         .map_err(internal)?;
-    let init = web_sys::RequestInit::new();
-    init.set_method("POST");
-    init.set_body(&JsValue::from_str(&body));
-    let answer = JsFuture::from(
+    let text = JsFuture::from(
         stub.unchecked_ref::<ObjectStub>()
-            .fetch(OBJECT_URL, &init)
+            .answer(&body)
             .map_err(internal)?,
     )
     .await
     .map_err(internal)?
-    .unchecked_into::<web_sys::Response>();
-    let text = JsFuture::from(answer.text().map_err(internal)?)
-        .await
-        .map_err(internal)?
-        .as_string()
-        .unwrap_or_default();
+    .as_string()
+    .unwrap_or_default();
     serde_json::from_str(&text)
         .map_err(|e| ApiError::Internal(format!("{binding} object answered {e}")))
 }
 
-const OBJECT_URL: &str = "https://object.internal/";
-
 #[wasm_bindgen]
 extern "C" {
-    /// A Durable Object stub, for `stub.fetch(url, init)`: one call, no Request built first.
+    /// A Durable Object stub; `answer` is the RPC method of the JS class around each object.
     type ObjectStub;
+    /// Returns the runtime's RPC promise, a thenable, which `JsFuture` awaits like a Promise.
     #[wasm_bindgen(method, catch)]
-    fn fetch(
-        this: &ObjectStub,
-        url: &str,
-        init: &web_sys::RequestInit,
-    ) -> Result<js_sys::Promise, JsValue>;
+    fn answer(this: &ObjectStub, message: &str) -> Result<js_sys::Promise, JsValue>;
 }
 
 thread_local! {
@@ -110,21 +98,24 @@ fn namespace(env: &Env, binding: &'static str) -> Result<DurableObjectNamespace,
 }
 
 /// The object side: the message it was sent.
-pub async fn received<M: DeserializeOwned>(mut req: Request) -> worker::Result<M> {
-    let text = req.text().await?;
-    serde_json::from_str(&text).map_err(|e| worker::Error::RustError(format!("bad message: {e}")))
+pub fn received<M: DeserializeOwned>(message: &str) -> worker::Result<M> {
+    serde_json::from_str(message).map_err(|e| worker::Error::RustError(format!("bad message: {e}")))
 }
 
 /// The object side: its reply.
-pub fn reply<R: Serialize>(reply: &R) -> worker::Result<Response> {
-    let text = serde_json::to_string(reply).map_err(|e| worker::Error::RustError(e.to_string()))?;
-    Response::ok(text)
+pub fn reply<R: Serialize>(reply: &R) -> worker::Result<String> {
+    serde_json::to_string(reply).map_err(|e| worker::Error::RustError(e.to_string()))
 }
 
 /// The object side, for calls whose reply travels in an envelope.
-pub fn enveloped<C: ObjectCall>(reply: C::Reply, upstream_calls: u32) -> worker::Result<Response> {
+pub fn enveloped<C: ObjectCall>(reply: C::Reply, upstream_calls: u32) -> worker::Result<String> {
     self::reply(&Envelope {
         reply,
         upstream_calls,
     })
+}
+
+/// What an object answers to `fetch`: its messages come over RPC only (`answer`).
+pub fn not_fetched() -> worker::Result<Response> {
+    Response::error("objects are reached over RPC (`answer`)", 405)
 }

@@ -3,6 +3,7 @@
 //! payment's record.
 
 use serde::{Deserialize, Serialize};
+use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, ScheduledTime, State};
 
 use crate::messages::{OrderCall, OrderReply};
@@ -26,9 +27,22 @@ impl DurableObject for OrderIndex {
         OrderIndex { state }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
+    async fn fetch(&self, _req: Request) -> Result<Response> {
+        objects::not_fetched()
+    }
+
+    async fn alarm(&self) -> Result<Response> {
+        self.state.storage().delete_all().await?;
+        Response::ok("")
+    }
+}
+
+#[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
+impl OrderIndex {
+    /// The one RPC method, `answer` (worker/js/entry.mjs): an `OrderCall` in, an `OrderReply` out.
+    pub async fn answer(&self, message: String) -> Result<String> {
         let storage = self.state.storage();
-        let reply = match objects::received::<OrderCall>(req).await? {
+        let reply = match objects::received::<OrderCall>(&message)? {
             OrderCall::Remember {
                 reference,
                 forget_at_ms,
@@ -44,10 +58,5 @@ impl DurableObject for OrderIndex {
             },
         };
         objects::reply(&reply)
-    }
-
-    async fn alarm(&self) -> Result<Response> {
-        self.state.storage().delete_all().await?;
-        Response::ok("")
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use kelantanpay::{Call, Error, NewPayment, Reference, StatusCheck};
 use serde_json::json;
+use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{console_log, durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::clock::{now_ms, random_bytes, sleep};
@@ -58,11 +59,8 @@ impl DurableObject for PaymentObject {
         }
     }
 
-    async fn fetch(&self, req: Request) -> Result<Response> {
-        match objects::received::<PaymentCall>(req).await? {
-            PaymentCall::Create(call) => self.create(*call).await,
-            PaymentCall::Status(call) => self.status(call).await,
-        }
+    async fn fetch(&self, _req: Request) -> Result<Response> {
+        objects::not_fetched()
     }
 
     async fn alarm(&self) -> Result<Response> {
@@ -91,8 +89,33 @@ impl DurableObject for PaymentObject {
     }
 }
 
+#[wasm_bindgen(wasm_bindgen_futures = worker::wasm_bindgen_futures)]
 impl PaymentObject {
-    async fn create(&self, call: CreateCall) -> Result<Response> {
+    /// The one RPC method, `answer` (worker/js/entry.mjs): a `PaymentCall` in, its reply's envelope out.
+    pub async fn answer(&self, message: String) -> Result<String> {
+        match objects::received::<PaymentCall>(&message)? {
+            PaymentCall::Create(call) => self.create(*call).await,
+            PaymentCall::Status(call) => self.status(call).await,
+        }
+    }
+
+    /// The answer when it needs no await: a final payment's status from the cached record,
+    /// the most common call, then costs no future, task or promise. `None` means "ask
+    /// `answer`" (worker/js/entry.mjs does).
+    #[wasm_bindgen(js_name = answerNow)]
+    pub fn answer_now(&self, message: &str) -> Option<String> {
+        let Ok(PaymentCall::Status(call)) = objects::received::<PaymentCall>(message) else {
+            return None;
+        };
+        let reply = self
+            .store
+            .cached(|slot| final_status(slot.payment.as_ref(), &call))??;
+        enveloped::<StatusCall>(reply, 0).ok()
+    }
+}
+
+impl PaymentObject {
+    async fn create(&self, call: CreateCall) -> Result<String> {
         let config = Config::cached(&self.env);
         let now = now_ms();
         let slot = self.store.load().await?;
@@ -150,7 +173,7 @@ impl PaymentObject {
         }
     }
 
-    fn created(&self, payment: &Option<PaymentRecord>, calls: u32) -> Result<Response> {
+    fn created(&self, payment: &Option<PaymentRecord>, calls: u32) -> Result<String> {
         let reply = match payment {
             Some(p) => CreateReply::Created(Box::new(p.clone())),
             None => CreateReply::Failed(interrupted()),
@@ -158,14 +181,16 @@ impl PaymentObject {
         enveloped::<CreateCall>(reply, calls)
     }
 
-    async fn status(&self, call: StatusCall) -> Result<Response> {
+    async fn status(&self, call: StatusCall) -> Result<String> {
         let config = Config::cached(&self.env);
         let slot = self.store.load().await?;
         let calls = Rc::new(Cell::new(0));
+        if let Some(reply) = final_status(slot.payment.as_ref(), &call) {
+            return enveloped::<StatusCall>(reply, 0);
+        }
         let record = slot.payment.filter(|p| p.reference == call.reference);
         let since = call.fresh.then(now_ms);
         let reply = match (record, call.created_ms) {
-            (Some(p), _) if p.is_final() => StatusReply::Status(view(&p, false)),
             (Some(p), _) => match self
                 .requery
                 .check(&config, &p.reference, p.created_ms, since, &calls)
@@ -291,6 +316,13 @@ fn observe_logged(payment: &mut PaymentRecord, check: &StatusCheck, config: &Con
         );
     }
     seen
+}
+
+/// A final record answers a status call as stored: no requery, nothing written.
+fn final_status(payment: Option<&PaymentRecord>, call: &StatusCall) -> Option<StatusReply> {
+    payment
+        .filter(|p| p.reference == call.reference && p.is_final())
+        .map(|p| StatusReply::Status(view(p, false)))
 }
 
 fn view(p: &PaymentRecord, amount_mismatch: bool) -> StatusView {

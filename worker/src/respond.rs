@@ -3,9 +3,10 @@
 use js_sys::{Reflect, Uint8Array};
 use serde_json::{json, Value};
 use wasm_bindgen::{JsCast, JsValue};
+use web_sys::Request;
 use worker::wasm_bindgen_futures::JsFuture;
 use worker::web_sys::{ReadableStream, ReadableStreamDefaultReader};
-use worker::{Delay, Headers, Request, Response};
+use worker::{Delay, Headers, Response};
 
 use crate::api_error::ApiError;
 use crate::clock::{race, Either};
@@ -24,7 +25,7 @@ const DRAIN_MAX: std::time::Duration = std::time::Duration::from_secs(2);
 /// reading, and for a body sent without one when its 16 KiB + 1st byte arrives (nothing
 /// beyond the limit is kept, the end is not awaited). Either way the rest is drained within
 /// the bound above before the 413 goes out, so the connection stays usable.
-pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
+pub async fn body(req: &Request) -> Result<Vec<u8>, ApiError> {
     if declared_length(req).is_some_and(|n| n > MAX_BODY_BYTES as u64) {
         drain_unread_body(req).await;
         return Err(ApiError::PayloadTooLarge);
@@ -33,11 +34,11 @@ pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
     if declared_length(req).is_some() {
         // Framed by its Content-Length (at most the limit, checked above): one read, not a
         // loop over chunks through the wasm boundary.
-        let buffer = req.inner().array_buffer().map_err(unreadable)?;
+        let buffer = req.array_buffer().map_err(unreadable)?;
         let buffer = JsFuture::from(buffer).await.map_err(unreadable)?;
         return Ok(Uint8Array::new(&buffer).to_vec());
     }
-    let Some(stream) = req.inner().body() else {
+    let Some(stream) = req.body() else {
         return Ok(Vec::new());
     };
     match read_limited(stream, MAX_BODY_BYTES).await {
@@ -50,11 +51,10 @@ pub async fn body(req: &mut Request) -> Result<Vec<u8>, ApiError> {
 /// Drains a body the handler never read (a refused origin, a wrong content type, a rate
 /// limit, an unknown route), within the drain bound.
 pub async fn drain_unread_body(req: &Request) {
-    let inner = req.inner();
-    if inner.body_used() {
+    if req.body_used() {
         return;
     }
-    let Some(stream) = inner.body() else { return };
+    let Some(stream) = req.body() else { return };
     if declared_length(req).is_some_and(|n| n > DRAIN_MAX_BYTES as u64) {
         // It would be cancelled past the bound anyway: no point reading the first MiB.
         let _ = JsFuture::from(stream.cancel()).await;

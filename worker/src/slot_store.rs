@@ -42,6 +42,11 @@ impl SlotStore {
         Ok(slot)
     }
 
+    /// Reads the cached slot without an await, when this instance has loaded it.
+    pub fn cached<R>(&self, read: impl FnOnce(&SlotState) -> R) -> Option<R> {
+        self.cache.borrow().as_ref().map(read)
+    }
+
     /// Writes the slot, then arms the alarm for the earliest thing it has to do.
     pub async fn save(&self, slot: SlotState, config: &Config) -> worker::Result<()> {
         let text =

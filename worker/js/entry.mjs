@@ -1,0 +1,43 @@
+// The Worker's entry module (wrangler.toml `main`; scripts/build-worker.sh copies it next to the
+// generated index.js). The fetch handler is the Rust one as generated. Each Durable Object is
+// the Rust object inside a class that extends `DurableObject`, so the Worker reaches it over
+// JS RPC: `answer(message)` with one JSON string each way, instead of a fetch that builds a
+// Request and a Response on both sides (README, "Levers, measured"). No rule lives here: this
+// file only forwards.
+import { DurableObject } from 'cloudflare:workers';
+import worker, {
+  PaymentObject as RustPaymentObject,
+  ClientBucket as RustClientBucket,
+  OrderIndex as RustOrderIndex,
+} from './index.js';
+
+export default worker;
+
+// Symbol-keyed, so the Rust object is no RPC-visible property of the class.
+const RUST = Symbol('rust');
+
+const aroundRust = (Rust) => class extends DurableObject {
+  constructor(ctx, env) {
+    super(ctx, env);
+    this[RUST] = new Rust(ctx, env);
+  }
+
+  answer(message) {
+    return this[RUST].answer(message);
+  }
+
+  alarm() {
+    return this[RUST].alarm();
+  }
+};
+
+export class ClientBucket extends aroundRust(RustClientBucket) {}
+export class OrderIndex extends aroundRust(RustOrderIndex) {}
+
+export class PaymentObject extends aroundRust(RustPaymentObject) {
+  // `answerNow` answers what needs no await (a final status from the cached record) without
+  // a Rust future; it returns undefined for everything else.
+  answer(message) {
+    return this[RUST].answerNow(message) ?? this[RUST].answer(message);
+  }
+}
