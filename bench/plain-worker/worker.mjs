@@ -2,7 +2,8 @@
 // Worker's v2 shape, and none of its validation, signing or error mapping. Not for production.
 //   create: one ClientBucket call (a minute window in memory), one PaymentObject call that
 //     stores the claim and arms the alarm, runs the create in waitUntil (one cached login per
-//     isolate, payment-generator), stores the record, tells the payment's OrderIndex, answers;
+//     isolate, payment-generator), stores the record, tells the payment's OrderIndex (which
+//     stores it and arms its deletion alarm), answers;
 //   status: one PaymentObject call that answers a final record as stored, else shares one
 //     requery (answers younger than 2 s reused) and stores the record;
 //   objects: reached over JS RPC (`answer`, one JSON string each way), as the Rust Worker's are;
@@ -58,7 +59,13 @@ export class PlainOrderIndex extends DurableObject {
   async answer(text) {
     const op = JSON.parse(text);
     await this.storage.put('reference', JSON.stringify(op));
+    // Deleted with the payment's record, as the Rust OrderIndex is: an alarm at forget_at_ms.
+    await this.storage.setAlarm(op.Remember.forget_at_ms);
     return '"Remembered"';
+  }
+
+  async alarm() {
+    await this.storage.deleteAll();
   }
 }
 

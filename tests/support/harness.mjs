@@ -52,7 +52,7 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     modulesRoot: build,
     scriptPath: join(build, 'entry.mjs'),
     // entry.mjs imports the generated index.js, an ES module too.
-    modulesRules: [{ type: 'ESModule', include: ['**/*.js'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    modulesRules: [{ type: 'ESModule', include: ['**/*.js', '**/*.mjs'] }, { type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2025-09-01',
     durableObjects: {
       PAYMENTS: { className: 'PaymentObject', useSQLite: true },

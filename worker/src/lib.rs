@@ -18,6 +18,7 @@ mod order_index;
 mod payment_object;
 mod rate_limits;
 mod respond;
+mod settled;
 mod signing;
 mod slot_store;
 mod status;

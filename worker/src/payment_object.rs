@@ -12,7 +12,7 @@ use serde_json::json;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{console_log, durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use crate::clock::{now_ms, random_bytes, sleep};
+use crate::clock::{now_ms, race, random_bytes, sleep};
 use crate::config::Config;
 use crate::lifecycle::idempotency::{
     decide_create, start_attempt, wait_outcome, CreateDecision, WaitOutcome,
@@ -24,6 +24,7 @@ use crate::messages::{
     CreateCall, CreateReply, OrderCall, PaymentCall, StatusCall, StatusReply, StatusView,
 };
 use crate::objects::{self, enveloped};
+use crate::settled::Settled;
 use crate::signing::issue_handle;
 use crate::slot_store::SlotStore;
 use crate::upstream;
@@ -44,6 +45,8 @@ pub struct PaymentObject {
     requery: Rc<SharedRequery>,
     /// Why the last create attempt failed, for the requests waiting on it.
     failure: Rc<RefCell<Option<(u32, Error)>>>,
+    /// Fired when this instance's latest create attempt has stored its outcome.
+    settled: RefCell<Rc<Settled>>,
 }
 
 impl DurableObject for PaymentObject {
@@ -56,6 +59,7 @@ impl DurableObject for PaymentObject {
             incarnation: u64::from_le_bytes(random_bytes()),
             requery: Rc::default(),
             failure: Rc::default(),
+            settled: RefCell::default(),
         }
     }
 
@@ -132,6 +136,8 @@ impl PaymentObject {
                 // The number is spent before the request leaves: never sent twice.
                 let next = start_attempt(&slot, call.key.as_ref(), attempt, self.incarnation, now);
                 self.store.save(next, &config).await?;
+                let settled = Rc::new(Settled::default());
+                *self.settled.borrow_mut() = settled.clone();
                 // Outside this request, so a caller that goes away cannot cancel it.
                 self.state.wait_until(run_create(CreateTask {
                     call,
@@ -141,6 +147,7 @@ impl PaymentObject {
                     env: self.env.clone(),
                     calls: calls.clone(),
                     failure: self.failure.clone(),
+                    settled,
                 }));
                 attempt
             }
@@ -164,10 +171,16 @@ impl PaymentObject {
                     return enveloped::<CreateCall>(CreateReply::Failed(error), calls.get());
                 }
                 WaitOutcome::StillRunning => {
-                    // Reading the cached slot is cheap: poll often while a create is typically
-                    // answered (a few hundred ms), then ease off.
+                    // This instance's attempt says when it has settled; the timer is only for
+                    // an attempt it did not start (it then polls the cached slot, easing off).
                     polls += 1;
-                    sleep(Duration::from_millis(if polls < 100 { 5 } else { 50 })).await;
+                    let settled = self.settled.borrow().clone();
+                    let poll = Duration::from_millis(if polls < 100 { 5 } else { 50 });
+                    if settled.has_fired() {
+                        sleep(poll).await;
+                    } else {
+                        race(settled.wait(), sleep(poll * 20)).await;
+                    }
                 }
             }
         }
@@ -354,6 +367,7 @@ struct CreateTask {
     env: Env,
     calls: Rc<Cell<u32>>,
     failure: Rc<RefCell<Option<(u32, Error)>>>,
+    settled: Rc<Settled>,
 }
 
 /// Sends the create (once per reference; one more, under the next reference, after a token
@@ -365,6 +379,7 @@ async fn run_create(task: CreateTask) {
             json!({"msg": "create_store_failed", "slot": task.call.slot.object_name(), "detail": e.to_string()}),
         );
     }
+    task.settled.fire();
 }
 
 async fn create_and_store(task: &CreateTask, config: &Config) -> Result<()> {
@@ -429,7 +444,8 @@ async fn create_and_store(task: &CreateTask, config: &Config) -> Result<()> {
                 forget_at_ms: created_ms.saturating_add(config.timing.retention_ms),
             };
             if let Err(e) = objects::order(&task.env, &orderid, remember).await {
-                log(json!({"msg": "order_index_failed", "detail": format!("{e:?}")}));
+                log(json!({"msg": "order_index_failed", "error": e.kind(),
+                           "detail": e.detail().unwrap_or_else(|| e.message())}));
             }
         }
         Err(e) => {
