@@ -1,6 +1,7 @@
 // A/B of two builds of the Rust Worker, for the levers in the README: both in workerd against the
 // stub, the same scenarios as bench/run.mjs, alternating runs; prints workerd CPU per request.
-//   node bench/ab.mjs worker/build worker/build-nopanic     (BENCH_SECONDS, BENCH_ROUNDS)
+//   node bench/ab.mjs worker/build worker/build-nopanic     (BENCH_SECONDS, BENCH_ROUNDS,
+//   BENCH_SCENARIOS=final,pending to run only those)
 import { join } from 'node:path';
 import { randomSecrets, startWorker } from '../tests/support/harness.mjs';
 import { ORDER, ROOT, median, post, startStub, withPid, wrk } from './lib.mjs';
@@ -31,7 +32,7 @@ try {
   await new Promise((r) => setTimeout(r, 2100));
   for (const [dir, w] of Object.entries(builds)) for (const p of paths[dir].final) await fetch(w.url + p).then((r) => r.text());
   const lines = [`| scenario | ${a} CPU/req | ${b} CPU/req | B/A | req/s A, B (median) |`, '|---|---|---|---|---|'];
-  for (const key of ['final', 'pending', 'create']) {
+  for (const key of (process.env.BENCH_SCENARIOS ?? 'final,pending,create').split(',')) {
     const runs = { [a]: [], [b]: [] };
     for (let round = 0; round < ROUNDS; round += 1) {
       for (const dir of round % 2 ? [b, a] : [a, b]) {

@@ -5,7 +5,6 @@
 use kelantanpay::callback::{parse_callback, CallbackHint};
 use kelantanpay::Reference;
 use web_sys::Request;
-use worker::Response;
 
 use crate::api_error::ApiError;
 use crate::config::Config;
@@ -14,12 +13,12 @@ use crate::lifecycle::slot::SlotId;
 use crate::messages::{OrderCall, OrderReply, StatusCall, StatusReply};
 use crate::objects;
 use crate::rate_limits;
-use crate::respond::{self, header};
+use crate::respond::{self, header, Answer};
 use crate::signing::verify_handle;
 
 const NO_PAYMENT: &str = "the callback names no known payment";
 
-pub async fn handle(req: &Request, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn handle(req: &Request, ctx: &Ctx) -> Result<Answer, ApiError> {
     let ready = ctx.config.ready()?;
     let url = req.url();
     let query = url

@@ -2,9 +2,8 @@
 //! their state-changing requests are refused with 403.
 
 use web_sys::Request;
-use worker::Headers;
 
-use crate::respond::{header, set};
+use crate::respond::{header, Answer};
 
 pub const ALLOWED_HEADERS: &str = "content-type, idempotency-key";
 pub const EXPOSED_HEADERS: &str = "x-request-id, retry-after";
@@ -37,17 +36,17 @@ pub fn check(req: &Request, allowed: &[String], own_origin: &str) -> OriginCheck
 }
 
 /// Headers every API answer to an allowed origin carries.
-pub fn apply(headers: &Headers, check: &OriginCheck) {
-    set(headers, "vary", "Origin");
+pub fn apply(answer: &mut Answer, check: &OriginCheck) {
+    answer.set("vary", "Origin");
     if let OriginCheck::Allowed(origin) = check {
-        set(headers, "access-control-allow-origin", origin);
-        set(headers, "access-control-expose-headers", EXPOSED_HEADERS);
+        answer.set("access-control-allow-origin", origin.as_str());
+        answer.set("access-control-expose-headers", EXPOSED_HEADERS);
     }
 }
 
 /// The extra headers of a preflight answer.
-pub fn apply_preflight(headers: &Headers, allow_methods: &str) {
-    set(headers, "access-control-allow-methods", allow_methods);
-    set(headers, "access-control-allow-headers", ALLOWED_HEADERS);
-    set(headers, "access-control-max-age", "600");
+pub fn apply_preflight(answer: &mut Answer, allow_methods: &str) {
+    answer.set("access-control-allow-methods", allow_methods);
+    answer.set("access-control-allow-headers", ALLOWED_HEADERS);
+    answer.set("access-control-max-age", "600");
 }

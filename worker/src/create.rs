@@ -3,7 +3,6 @@
 use kelantanpay::{json_object, HttpUrl, Order};
 use serde_json::Value;
 use web_sys::Request;
-use worker::Response;
 
 use crate::api_error::ApiError;
 use crate::clock::random_bytes;
@@ -12,14 +11,14 @@ use crate::lifecycle::record::ItemLine;
 use crate::lifecycle::slot::{BodyHash, IdempotencyKey, SlotId};
 use crate::messages::{CreateCall, CreateReply, OrderDraft};
 use crate::rate_limits;
-use crate::respond::{self, header, media_type};
+use crate::respond::{self, header, media_type, Answer};
 
 const DIFFERENT_BODY: &str = "this Idempotency-Key was already used with a different request body";
 const KEY_EXPIRED: &str = "this Idempotency-Key is older than 24 hours; use a new key";
 const STILL_RUNNING: &str =
     "a request with this Idempotency-Key is still in progress; retry shortly for its answer";
 
-pub async fn handle(req: &Request, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn handle(req: &Request, ctx: &Ctx) -> Result<Answer, ApiError> {
     ctx.config.ready()?;
     if media_type(req).as_deref() != Some("application/json") {
         return Err(ApiError::UnsupportedMediaType);

@@ -2,13 +2,12 @@
 
 use kelantanpay::{Amount, Pricing};
 use serde_json::{json, Value};
-use worker::Response;
 
 use crate::api_error::ApiError;
 use crate::context::Ctx;
-use crate::respond;
+use crate::respond::{self, Answer};
 
-pub fn health(ctx: &Ctx) -> Result<Response, ApiError> {
+pub fn health(ctx: &Ctx) -> Result<Answer, ApiError> {
     let mut body = json!({
         "ok": true,
         "version": env!("CARGO_PKG_VERSION"),
@@ -21,7 +20,7 @@ pub fn health(ctx: &Ctx) -> Result<Response, ApiError> {
     respond::json(200, &body)
 }
 
-pub fn config(ctx: &Ctx) -> Result<Response, ApiError> {
+pub fn config(ctx: &Ctx) -> Result<Answer, ApiError> {
     let pricing = ctx.config.pricing()?;
     let catalog: Vec<Value> = match pricing {
         Pricing::Catalog(c) => c

@@ -28,7 +28,7 @@ mod webhook;
 use std::cell::Cell;
 
 use web_sys::Request;
-use worker::{event, Context, Env, Method, Response, Result};
+use worker::{event, Context, Env, Method, Result};
 
 use api_error::ApiError;
 pub use client_bucket::ClientBucket;
@@ -83,7 +83,7 @@ impl Route {
 // alone cost 6% of the isolate's time on a status poll (bench/profile.mjs), and nothing here
 // uses it.
 #[event(fetch)]
-async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
+async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Response> {
     let url = req.url();
     let path = url_path(&url);
     if path != "/api" && !path.starts_with("/api/") {
@@ -107,20 +107,19 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
     let method = Method::from(req.method());
     let route = Route::find(path);
     let origin = cors::check(&req, &ctx.config.allowed_origins, &ctx.own_origin);
-    let (response, error) = match dispatch(&req, &ctx, &method, route.as_ref(), &origin).await {
+    let (mut answer, error) = match dispatch(&req, &ctx, &method, route.as_ref(), &origin).await {
         Ok(r) => (r, None),
         Err(e) => (respond::error(&e, &ctx.request_id), Some(e)),
     };
     respond::drain_unread_body(&req).await;
-    let headers = response.headers();
-    respond::set(headers, "x-request-id", &ctx.request_id);
-    respond::set(headers, "cache-control", "no-store");
-    cors::apply(headers, &origin);
+    answer.set("x-request-id", ctx.request_id.as_str());
+    answer.set("cache-control", "no-store");
+    cors::apply(&mut answer, &origin);
     context::log(&context::RequestLine {
         msg: "request",
         method: method.as_ref(),
         route: route.as_ref().map_or("unmatched", Route::pattern),
-        status: response.status_code(),
+        status: answer.status(),
         duration_ms: clock::now_ms().saturating_sub(started),
         request_id: &ctx.request_id,
         upstream_calls: ctx.upstream_calls.get(),
@@ -129,7 +128,7 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<Response> {
         error: error.as_ref().map(ApiError::kind),
         detail: error.as_ref().and_then(ApiError::detail).as_deref(),
     });
-    Ok(response)
+    Ok(answer.into_response())
 }
 
 async fn dispatch(
@@ -138,18 +137,18 @@ async fn dispatch(
     method: &Method,
     route: Option<&Route>,
     origin: &OriginCheck,
-) -> std::result::Result<Response, ApiError> {
+) -> std::result::Result<respond::Answer, ApiError> {
     let route = route.ok_or(ApiError::NotFound("no such API route"))?;
     if *method == Method::Options {
         if *origin == OriginCheck::Denied {
             return Err(ApiError::OriginNotAllowed);
         }
-        let response = respond::empty(204);
-        respond::set(response.headers(), "allow", route.allow());
+        let mut answer = respond::empty(204);
+        answer.set("allow", route.allow());
         if matches!(origin, OriginCheck::Allowed(_)) {
-            cors::apply_preflight(response.headers(), route.allow());
+            cors::apply_preflight(&mut answer, route.allow());
         }
-        return Ok(response);
+        return Ok(answer);
     }
     let state_changing = !matches!(method, Method::Get | Method::Head);
     if state_changing && *origin == OriginCheck::Denied {
@@ -166,10 +165,13 @@ async fn dispatch(
 }
 
 /// Outside `/api/`, the storefront's files (when the assets binding exists).
-async fn static_asset(req: Request, env: &Env) -> Result<Response> {
+async fn static_asset(req: Request, env: &Env) -> Result<web_sys::Response> {
     match env.assets("ASSETS") {
-        Ok(assets) => assets.fetch_request(worker::Request::from(req)).await,
-        Err(_) => Ok(respond::text(404, "Not found")),
+        Ok(assets) => Ok(assets
+            .fetch_request(worker::Request::from(req))
+            .await?
+            .into()),
+        Err(_) => Ok(respond::text(404, "Not found").into_response()),
     }
 }
 

@@ -3,7 +3,6 @@
 
 use kelantanpay::iso8601;
 use serde_json::json;
-use worker::Response;
 
 use crate::api_error::ApiError;
 use crate::config::Config;
@@ -11,12 +10,12 @@ use crate::context::Ctx;
 use crate::lifecycle::slot::SlotId;
 use crate::messages::{StatusCall, StatusReply};
 use crate::rate_limits;
-use crate::respond;
+use crate::respond::{self, Answer};
 use crate::signing::verify_handle;
 
 pub const UNKNOWN_PAYMENT: &str = "no payment with this id";
 
-pub async fn handle(id: &str, ctx: &Ctx) -> Result<Response, ApiError> {
+pub async fn handle(id: &str, ctx: &Ctx) -> Result<Answer, ApiError> {
     let ready = ctx.config.ready()?;
     // Counted before the handle is checked: guessing ids costs the guesser too.
     rate_limits::charge_status(ctx)?;
