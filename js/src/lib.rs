@@ -269,7 +269,7 @@ fn status_result(
     if let Some(orderid) = &result.orderid {
         set_str(&out, "orderid", orderid);
     }
-    set(&out, "raw", &webhook::plain(&result.fields)?);
+    set(&out, "raw", &webhook::plain(result.fields.clone())?);
     set_str(&out, "reference", reference.as_str());
     set_str(&out, "status", check.status.as_str());
     Ok(out.into())

@@ -103,7 +103,7 @@ fn verify(
     };
     webhook::verify(&body, &header, &secrets, tolerance, now_ms(options)? / 1000)?;
     let event = webhook::parse_event(&body)?;
-    plain(&event.fields)
+    plain(event.fields)
 }
 
 /// The `KelantanPay-Signature` value for `body`, as the Worker would send it (for tests).
@@ -239,7 +239,7 @@ fn read_callback(
     }
     // Keys in the order serde_json's sorted map gave them.
     let out = js_sys::Object::new();
-    set(&out, "fields", &plain(&fields)?);
+    set(&out, "fields", &plain(fields)?);
     set(&out, "kpPayment", &text_or_null(hint.handle.as_deref()));
     set(&out, "orderid", &text_or_null(hint.orderid.as_deref()));
     set(
@@ -260,7 +260,7 @@ fn text_or_null(text: Option<&str>) -> JsValue {
 }
 
 /// A JSON object as a plain JS object.
-pub fn plain(value: &Map<String, Value>) -> Result<JsValue, Error> {
-    let text = serde_json::to_string(value).unwrap_or_default();
-    js_sys::JSON::parse(&text).map_err(|_| Error::invalid("value", "not representable in JS"))
+pub fn plain(value: Map<String, Value>) -> Result<JsValue, Error> {
+    js_sys::JSON::parse(&Value::Object(value).to_string())
+        .map_err(|_| Error::invalid("value", "not representable in JS"))
 }
