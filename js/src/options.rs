@@ -49,7 +49,9 @@ pub fn object(name: &str, value: &JsValue, allowed: &[&str]) -> Result<Map<Strin
     let text = js_sys::JSON::stringify(value)
         .ok()
         .and_then(|t| t.as_string());
-    match text.and_then(|t| serde_json::from_str::<Value>(&t).ok()) {
+    // Read as bytes: the same parser the core reads answers with (`from_str` would be a
+    // second copy of it in the wasm).
+    match text.and_then(|t| serde_json::from_slice::<Value>(t.as_bytes()).ok()) {
         Some(Value::Object(map)) => Ok(map),
         _ => Err(Error::invalid(
             name,
