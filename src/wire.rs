@@ -93,7 +93,9 @@ pub(crate) fn post_json(url: &str, body: &Value) -> Result<http::Request<Vec<u8>
     http::Request::post(url)
         .header(http::header::CONTENT_TYPE, "application/json")
         .header(http::header::ACCEPT, "application/json")
-        .body(body.to_string().into_bytes())
+        // `to_vec`, not `to_string`: the same bytes, by the serializer `to_string` uses too
+        // (Display would be a second one in the wasm).
+        .body(serde_json::to_vec(body).unwrap_or_default())
         .map_err(|_| Error::invalid("base_url", "base_url does not form a valid request URL"))
 }
 

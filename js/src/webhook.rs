@@ -261,6 +261,6 @@ fn text_or_null(text: Option<&str>) -> JsValue {
 
 /// A JSON object as a plain JS object.
 pub fn plain(value: Map<String, Value>) -> Result<JsValue, Error> {
-    js_sys::JSON::parse(&Value::Object(value).to_string())
-        .map_err(|_| Error::invalid("value", "not representable in JS"))
+    let text = serde_json::to_string(&Value::Object(value)).unwrap_or_default();
+    js_sys::JSON::parse(&text).map_err(|_| Error::invalid("value", "not representable in JS"))
 }
