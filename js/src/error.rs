@@ -89,11 +89,7 @@ pub fn with_trace(error: &Error, trace: &Trace) -> JsValue {
             // Only the wasm tests run without the package's entry point.
             let plain = js_sys::Error::new(&error.to_string());
             plain.set_name("KelantanPayError");
-            let keys = js_sys::Object::keys(&details);
-            for key in keys.iter() {
-                let value = js_sys::Reflect::get(&details, &key).unwrap_or_default();
-                let _ = js_sys::Reflect::set(&plain, &key, &value);
-            }
+            js_sys::Object::assign(&plain, &details);
             plain.into()
         }
     }

@@ -31,20 +31,21 @@ fn secrets(value: &JsValue) -> Result<Vec<Secret>, Error> {
             "secret must be a non-empty string or an array of them",
         )
     };
-    let list: Vec<JsValue> = if js_sys::Array::is_array(value) {
-        js_sys::Array::from(value).iter().collect()
-    } else {
-        vec![value.clone()]
+    let one = |v: JsValue| {
+        v.as_string()
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+            .ok_or_else(bad)
     };
-    let secrets: Vec<Secret> = list
-        .iter()
-        .map(|v| {
-            v.as_string()
-                .filter(|s| !s.is_empty())
-                .map(Secret::new)
-                .ok_or_else(bad)
-        })
-        .collect::<Result<_, _>>()?;
+    let secrets = if js_sys::Array::is_array(value) {
+        let mut all = Vec::new();
+        for v in js_sys::Array::from(value).iter() {
+            all.push(one(v)?);
+        }
+        all
+    } else {
+        vec![one(value.clone())?]
+    };
     if secrets.is_empty() {
         return Err(bad());
     }
