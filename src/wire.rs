@@ -88,6 +88,16 @@ pub(crate) fn text(value: &Value) -> Option<String> {
     }
 }
 
+/// A JSON object of `entries`: what `json!` builds, without a `to_value` (and its
+/// serializer) for each value's type.
+pub(crate) fn json_object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut object = Map::new();
+    for (key, value) in entries {
+        object.insert(key.to_owned(), value);
+    }
+    Value::Object(object)
+}
+
 /// A JSON POST as KelantanPay expects it.
 pub(crate) fn post_json(url: &str, body: &Value) -> Result<http::Request<Vec<u8>>, Error> {
     http::Request::post(url)
