@@ -6,7 +6,7 @@ use crate::base64url;
 use crate::error::{Call, Error};
 use crate::secret::Secret;
 use crate::url::BaseUrl;
-use crate::wire::{json_object, post_json, Answer};
+use crate::wire::{json_strings, post_json, Answer};
 
 /// Renew this long before a token's `exp`, so a token never expires mid-call.
 pub const RENEW_BEFORE_SECS: u64 = 60;
@@ -22,10 +22,10 @@ pub fn login_request(
     base: &BaseUrl,
     credentials: &Credentials,
 ) -> Result<http::Request<Vec<u8>>, Error> {
-    let body = json_object([
-        ("username", credentials.username.as_str().into()),
-        ("password", credentials.password.expose().into()),
-    ]);
+    let body = Value::Object(json_strings(&[
+        ("username", &credentials.username),
+        ("password", credentials.password.expose()),
+    ]));
     post_json(&base.join("/api/loginApi"), &body)
 }
 

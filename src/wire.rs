@@ -88,14 +88,14 @@ pub(crate) fn text(value: &Value) -> Option<String> {
     }
 }
 
-/// A JSON object of `entries`: what `json!` builds, without a `to_value` (and its
-/// serializer) for each value's type.
-pub(crate) fn json_object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+/// A JSON object of string `entries`: what `json!` builds, without a `to_value` (and its
+/// serializer) for each value's type, and in one loop rather than code for each entry.
+pub(crate) fn json_strings(entries: &[(&str, &str)]) -> Map<String, Value> {
     let mut object = Map::new();
     for (key, value) in entries {
-        object.insert(key.to_owned(), value);
+        object.insert((*key).to_owned(), Value::from(*value));
     }
-    Value::Object(object)
+    object
 }
 
 /// A JSON POST as KelantanPay expects it.
