@@ -1,12 +1,12 @@
 //! `POST /api/loginApi`: the bearer token, and when to renew it.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::base64url;
 use crate::error::{Call, Error};
 use crate::secret::Secret;
 use crate::url::BaseUrl;
-use crate::wire::{post_json, Answer};
+use crate::wire::{json_strings, post_json, Answer};
 
 /// Renew this long before a token's `exp`, so a token never expires mid-call.
 pub const RENEW_BEFORE_SECS: u64 = 60;
@@ -22,10 +22,10 @@ pub fn login_request(
     base: &BaseUrl,
     credentials: &Credentials,
 ) -> Result<http::Request<Vec<u8>>, Error> {
-    let body = json!({
-        "username": credentials.username,
-        "password": credentials.password.expose(),
-    });
+    let body = Value::Object(json_strings(&[
+        ("username", &credentials.username),
+        ("password", credentials.password.expose()),
+    ]));
     post_json(&base.join("/api/loginApi"), &body)
 }
 
@@ -119,6 +119,7 @@ pub fn parse_login(http_status: u16, body: &[u8]) -> Result<Token, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn jwt(claims: &str) -> String {
         format!(

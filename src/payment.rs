@@ -1,6 +1,6 @@
 //! `POST /api/payment-generator`: create a payment, get the hosted checkout URL.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use crate::amount::Amount;
 use crate::customer::Customer;
@@ -10,7 +10,7 @@ use crate::reference::Reference;
 use crate::secret::Secret;
 use crate::text::{Description, Refs, Via};
 use crate::url::{BaseUrl, HttpUrl};
-use crate::wire::{malformed, post_json, Answer};
+use crate::wire::{json_strings, malformed, post_json, Answer};
 
 /// What the merchant account sends with every payment (`provider`, `account`, `country`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -70,24 +70,31 @@ impl NewPayment {
     /// The upstream body, field for field as the gateway documents it. The login
     /// token travels in the body, not in a header.
     pub fn upstream_body(&self, merchant: &Merchant, token: &Secret) -> Value {
-        json!({
-            "token": token.expose(),
-            "via": self.via.as_str(),
-            "amount": self.amount.to_json_number(),
-            "userid": self.reference.as_str(),
-            "name": self.customer.name.as_str(),
-            "email": self.customer.email.as_str(),
-            "mobile": self.customer.mobile.as_str(),
-            "description": self.description.as_str(),
-            "country": merchant.country,
-            "account": merchant.account,
-            "provider": merchant.provider,
-            "returnurl": self.return_url.as_ref().map_or("", HttpUrl::as_str),
-            "callbackurl": self.callback_url.as_ref().map_or("", HttpUrl::as_str),
-            "ref_1": self.refs.get(0),
-            "ref_2": self.refs.get(1),
-            "ref_3": self.refs.get(2),
-        })
+        let mut body = json_strings(&[
+            ("token", token.expose()),
+            ("via", self.via.as_str()),
+            ("userid", self.reference.as_str()),
+            ("name", self.customer.name.as_str()),
+            ("email", self.customer.email.as_str()),
+            ("mobile", self.customer.mobile.as_str()),
+            ("description", self.description.as_str()),
+            ("country", &merchant.country),
+            ("account", &merchant.account),
+            ("provider", &merchant.provider),
+            (
+                "returnurl",
+                self.return_url.as_ref().map_or("", HttpUrl::as_str),
+            ),
+            (
+                "callbackurl",
+                self.callback_url.as_ref().map_or("", HttpUrl::as_str),
+            ),
+            ("ref_1", self.refs.get(0)),
+            ("ref_2", self.refs.get(1)),
+            ("ref_3", self.refs.get(2)),
+        ]);
+        body.insert("amount".to_owned(), self.amount.to_json_number());
+        Value::Object(body)
     }
 
     pub fn request(
@@ -142,6 +149,7 @@ pub fn parse_created(http_status: u16, body: &[u8]) -> Result<CreatedPayment, Er
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     fn payment() -> NewPayment {
         let input = json!({"amount": "2.00", "name": "Test User", "email": "testuser@example.com",

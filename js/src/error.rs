@@ -27,8 +27,14 @@ fn call_name(call: Call) -> &'static str {
     }
 }
 
-fn set(target: &JsValue, key: &str, value: impl Into<JsValue>) {
-    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), &value.into());
+/// `target[key] = value`.
+pub fn set(target: &JsValue, key: &str, value: &JsValue) {
+    let _ = js_sys::Reflect::set(target, &JsValue::from_str(key), value);
+}
+
+/// `target[key] = value`, a string.
+pub fn set_str(target: &JsValue, key: &str, value: &str) {
+    set(target, key, &JsValue::from_str(value));
 }
 
 /// An error for input or configuration, with no upstream call behind it.
@@ -46,13 +52,13 @@ pub fn with_trace(error: &Error, trace: &Trace) -> JsValue {
     } else {
         (error.kind(), error.http_status())
     };
-    set(&details, "kind", kind);
-    set(&details, "status", status);
+    set_str(&details, "kind", kind);
+    set(&details, "status", &JsValue::from(status));
     if let Some(field) = error.field() {
-        set(&details, "field", field);
+        set_str(&details, "field", field);
     }
     if let Some(call) = error.call() {
-        set(&details, "call", call_name(call));
+        set_str(&details, "call", call_name(call));
     }
     // A refused login (HTTP 200 with status "false") has no status in the core's error.
     let from_answer = matches!(
@@ -63,17 +69,17 @@ pub fn with_trace(error: &Error, trace: &Trace) -> JsValue {
         .upstream_status()
         .or(trace.upstream_status.filter(|_| from_answer))
     {
-        set(&details, "upstreamStatus", upstream);
+        set(&details, "upstreamStatus", &JsValue::from(upstream));
     }
     if let Some(code) = error.code() {
-        set(&details, "code", code);
+        set_str(&details, "code", code);
     }
     if let (true, Some(raw)) = (from_answer, &trace.raw) {
         let parsed = js_sys::JSON::parse(raw).unwrap_or_else(|_| JsValue::from_str(raw));
-        set(&details, "raw", parsed);
+        set(&details, "raw", &parsed);
     }
     if let (Error::Transport { .. }, Some(cause)) = (error, &trace.failure) {
-        set(&details, "cause", cause.clone());
+        set(&details, "cause", cause);
     }
     let message = JsValue::from_str(&error.to_string());
     match CLASS.with(|c| c.borrow().clone()) {
@@ -83,11 +89,7 @@ pub fn with_trace(error: &Error, trace: &Trace) -> JsValue {
             // Only the wasm tests run without the package's entry point.
             let plain = js_sys::Error::new(&error.to_string());
             plain.set_name("KelantanPayError");
-            let keys = js_sys::Object::keys(&details);
-            for key in keys.iter() {
-                let value = js_sys::Reflect::get(&details, &key).unwrap_or_default();
-                let _ = js_sys::Reflect::set(&plain, &key, &value);
-            }
+            js_sys::Object::assign(&plain, &details);
             plain.into()
         }
     }

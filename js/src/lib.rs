@@ -12,6 +12,7 @@ mod webhook;
 
 use std::cell::RefCell;
 use std::future::Future;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::time::Duration;
 
@@ -19,10 +20,10 @@ use kelantanpay::{
     iso8601, Client, ClientConfig, CreatedPayment, Error, NewPayment, Reference, StatusCheck,
     TokenCache,
 };
-use serde_json::{json, Value};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
 
+use error::{set, set_str};
 use remembered::Remembered;
 use transport::{random_bytes, FetchTransport, JsClock, Shared, Trace};
 
@@ -60,20 +61,34 @@ impl Call {
     }
 }
 
-fn run<F, Fut>(prepare: impl FnOnce() -> Result<(Call, F), Error>) -> js_sys::Promise
-where
-    F: FnOnce(Rc<Call>) -> Fut + 'static,
-    Fut: Future<Output = Result<Value, Error>> + 'static,
-{
-    let prepared = prepare();
+/// A call's work: one boxed future type for every method, so the wasm has one
+/// `future_to_promise` and thin exports.
+type Work = Pin<Box<dyn Future<Output = Result<JsValue, Error>>>>;
+
+/// The one path from a prepared call to its Promise: input errors reject at once, the
+/// work's answer resolves as a plain JS object, its error rejects with the call's trace.
+fn run(prepare: impl FnOnce() -> Result<(Rc<Call>, Work), Error>) -> js_sys::Promise {
+    promise(prepare())
+}
+
+#[inline(never)]
+fn promise(prepared: Result<(Rc<Call>, Work), Error>) -> js_sys::Promise {
     future_to_promise(async move {
         let (call, work) = prepared.map_err(|e| error::to_js(&e))?;
-        let call = Rc::new(call);
-        match work(call.clone()).await {
-            Ok(value) => js_sys::JSON::parse(&value.to_string()),
+        match work.await {
+            Ok(value) => Ok(value),
             Err(e) => Err(call.error(&e)),
         }
     })
+}
+
+/// `work` over `call`, boxed as the one `Work` type.
+fn prepared<Fut>(call: Call, work: impl FnOnce(Rc<Call>) -> Fut) -> (Rc<Call>, Work)
+where
+    Fut: Future<Output = Result<JsValue, Error>> + 'static,
+{
+    let call = Rc::new(call);
+    (call.clone(), Box::pin(work(call)))
 }
 
 #[wasm_bindgen(js_class = KelantanPayCore)]
@@ -130,9 +145,9 @@ impl Core {
     pub fn login(&self, options: JsValue) -> js_sys::Promise {
         run(|| {
             let call = self.call(&options, &["signal"])?;
-            Ok((call, |call: Rc<Call>| async move {
+            Ok(prepared(call, |call: Rc<Call>| async move {
                 call.client.login().await?;
-                Ok(Value::Null)
+                Ok(JsValue::NULL)
             }))
         })
     }
@@ -146,7 +161,7 @@ impl Core {
             let payment = NewPayment::from_json(&params, || {
                 Reference::generate(js_sys::Date::now() as u64, random_bytes())
             })?;
-            Ok((call, move |call: Rc<Call>| async move {
+            Ok(prepared(call, move |call: Rc<Call>| async move {
                 let started = js_sys::Date::now() as u64;
                 let answer = call.client.create_payment(&payment).await?;
                 created.borrow_mut().insert(
@@ -165,7 +180,7 @@ impl Core {
         run(|| {
             let call = self.call(&options, &["signal", "createdAt"])?;
             let (reference, known) = self.status_target(&reference, &options)?;
-            Ok((call, move |call: Rc<Call>| async move {
+            Ok(prepared(call, move |call: Rc<Call>| async move {
                 let started = js_sys::Date::now() as u64;
                 let result = call.client.requery(&reference).await?;
                 let now = js_sys::Date::now() as u64;
@@ -174,11 +189,7 @@ impl Core {
                     .age_ms(now, known)
                     .unwrap_or_else(|| now.saturating_sub(started));
                 let status = result.status(Some(age));
-                Ok(status_result(
-                    &reference,
-                    &StatusCheck { status, result },
-                    known,
-                ))
+                status_result(&reference, &StatusCheck { status, result }, known)
             }))
         })
     }
@@ -189,9 +200,9 @@ impl Core {
         run(|| {
             let call = self.call(&options, &["signal", "createdAt"])?;
             let (reference, known) = self.status_target(&reference, &options)?;
-            Ok((call, move |call: Rc<Call>| async move {
+            Ok(prepared(call, move |call: Rc<Call>| async move {
                 let check = call.client.check_status_from(&reference, known).await?;
-                Ok(status_result(&reference, &check, known))
+                status_result(&reference, &check, known)
             }))
         })
     }
@@ -209,13 +220,13 @@ impl Core {
                     "timeoutMs must be from 1 to 86400000",
                 ));
             }
-            Ok((call, move |call: Rc<Call>| async move {
+            Ok(prepared(call, move |call: Rc<Call>| async move {
                 let timeout = Duration::from_millis(timeout_ms as u64);
                 let check = call
                     .client
                     .wait_for_final_status(&reference, known, timeout)
                     .await?;
-                Ok(status_result(&reference, &check, known))
+                status_result(&reference, &check, known)
             }))
         })
     }
@@ -227,39 +238,41 @@ impl Core {
     }
 }
 
-fn created_payment(payment: &NewPayment, answer: &CreatedPayment, started_ms: u64) -> Value {
-    json!({
-        "reference": payment.reference.as_str(),
-        "orderid": answer.orderid,
-        "checkoutUrl": answer.checkout_url.as_str(),
-        "amount": answer.amount.unwrap_or(payment.amount).to_string(),
-        "createdAt": iso8601(started_ms / 1000),
-    })
+/// Results are built as JS objects, their keys in the order serde_json's sorted map gave.
+fn created_payment(payment: &NewPayment, answer: &CreatedPayment, started_ms: u64) -> JsValue {
+    let out = js_sys::Object::new();
+    let amount = answer.amount.unwrap_or(payment.amount).to_string();
+    set_str(&out, "amount", &amount);
+    set_str(&out, "checkoutUrl", answer.checkout_url.as_str());
+    set_str(&out, "createdAt", &iso8601(started_ms / 1000));
+    set_str(&out, "orderid", &answer.orderid);
+    set_str(&out, "reference", payment.reference.as_str());
+    out.into()
 }
 
 fn status_result(
     reference: &Reference,
     check: &StatusCheck,
     known_created_ms: Option<u64>,
-) -> Value {
-    let created = known_created_ms.or_else(|| check.result.created_at_ms());
-    let mut out = json!({
-        "reference": reference.as_str(),
-        "status": check.status.as_str(),
-        "code": check.result.code,
-        "ageKnown": created.is_some(),
-        "raw": check.result.fields,
-    });
+) -> Result<JsValue, Error> {
+    let result = &check.result;
+    let created = known_created_ms.or_else(|| result.created_at_ms());
+    let out = js_sys::Object::new();
+    set(&out, "ageKnown", &JsValue::from_bool(created.is_some()));
+    if let Some(amount) = result.amount {
+        set_str(&out, "amount", &amount.to_string());
+    }
+    set_str(&out, "code", &result.code);
     if let Some(ms) = created {
-        out["createdAt"] = Value::from(iso8601(ms / 1000));
+        set_str(&out, "createdAt", &iso8601(ms / 1000));
     }
-    if let Some(amount) = check.result.amount {
-        out["amount"] = Value::from(amount.to_string());
+    if let Some(orderid) = &result.orderid {
+        set_str(&out, "orderid", orderid);
     }
-    if let Some(orderid) = &check.result.orderid {
-        out["orderid"] = Value::from(orderid.as_str());
-    }
-    out
+    set(&out, "raw", &webhook::plain(result.fields.clone())?);
+    set_str(&out, "reference", reference.as_str());
+    set_str(&out, "status", check.status.as_str());
+    Ok(out.into())
 }
 
 fn reference_from(value: &JsValue) -> Result<Reference, Error> {

@@ -163,10 +163,10 @@ impl Transport for FetchTransport {
             trace.upstream_status = Some(status);
             trace.raw = (call != "login").then(|| scrub(&bytes, &secrets));
             drop(trace);
-            return http::Response::builder()
-                .status(status)
-                .body(bytes)
-                .map_err(|_| TransportError::Failed("invalid HTTP status".into()));
+            let mut response = http::Response::new(bytes);
+            *response.status_mut() = http::StatusCode::from_u16(status)
+                .map_err(|_| TransportError::Failed("invalid HTTP status".into()))?;
+            return Ok(response);
         }
         let error = if get("aborted").is_some_and(|a| a.is_truthy()) {
             trace.aborted = true;

@@ -5,7 +5,7 @@ use kelantanpay::{callback, webhook, Error, Secret};
 use serde_json::{Map, Value};
 use wasm_bindgen::prelude::*;
 
-use crate::error::to_js;
+use crate::error::{set, to_js};
 use crate::options::{call_options, get, number, time_ms};
 
 /// A body as bytes: a string (UTF-8), a Uint8Array (Node's Buffer is one) or an ArrayBuffer.
@@ -31,20 +31,21 @@ fn secrets(value: &JsValue) -> Result<Vec<Secret>, Error> {
             "secret must be a non-empty string or an array of them",
         )
     };
-    let list: Vec<JsValue> = if js_sys::Array::is_array(value) {
-        js_sys::Array::from(value).iter().collect()
-    } else {
-        vec![value.clone()]
+    let one = |v: JsValue| {
+        v.as_string()
+            .filter(|s| !s.is_empty())
+            .map(Secret::new)
+            .ok_or_else(bad)
     };
-    let secrets: Vec<Secret> = list
-        .iter()
-        .map(|v| {
-            v.as_string()
-                .filter(|s| !s.is_empty())
-                .map(Secret::new)
-                .ok_or_else(bad)
-        })
-        .collect::<Result<_, _>>()?;
+    let secrets = if js_sys::Array::is_array(value) {
+        let mut all = Vec::new();
+        for v in js_sys::Array::from(value).iter() {
+            all.push(one(v)?);
+        }
+        all
+    } else {
+        vec![one(value.clone())?]
+    };
     if secrets.is_empty() {
         return Err(bad());
     }
@@ -103,7 +104,7 @@ fn verify(
     };
     webhook::verify(&body, &header, &secrets, tolerance, now_ms(options)? / 1000)?;
     let event = webhook::parse_event(&body)?;
-    plain(&Value::Object(event.fields))
+    plain(event.fields)
 }
 
 /// The `KelantanPay-Signature` value for `body`, as the Worker would send it (for tests).
@@ -237,16 +238,30 @@ fn read_callback(
             .entry(k.clone())
             .or_insert_with(|| Value::from(v.as_str()));
     }
-    plain(&serde_json::json!({
-        "reference": hint.reference.as_ref().map(|r| r.as_str()),
-        "references": hint.references.iter().map(|r| r.as_str()).collect::<Vec<_>>(),
-        "orderid": hint.orderid,
-        "kpPayment": hint.handle,
-        "fields": fields,
-    }))
+    // Keys in the order serde_json's sorted map gave them.
+    let out = js_sys::Object::new();
+    set(&out, "fields", &plain(fields)?);
+    set(&out, "kpPayment", &text_or_null(hint.handle.as_deref()));
+    set(&out, "orderid", &text_or_null(hint.orderid.as_deref()));
+    set(
+        &out,
+        "reference",
+        &text_or_null(hint.reference.as_ref().map(|r| r.as_str())),
+    );
+    let references = js_sys::Array::new();
+    for r in &hint.references {
+        references.push(&JsValue::from_str(r.as_str()));
+    }
+    set(&out, "references", &references);
+    Ok(out.into())
 }
 
-pub fn plain(value: &Value) -> Result<JsValue, Error> {
-    js_sys::JSON::parse(&value.to_string())
-        .map_err(|_| Error::invalid("value", "not representable in JS"))
+fn text_or_null(text: Option<&str>) -> JsValue {
+    text.map_or(JsValue::NULL, JsValue::from_str)
+}
+
+/// A JSON object as a plain JS object.
+pub fn plain(value: Map<String, Value>) -> Result<JsValue, Error> {
+    let text = serde_json::to_string(&Value::Object(value)).unwrap_or_default();
+    js_sys::JSON::parse(&text).map_err(|_| Error::invalid("value", "not representable in JS"))
 }
