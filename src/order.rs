@@ -27,8 +27,8 @@ impl Catalog {
     /// Errors name `KP_CATALOG`: a bad catalog is the merchant's configuration error.
     pub fn parse(text: &str) -> Result<Catalog, Error> {
         let bad = |why: String| Error::invalid("KP_CATALOG", format!("KP_CATALOG {why}"));
-        let items: Vec<Value> =
-            serde_json::from_str(text).map_err(|_| bad("is not a JSON array".into()))?;
+        let items: Vec<Value> = serde_json::from_slice(text.as_bytes())
+            .map_err(|_| bad("is not a JSON array".into()))?;
         let mut out: Vec<CatalogItem> = Vec::with_capacity(items.len());
         for (i, item) in items.iter().enumerate() {
             let obj = item

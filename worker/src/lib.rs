@@ -22,6 +22,7 @@ mod settled;
 mod signing;
 mod slot_store;
 mod status;
+mod text_storage;
 mod upstream;
 mod webhook;
 

@@ -59,7 +59,7 @@ async fn send<M: Serialize, R: DeserializeOwned>(
     .map_err(internal)?
     .as_string()
     .unwrap_or_default();
-    serde_json::from_str(&text)
+    serde_json::from_slice(text.as_bytes())
         .map_err(|e| ApiError::Internal(format!("{binding} object answered {e}")))
 }
 
@@ -99,7 +99,8 @@ fn namespace(env: &Env, binding: &'static str) -> Result<DurableObjectNamespace,
 
 /// The object side: the message it was sent.
 pub fn received<M: DeserializeOwned>(message: &str) -> worker::Result<M> {
-    serde_json::from_str(message).map_err(|e| worker::Error::RustError(format!("bad message: {e}")))
+    serde_json::from_slice(message.as_bytes())
+        .map_err(|e| worker::Error::RustError(format!("bad message: {e}")))
 }
 
 /// The object side: its reply.

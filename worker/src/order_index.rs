@@ -2,29 +2,27 @@
 //! callbacks that name only the order id. Written once after a create; deleted with the
 //! payment's record.
 
-use serde::{Deserialize, Serialize};
 use wasm_bindgen::prelude::wasm_bindgen;
-use worker::{durable_object, DurableObject, Env, Request, Response, Result, ScheduledTime, State};
+use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::messages::{OrderCall, OrderReply};
 use crate::objects;
+use crate::text_storage::TextStorage;
 use kelantanpay::Reference;
 
+/// The reference, as text.
 const KEY: &str = "order";
-
-#[derive(Serialize, Deserialize)]
-struct Pointer {
-    reference: Reference,
-}
 
 #[durable_object]
 pub struct OrderIndex {
-    state: State,
+    storage: TextStorage,
 }
 
 impl DurableObject for OrderIndex {
     fn new(state: State, _env: Env) -> Self {
-        OrderIndex { state }
+        OrderIndex {
+            storage: TextStorage::of(&state),
+        }
     }
 
     async fn fetch(&self, _req: Request) -> Result<Response> {
@@ -32,7 +30,7 @@ impl DurableObject for OrderIndex {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        self.state.storage().delete_all().await?;
+        self.storage.delete_all().await?;
         Response::ok("")
     }
 }
@@ -41,19 +39,19 @@ impl DurableObject for OrderIndex {
 impl OrderIndex {
     /// The one RPC method, `answer` (worker/js/entry.mjs): an `OrderCall` in, an `OrderReply` out.
     pub async fn answer(&self, message: String) -> Result<String> {
-        let storage = self.state.storage();
         let reply = match objects::received::<OrderCall>(&message)? {
             OrderCall::Remember {
                 reference,
                 forget_at_ms,
             } => {
-                storage.put(KEY, Pointer { reference }).await?;
-                let at = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(forget_at_ms as f64));
-                storage.set_alarm(ScheduledTime::new(at)).await?;
+                self.storage.put(KEY, reference.as_str()).await?;
+                self.storage.set_alarm(forget_at_ms).await?;
                 OrderReply::Remembered
             }
-            OrderCall::Find => match storage.get::<Pointer>(KEY).await? {
-                Some(p) => OrderReply::Found(p.reference),
+            OrderCall::Find => match self.storage.get(KEY).await? {
+                Some(text) => Reference::parse(&text)
+                    .map(OrderReply::Found)
+                    .unwrap_or(OrderReply::Missing),
                 None => OrderReply::Missing,
             },
         };

@@ -27,6 +27,7 @@ use crate::objects::{self, enveloped};
 use crate::settled::Settled;
 use crate::signing::issue_handle;
 use crate::slot_store::SlotStore;
+use crate::text_storage::TextStorage;
 use crate::upstream;
 use crate::webhook;
 
@@ -51,7 +52,7 @@ pub struct PaymentObject {
 
 impl DurableObject for PaymentObject {
     fn new(state: State, env: Env) -> Self {
-        let store = SlotStore::new(state.storage());
+        let store = SlotStore::new(TextStorage::of(&state));
         PaymentObject {
             state,
             env,

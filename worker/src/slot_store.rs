@@ -4,26 +4,25 @@
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-use worker::{ScheduledTime, Storage};
-
 use crate::config::Config;
 use crate::lifecycle::record::SlotState;
 use crate::lifecycle::schedule::next_alarm;
+use crate::text_storage::TextStorage;
 
 const KEY: &str = "slot";
 
 #[derive(Clone)]
 pub struct SlotStore {
-    storage: Rc<Storage>,
+    storage: TextStorage,
     cache: Rc<RefCell<Option<SlotState>>>,
     /// The alarm as last set, so an unchanged one is not written again.
     alarm: Rc<Cell<Option<u64>>>,
 }
 
 impl SlotStore {
-    pub fn new(storage: Storage) -> SlotStore {
+    pub fn new(storage: TextStorage) -> SlotStore {
         SlotStore {
-            storage: Rc::new(storage),
+            storage,
             cache: Rc::new(RefCell::new(None)),
             alarm: Rc::new(Cell::new(None)),
         }
@@ -33,8 +32,8 @@ impl SlotStore {
         if let Some(slot) = self.cache.borrow().clone() {
             return Ok(slot);
         }
-        let slot = match self.storage.get::<String>(KEY).await? {
-            Some(text) => serde_json::from_str(&text)
+        let slot = match self.storage.get(KEY).await? {
+            Some(text) => serde_json::from_slice(text.as_bytes())
                 .map_err(|e| worker::Error::RustError(format!("stored slot: {e}")))?,
             None => SlotState::default(),
         };
@@ -51,7 +50,7 @@ impl SlotStore {
     pub async fn save(&self, slot: SlotState, config: &Config) -> worker::Result<()> {
         let text =
             serde_json::to_string(&slot).map_err(|e| worker::Error::RustError(e.to_string()))?;
-        self.storage.put(KEY, text).await?;
+        self.storage.put(KEY, &text).await?;
         self.arm(&slot, config).await?;
         *self.cache.borrow_mut() = Some(slot);
         Ok(())
@@ -63,10 +62,7 @@ impl SlotStore {
         let at = next_alarm(slot, &config.timing, config.webhook.is_some());
         if at != self.alarm.get() {
             match at {
-                Some(at) => {
-                    let date = js_sys::Date::new(&wasm_bindgen::JsValue::from_f64(at as f64));
-                    self.storage.set_alarm(ScheduledTime::new(date)).await?;
-                }
+                Some(at) => self.storage.set_alarm(at).await?,
                 None => self.storage.delete_alarm().await?,
             }
             self.alarm.set(at);
