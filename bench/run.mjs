@@ -131,7 +131,7 @@ try {
     ['a Worker that only answers (workerd\'s own cost per request)', floor],
     ['Rust Worker, status of a paid payment (from the record)', await seq('Rust', 'final')],
     ['JS Worker, status of a paid payment', await seq('JS', 'final')],
-    ['Rust Worker, status of a pending payment (answer reused < 2 s, record stored)', await seq('Rust', 'pending')],
+    ['Rust Worker, status of a pending payment (answer reused < 2 s, nothing rewritten)', await seq('Rust', 'pending')],
     ['JS Worker, status of a pending payment', await seq('JS', 'pending')],
   ];
   const p50 = (t) => quantile(t, 0.5);

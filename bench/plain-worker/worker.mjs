@@ -5,7 +5,7 @@
 //     isolate, payment-generator), stores the record, tells the payment's OrderIndex (which
 //     stores it and arms its deletion alarm), answers;
 //   status: one PaymentObject call that answers a final record as stored, else shares one
-//     requery (answers younger than 2 s reused) and stores the record;
+//     requery (answers younger than 2 s reused) and stores the record when the answer is new;
 //   objects: reached over JS RPC (`answer`, one JSON string each way), as the Rust Worker's are;
 //   every request: the same one JSON log line as the Rust Worker, through console.log.
 import { DurableObject } from 'cloudflare:workers';
@@ -144,8 +144,9 @@ export class PlainPayment extends DurableObject {
       await this.requery;
     }
     const code = this.last.answer.status;
-    const next = { ...payment, status: FINAL[code] ?? 'pending', code, checked_ms: Date.now() };
-    await this.save({ payment: next });
+    // Checked when the gateway answered; an answer already applied is not written again.
+    const next = { ...payment, status: FINAL[code] ?? 'pending', code, checked_ms: this.last.at };
+    if (next.code !== payment.code || next.checked_ms !== payment.checked_ms) await this.save({ payment: next });
     return JSON.stringify({ reply: { Status: next }, upstream_calls: upstream });
   }
 }

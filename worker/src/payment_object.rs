@@ -210,7 +210,9 @@ impl PaymentObject {
                 .check(&config, &p.reference, p.created_ms, since, &calls)
                 .await
             {
-                Ok(check) => StatusReply::Status(self.record_check(&config, &check).await?),
+                Ok((check, answered_ms)) => {
+                    StatusReply::Status(self.record_check(&config, &check, answered_ms).await?)
+                }
                 Err(e) => StatusReply::Failed(e),
             },
             // A verified handle whose record this object does not hold (made before records
@@ -221,11 +223,11 @@ impl PaymentObject {
                     .check(&config, &call.reference, created_ms, since, &calls)
                     .await
                 {
-                    Ok(check) => StatusReply::Status(StatusView {
+                    Ok((check, answered_ms)) => StatusReply::Status(StatusView {
                         reference: call.reference,
                         status: check.status,
                         code: Some(check.result.code),
-                        checked_ms: now_ms(),
+                        checked_ms: answered_ms,
                         amount_mismatch: false,
                     }),
                     Err(e) => StatusReply::Failed(e),
@@ -236,15 +238,23 @@ impl PaymentObject {
         enveloped::<StatusCall>(reply, calls.get())
     }
 
-    /// Applies a confirmed status to the record and stores it.
-    async fn record_check(&self, config: &Config, check: &StatusCheck) -> Result<StatusView> {
+    /// Applies a confirmed status to the record and stores it, when it changed anything (an
+    /// answer shared by many polls is written once).
+    async fn record_check(
+        &self,
+        config: &Config,
+        check: &StatusCheck,
+        answered_ms: u64,
+    ) -> Result<StatusView> {
         let mut slot = self.store.load().await?;
         let Some(payment) = slot.payment.as_mut() else {
             return Err(worker::Error::RustError("record vanished".into()));
         };
-        let seen = observe_logged(payment, check, config);
+        let seen = observe_logged(payment, check, config, answered_ms);
         let out = view(payment, seen.amount_mismatch);
-        self.store.save(slot, config).await?;
+        if seen.changed {
+            self.store.save(slot, config).await?;
+        }
         Ok(out)
     }
 
@@ -264,8 +274,8 @@ impl PaymentObject {
         let mut slot = self.store.load().await?;
         let mut status = None;
         if let Some(p) = slot.payment.as_mut() {
-            if let Ok(check) = &result {
-                observe_logged(p, check, config);
+            if let Ok((check, answered_ms)) = &result {
+                observe_logged(p, check, config, *answered_ms);
                 status = Some(p.status.as_str());
             }
             p.reconcile = reconciled(p, &config.timing.schedule, result.is_ok(), now_ms());
@@ -320,8 +330,13 @@ impl PaymentObject {
 }
 
 /// Applies a confirmed status to the record, logging a paid amount that does not match.
-fn observe_logged(payment: &mut PaymentRecord, check: &StatusCheck, config: &Config) -> Observed {
-    let seen = observe(payment, check, config.webhook.is_some(), now_ms());
+fn observe_logged(
+    payment: &mut PaymentRecord,
+    check: &StatusCheck,
+    config: &Config,
+    answered_ms: u64,
+) -> Observed {
+    let seen = observe(payment, check, config.webhook.is_some(), answered_ms);
     if seen.amount_mismatch {
         log(
             json!({"msg": "amount_mismatch", "reference": payment.reference.as_str(),
@@ -509,7 +524,7 @@ impl SharedRequery {
         created_ms: u64,
         since: Option<u64>,
         calls: &Cell<u32>,
-    ) -> std::result::Result<StatusCheck, Error> {
+    ) -> std::result::Result<(StatusCheck, u64), Error> {
         let started = now_ms();
         let mut waited_for = None;
         loop {
@@ -528,7 +543,7 @@ impl SharedRequery {
                     }
                 };
                 if usable {
-                    return a.result.clone();
+                    return a.result.clone().map(|check| (check, a.at_ms));
                 }
             }
             if !self.running.get() {
@@ -550,7 +565,7 @@ impl SharedRequery {
         reference: &Reference,
         created_ms: u64,
         calls: &Cell<u32>,
-    ) -> std::result::Result<StatusCheck, Error> {
+    ) -> std::result::Result<(StatusCheck, u64), Error> {
         self.running.set(true);
         let _leading = Leading(self);
         let started_ms = now_ms();
@@ -566,13 +581,14 @@ impl SharedRequery {
             Err(why) => Err(Error::invalid("configuration", why.clone())),
         };
         calls.set(calls.get() + counted.get());
+        let at_ms = now_ms();
         *self.last.borrow_mut() = Some(Answer {
             epoch,
             started_ms,
-            at_ms: now_ms(),
+            at_ms,
             reference: reference.clone(),
             result: result.clone(),
         });
-        result
+        result.map(|check| (check, at_ms))
     }
 }

@@ -11,19 +11,24 @@ pub struct Observed {
     /// The gateway said paid for another amount: not paid (the log line says so).
     pub amount_mismatch: bool,
     pub event: Option<EventType>,
+    /// Whether the record is any different: a repeat of an answer already applied changes
+    /// nothing, and nothing needs to be written.
+    pub changed: bool,
 }
 
 /// Applies a confirmed status. Final is final: a paid or failed record never changes again.
-/// `webhooks` is whether an endpoint is configured to receive events.
+/// `webhooks` is whether an endpoint is configured to receive events; `answered_ms` is when
+/// the gateway gave this answer (a shared answer is applied by each caller it reaches).
 pub fn observe(
     record: &mut PaymentRecord,
     check: &StatusCheck,
     webhooks: bool,
-    now_ms: u64,
+    answered_ms: u64,
 ) -> Observed {
     if record.is_final() {
         return Observed::default();
     }
+    let before = record.clone();
     let code = check.result.code.clone();
     let amount_mismatch = check.status == PaymentStatus::Paid
         && check
@@ -40,19 +45,20 @@ pub fn observe(
         PaymentStatus::Failed => Some(EventType::PaymentFailed),
         _ => None,
     };
-    record.checked_ms = Some(now_ms);
+    record.checked_ms = Some(answered_ms);
     if status.is_final() {
-        record.confirmed_ms = Some(now_ms);
+        record.confirmed_ms = Some(answered_ms);
     }
     record.status = status;
     record.code = Some(code);
     let event = event.filter(|kind| webhooks && !record.outbox.iter().any(|e| e.kind == *kind));
     if let Some(kind) = event {
-        record.outbox.push(OutboxEvent::new(kind, now_ms));
+        record.outbox.push(OutboxEvent::new(kind, answered_ms));
     }
     Observed {
         amount_mismatch,
         event,
+        changed: *record != before,
     }
 }
 
@@ -111,6 +117,21 @@ pub(crate) mod tests {
         assert_eq!(again, Observed::default());
         assert_eq!(r.status, PaymentStatus::Paid);
         assert_eq!(r.outbox.len(), 1);
+    }
+
+    #[test]
+    fn the_same_answer_applied_again_changes_nothing() {
+        let mut r = record(NOW);
+        let answer = check(r#"{"status":"11"}"#, 5_000);
+        assert!(observe(&mut r, &answer, true, NOW + 5_000).changed);
+        assert_eq!(r.checked_ms, Some(NOW + 5_000));
+        let again = observe(&mut r, &answer, true, NOW + 5_000);
+        assert!(
+            !again.changed,
+            "a shared answer reaching a second caller is not a change"
+        );
+        // A newer answer with the same code is: the record says when it was last checked.
+        assert!(observe(&mut r, &answer, true, NOW + 7_000).changed);
     }
 
     #[test]
