@@ -35,15 +35,22 @@ pub async fn sleep(duration: Duration) {
     worker::Delay::from(duration).await;
 }
 
+thread_local! {
+    /// The runtime's `crypto`, looked up once per isolate (every request draws its id from it).
+    static CRYPTO: Option<web_sys::Crypto> = {
+        use wasm_bindgen::JsCast;
+        js_sys::global().unchecked_into::<web_sys::WorkerGlobalScope>().crypto().ok()
+    };
+}
+
 /// Cryptographically random bytes from the runtime.
 pub fn random_bytes<const N: usize>() -> [u8; N] {
-    use wasm_bindgen::JsCast;
     let mut out = [0u8; N];
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let filled = scope
-        .crypto()
-        .and_then(|c| c.get_random_values_with_u8_array(&mut out))
-        .is_ok();
+    let filled = CRYPTO.with(|crypto| {
+        crypto
+            .as_ref()
+            .is_some_and(|c| c.get_random_values_with_u8_array(&mut out).is_ok())
+    });
     if !filled {
         // Not reachable in workerd; still, never hand out all-zero randomness.
         for b in out.iter_mut() {
