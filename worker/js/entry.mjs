@@ -1,17 +1,34 @@
 // The Worker's entry module (wrangler.toml `main`; scripts/build-worker.sh copies it next to the
-// generated index.js). The fetch handler is the Rust one as generated. Each Durable Object is
+// generated index.js). Requests go to the generated Rust fetch handler, except a status poll
+// (GET /api/payments/{id}, the most frequent request), which Rust plans and answers in two
+// synchronous calls around the one object call made here, so no Rust future runs for it
+// (worker/src/status_poll.rs). Each Durable Object is
 // the Rust object inside a class that extends `DurableObject`, so the Worker reaches it over
 // JS RPC: `answer(message)` with one JSON string each way, instead of a fetch that builds a
 // Request and a Response on both sides (README, "Levers, measured"). No rule lives here: this
 // file only forwards.
 import { DurableObject } from 'cloudflare:workers';
-import worker, {
+import RustWorker, {
   PaymentObject as RustPaymentObject,
   ClientBucket as RustClientBucket,
   OrderIndex as RustOrderIndex,
+  StatusPoll,
 } from './index.js';
 
-export default worker;
+export default class extends RustWorker {
+  async fetch(request) {
+    const poll = StatusPoll.begin(request, this.env);
+    if (poll === undefined) return super.fetch(request);
+    if (poll instanceof Response) return poll;
+    let reply;
+    try {
+      reply = await this.env[poll.namespace].getByName(poll.object).answer(poll.message);
+    } catch (error) {
+      return poll.fail(error);
+    }
+    return poll.finish(reply);
+  }
+}
 
 // Symbol-keyed, so the Rust object is no RPC-visible property of the class.
 const RUST = Symbol('rust');

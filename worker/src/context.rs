@@ -10,7 +10,7 @@ use worker::Env;
 use crate::api_error::ApiError;
 use crate::config::Config;
 use crate::lifecycle::slot::SlotId;
-use crate::messages::{ObjectCall, PaymentCall};
+use crate::messages::{Envelope, ObjectCall, PaymentCall};
 use crate::objects;
 
 pub struct Ctx {
@@ -35,9 +35,14 @@ impl Ctx {
     {
         self.object_calls.set(self.object_calls.get() + 1);
         let envelope = objects::payment(&self.env, slot, call).await?;
+        Ok(self.counted(envelope))
+    }
+
+    /// The reply out of its envelope, its upstream calls counted for the log line.
+    pub fn counted<R>(&self, envelope: Envelope<R>) -> R {
         self.upstream_calls
             .set(self.upstream_calls.get() + envelope.upstream_calls);
-        Ok(envelope.reply)
+        envelope.reply
     }
 
     pub fn counted_object_call(&self) {

@@ -22,6 +22,7 @@ mod settled;
 mod signing;
 mod slot_store;
 mod status;
+mod status_poll;
 mod text_storage;
 mod upstream;
 mod webhook;
@@ -38,7 +39,7 @@ use cors::OriginCheck;
 pub use order_index::OrderIndex;
 pub use payment_object::PaymentObject;
 
-enum Route {
+pub(crate) enum Route {
     Health,
     Config,
     Payments,
@@ -90,46 +91,84 @@ async fn fetch(req: Request, env: Env, _ctx: Context) -> Result<web_sys::Respons
     if path != "/api" && !path.starts_with("/api/") {
         return static_asset(req, &env).await;
     }
-    let started = clock::now_ms();
-    // The raw URL string: parsing it with `url` would link the IDNA tables (tens of KB).
-    let own_origin = kelantanpay::HttpUrl::parse("url", &url)
-        .map(|u| u.origin().to_ascii_lowercase())
-        .unwrap_or_default();
-    let ctx = Ctx {
-        config: config::Config::cached(&env),
-        env,
-        request_id: kelantanpay::encode::hex(&clock::random_bytes::<8>()),
-        client_ip: respond::header(&req, "cf-connecting-ip"),
-        own_origin,
-        upstream_calls: Cell::new(0),
-        object_calls: Cell::new(0),
-        amount_mismatch: Cell::new(false),
-    };
-    let method = Method::from(req.method());
-    let route = Route::find(path);
-    let origin = cors::check(&req, &ctx.config.allowed_origins, &ctx.own_origin);
-    let (mut answer, error) = match dispatch(&req, &ctx, &method, route.as_ref(), &origin).await {
-        Ok(r) => (r, None),
-        Err(e) => (respond::error(&e, &ctx.request_id), Some(e)),
-    };
+    let begun = Begun::new(&req, &url, path, env);
+    let result = dispatch(
+        &req,
+        &begun.ctx,
+        &begun.method,
+        begun.route.as_ref(),
+        &begun.origin,
+    )
+    .await;
     respond::drain_unread_body(&req).await;
-    answer.set("x-request-id", ctx.request_id.as_str());
-    answer.set("cache-control", "no-store");
-    cors::apply(&mut answer, &origin);
-    context::log(&context::RequestLine {
-        msg: "request",
-        method: method.as_ref(),
-        route: route.as_ref().map_or("unmatched", Route::pattern),
-        status: answer.status(),
-        duration_ms: clock::now_ms().saturating_sub(started),
-        request_id: &ctx.request_id,
-        upstream_calls: ctx.upstream_calls.get(),
-        object_calls: ctx.object_calls.get(),
-        amount_mismatch: ctx.amount_mismatch.get().then_some(true),
-        error: error.as_ref().map(ApiError::kind),
-        detail: error.as_ref().and_then(ApiError::detail).as_deref(),
-    });
-    Ok(answer.into_response())
+    Ok(begun.finish(result))
+}
+
+/// A request as far as its handler: its context, method, route and origin check. `finish`
+/// turns the handler's result into the answer, with the headers every answer carries and the
+/// request's one log line. The status poll without a future (`status_poll.rs`) shares both.
+pub(crate) struct Begun {
+    pub(crate) ctx: Ctx,
+    pub(crate) method: Method,
+    pub(crate) route: Option<Route>,
+    pub(crate) origin: OriginCheck,
+    started: u64,
+}
+
+impl Begun {
+    pub(crate) fn new(req: &Request, url: &str, path: &str, env: Env) -> Begun {
+        let started = clock::now_ms();
+        // The raw URL string: parsing it with `url` would link the IDNA tables (tens of KB).
+        let own_origin = kelantanpay::HttpUrl::parse("url", url)
+            .map(|u| u.origin().to_ascii_lowercase())
+            .unwrap_or_default();
+        let ctx = Ctx {
+            config: config::Config::cached(&env),
+            env,
+            request_id: kelantanpay::encode::hex(&clock::random_bytes::<8>()),
+            client_ip: respond::header(req, "cf-connecting-ip"),
+            own_origin,
+            upstream_calls: Cell::new(0),
+            object_calls: Cell::new(0),
+            amount_mismatch: Cell::new(false),
+        };
+        let origin = cors::check(req, &ctx.config.allowed_origins, &ctx.own_origin);
+        Begun {
+            ctx,
+            method: Method::from(req.method()),
+            route: Route::find(path),
+            origin,
+            started,
+        }
+    }
+
+    pub(crate) fn finish(
+        &self,
+        result: std::result::Result<respond::Answer, ApiError>,
+    ) -> web_sys::Response {
+        let ctx = &self.ctx;
+        let (mut answer, error) = match result {
+            Ok(r) => (r, None),
+            Err(e) => (respond::error(&e, &ctx.request_id), Some(e)),
+        };
+        answer.set("x-request-id", ctx.request_id.as_str());
+        answer.set("cache-control", "no-store");
+        cors::apply(&mut answer, &self.origin);
+        context::log(&context::RequestLine {
+            msg: "request",
+            method: self.method.as_ref(),
+            route: self.route.as_ref().map_or("unmatched", Route::pattern),
+            status: answer.status(),
+            duration_ms: clock::now_ms().saturating_sub(self.started),
+            request_id: &ctx.request_id,
+            upstream_calls: ctx.upstream_calls.get(),
+            object_calls: ctx.object_calls.get(),
+            amount_mismatch: ctx.amount_mismatch.get().then_some(true),
+            error: error.as_ref().map(ApiError::kind),
+            detail: error.as_ref().and_then(ApiError::detail).as_deref(),
+        });
+        answer.into_response()
+    }
 }
 
 async fn dispatch(
@@ -178,7 +217,7 @@ async fn static_asset(req: Request, env: &Env) -> Result<web_sys::Response> {
 
 /// The path of an absolute URL as the runtime spells it (`https://host/p?q` -> `/p`), still
 /// percent-encoded, as `worker::Request::path` gives it.
-fn url_path(url: &str) -> &str {
+pub(crate) fn url_path(url: &str) -> &str {
     let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
     let rest = rest.split(['?', '#']).next().unwrap_or("");
     rest.find('/').map_or("/", |i| &rest[i..])

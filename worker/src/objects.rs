@@ -44,7 +44,7 @@ async fn send<M: Serialize, R: DeserializeOwned>(
 ) -> Result<R, ApiError> {
     let internal =
         |e: JsValue| ApiError::Internal(format!("{binding} object: {}", worker::Error::from(e)));
-    let body = serde_json::to_string(message).map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = message_text(message)?;
     // Over JS RPC (worker/js/entry.mjs gives each object an `answer` method): one string each way,
     // no Request or Response built on either side, no `cf` or headers read into Rust.
     let stub = namespace(env, binding)?
@@ -59,6 +59,16 @@ async fn send<M: Serialize, R: DeserializeOwned>(
     .map_err(internal)?
     .as_string()
     .unwrap_or_default();
+    reply_of(binding, &text)
+}
+
+/// A message as the object receives it.
+pub fn message_text<M: Serialize>(message: &M) -> Result<String, ApiError> {
+    serde_json::to_string(message).map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+/// An object's reply, read.
+pub fn reply_of<R: DeserializeOwned>(binding: &str, text: &str) -> Result<R, ApiError> {
     serde_json::from_slice(text.as_bytes())
         .map_err(|e| ApiError::Internal(format!("{binding} object answered {e}")))
 }

@@ -16,18 +16,31 @@ use crate::signing::verify_handle;
 pub const UNKNOWN_PAYMENT: &str = "no payment with this id";
 
 pub async fn handle(id: &str, ctx: &Ctx) -> Result<Answer, ApiError> {
+    let (slot, call) = plan(id, ctx)?;
+    let reply = ctx.payment(&slot, call).await?;
+    answer(id, ctx, reply)
+}
+
+/// Everything before the payment's object is asked: which object, and what.
+pub fn plan(id: &str, ctx: &Ctx) -> Result<(SlotId, StatusCall), ApiError> {
     let ready = ctx.config.ready()?;
     // Counted before the handle is checked: guessing ids costs the guesser too.
     rate_limits::charge_status(ctx)?;
     // A forged or mistyped id costs nothing upstream.
     let (reference, created_secs) = verify_handle(&Config::handle_keys(ready), id)
         .ok_or(ApiError::NotFound(UNKNOWN_PAYMENT))?;
+    let slot = SlotId::of(&reference);
     let call = StatusCall {
-        reference: reference.clone(),
+        reference,
         created_ms: Some(created_secs * 1000),
         fresh: false,
     };
-    match ctx.payment(&SlotId::of(&reference), call).await? {
+    Ok((slot, call))
+}
+
+/// The answer to the poll, from the object's reply.
+pub fn answer(id: &str, ctx: &Ctx, reply: StatusReply) -> Result<Answer, ApiError> {
+    match reply {
         StatusReply::Status(view) => {
             ctx.amount_mismatch.set(view.amount_mismatch);
             respond::json(
