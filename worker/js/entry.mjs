@@ -1,12 +1,12 @@
 // The Worker's entry module (wrangler.toml `main`; scripts/build-worker.sh copies it next to the
-// generated index.js). Requests go to the generated Rust fetch handler, except a status poll
-// (GET /api/payments/{id}, the most frequent request), which Rust plans and answers in two
-// synchronous calls around the one object call made here, so no Rust future runs for it
-// (worker/src/status_poll.rs). Each Durable Object is
-// the Rust object inside a class that extends `DurableObject`, so the Worker reaches it over
-// JS RPC: `answer(message)` with one JSON string each way, instead of a fetch that builds a
-// Request and a Response on both sides (README, "Levers, measured"). No rule lives here: this
-// file only forwards.
+// generated index.js). No rule lives here: this file only forwards.
+// - Requests go to the generated Rust fetch handler, except a status poll (GET
+//   /api/payments/{id}, the most frequent request), which Rust plans and answers in two
+//   synchronous calls around the one object call made here, so no Rust future runs for it
+//   (worker/src/status_poll.rs).
+// - Each Durable Object is the Rust object inside a class that extends `DurableObject`, so the
+//   Worker reaches it over JS RPC: `answer(message)` with one JSON string each way, instead of a
+//   fetch that builds a Request and a Response on both sides (README, "Levers, measured").
 import { DurableObject } from 'cloudflare:workers';
 import RustWorker, {
   PaymentObject as RustPaymentObject,
