@@ -33,7 +33,7 @@ impl Ctx {
     where
         C: ObjectCall + Into<PaymentCall>,
     {
-        self.object_calls.set(self.object_calls.get() + 1);
+        self.counted_object_call();
         let envelope = objects::payment(&self.env, slot, call).await?;
         Ok(self.counted(envelope))
     }

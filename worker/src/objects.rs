@@ -42,8 +42,7 @@ async fn send<M: Serialize, R: DeserializeOwned>(
     name: &str,
     message: &M,
 ) -> Result<R, ApiError> {
-    let internal =
-        |e: JsValue| ApiError::Internal(format!("{binding} object: {}", worker::Error::from(e)));
+    let internal = |e: JsValue| call_failed(binding, e);
     let body = message_text(message)?;
     // Over JS RPC (worker/js/entry.mjs gives each object an `answer` method): one string each way,
     // no Request or Response built on either side, no `cf` or headers read into Rust.
@@ -60,6 +59,11 @@ async fn send<M: Serialize, R: DeserializeOwned>(
     .as_string()
     .unwrap_or_default();
     reply_of(binding, &text)
+}
+
+/// An object call that threw (the stub, or the object's `answer`).
+pub fn call_failed(binding: &str, error: JsValue) -> ApiError {
+    ApiError::Internal(format!("{binding} object: {}", worker::Error::from(error)))
 }
 
 /// A message as the object receives it.

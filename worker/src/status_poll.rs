@@ -9,7 +9,6 @@ use wasm_bindgen::JsCast;
 use web_sys::Request;
 use worker::Env;
 
-use crate::api_error::ApiError;
 use crate::messages::{Envelope, PaymentCall, StatusReply};
 use crate::objects::{self, PAYMENTS};
 use crate::{status, url_path, Begun, Route};
@@ -88,7 +87,7 @@ impl StatusPoll {
 
     /// The answer when the object call failed (`error` is what it threw).
     pub fn fail(self, error: JsValue) -> web_sys::Response {
-        let why = format!("{PAYMENTS} object: {}", worker::Error::from(error));
-        self.begun.finish(Err(ApiError::Internal(why)))
+        self.begun
+            .finish(Err(objects::call_failed(PAYMENTS, error)))
     }
 }
