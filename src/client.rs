@@ -12,7 +12,7 @@ use crate::payment::{parse_created, CreatedPayment, Merchant, NewPayment};
 use crate::reference::Reference;
 use crate::requery::{parse_requery, requery_request, PaymentStatus, RequeryResult};
 use crate::single_flight::{SingleFlight, Turn};
-use crate::transport::{Clock, RetryPolicy, Transport, TransportError};
+use crate::transport::{Clock, Request, RetryPolicy, Transport, TransportError};
 use crate::url::{encode_component, BaseUrl};
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -187,7 +187,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
     }
 
     async fn fresh_login(&self) -> Result<Token, Error> {
-        let request = login_request(&self.config.base_url, &self.config.credentials)?;
+        let request = login_request(&self.config.base_url, &self.config.credentials);
         let answer = self.send_idempotent(Call::Login, request).await;
         answer
             .and_then(|(status, body)| parse_login(status, &body))
@@ -232,8 +232,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
         payment: &NewPayment,
         token: &Token,
     ) -> Result<CreatedPayment, Error> {
-        let request =
-            payment.request(&self.config.base_url, &self.config.merchant, token.secret())?;
+        let request = payment.request(&self.config.base_url, &self.config.merchant, token.secret());
         let answer = self.send_once(Call::CreatePayment, request).await;
         answer
             .and_then(|(status, body)| parse_created(status, &body))
@@ -246,7 +245,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
             &self.config.base_url,
             &self.config.credentials.username,
             reference,
-        )?;
+        );
         let answer = self.send_idempotent(Call::Requery, request).await;
         answer
             .and_then(|(status, body)| parse_requery(status, &body))
@@ -323,13 +322,9 @@ impl<T: Transport, C: Clock> Client<T, C> {
         }
     }
 
-    async fn send_once(
-        &self,
-        call: Call,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<(u16, Vec<u8>), Error> {
+    async fn send_once(&self, call: Call, request: Request) -> Result<(u16, Vec<u8>), Error> {
         match self.transport.send(request, self.config.timeout).await {
-            Ok(response) => Ok((response.status().as_u16(), response.into_body())),
+            Ok(response) => Ok((response.status, response.body)),
             Err(TransportError::Timeout) => Err(Error::Timeout { call }),
             Err(TransportError::Failed(reason)) => Err(Error::Transport { call, reason }),
         }
@@ -337,15 +332,11 @@ impl<T: Transport, C: Clock> Client<T, C> {
 
     /// Sends a call that is safe to repeat, retrying connection failures, 429 and
     /// 5xx with backoff. A timeout is not retried: the caller's wait would multiply.
-    async fn send_idempotent(
-        &self,
-        call: Call,
-        request: http::Request<Vec<u8>>,
-    ) -> Result<(u16, Vec<u8>), Error> {
+    async fn send_idempotent(&self, call: Call, request: Request) -> Result<(u16, Vec<u8>), Error> {
         let policy = self.config.retry;
         let mut attempt = 0;
         loop {
-            let result = self.send_once(call, clone_request(&request)).await;
+            let result = self.send_once(call, request.clone()).await;
             let retryable = match &result {
                 Ok((status, _)) => RetryPolicy::is_retryable_status(*status),
                 Err(e) => matches!(e, Error::Transport { .. }),
@@ -363,14 +354,6 @@ impl<T: Transport, C: Clock> Client<T, C> {
     fn now_secs(&self) -> u64 {
         self.clock.now_ms() / 1000
     }
-}
-
-fn clone_request(request: &http::Request<Vec<u8>>) -> http::Request<Vec<u8>> {
-    let mut copy = http::Request::new(request.body().clone());
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.headers_mut() = request.headers().clone();
-    copy
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use super::*;
 use crate::base64url;
 use crate::login::Token;
 use crate::secret::Secret;
+use crate::transport::Response;
 
 /// Yields once, so that concurrent futures interleave as they would on a real network.
 struct YieldNow(bool);
@@ -85,9 +86,13 @@ impl Gateway {
         }
     }
 
-    fn handle(&self, request: http::Request<Vec<u8>>) -> Reply {
-        let path = request.uri().path().to_owned();
-        let body = serde_json::from_slice(request.body()).unwrap_or(Value::Null);
+    fn handle(&self, request: Request) -> Reply {
+        let path = request
+            .url
+            .strip_prefix("http://gw.test")
+            .unwrap_or(&request.url)
+            .to_owned();
+        let body = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
         self.requests.borrow_mut().push((path.clone(), body));
         let mut scripted = self.scripted.borrow_mut();
         if let Some(i) = scripted.iter().position(|(p, _)| path.contains(p)) {
@@ -120,15 +125,13 @@ fn client(gw: &Rc<Gateway>) -> Client<impl Transport, TestClock> {
 
 fn client_with_password(gw: &Rc<Gateway>, password: &str) -> Client<impl Transport, TestClock> {
     let g = gw.clone();
-    let transport = move |req: http::Request<Vec<u8>>, _timeout: Duration| {
+    let transport = move |req: Request, _timeout: Duration| {
         let g = g.clone();
         async move {
             YieldNow(false).await;
-            g.handle(req).map(|(status, body)| {
-                http::Response::builder()
-                    .status(status)
-                    .body(body.into_bytes())
-                    .unwrap()
+            g.handle(req).map(|(status, body)| Response {
+                status,
+                body: body.into_bytes(),
             })
         }
     };

@@ -5,6 +5,7 @@ use serde_json::Value;
 use crate::base64url;
 use crate::error::{Call, Error};
 use crate::secret::Secret;
+use crate::transport::Request;
 use crate::url::BaseUrl;
 use crate::wire::{json_strings, post_json, Answer};
 
@@ -18,15 +19,12 @@ pub struct Credentials {
     pub password: Secret,
 }
 
-pub fn login_request(
-    base: &BaseUrl,
-    credentials: &Credentials,
-) -> Result<http::Request<Vec<u8>>, Error> {
+pub fn login_request(base: &BaseUrl, credentials: &Credentials) -> Request {
     let body = Value::Object(json_strings(&[
         ("username", &credentials.username),
         ("password", credentials.password.expose()),
     ]));
-    post_json(&base.join("/api/loginApi"), &body)
+    post_json(Call::Login, base.join("/api/loginApi"), &body)
 }
 
 /// A login token and, when it is a JWT with `exp`, when it expires (unix seconds).
@@ -135,10 +133,10 @@ mod tests {
             username: "m".into(),
             password: Secret::new("p@ss"),
         };
-        let req = login_request(&BaseUrl::parse("http://127.0.0.1:1").unwrap(), &creds).unwrap();
-        assert_eq!(req.method(), http::Method::POST);
-        assert_eq!(req.uri(), "http://127.0.0.1:1/api/loginApi");
-        let body: Value = serde_json::from_slice(req.body()).unwrap();
+        let req = login_request(&BaseUrl::parse("http://127.0.0.1:1").unwrap(), &creds);
+        assert_eq!(req.method, crate::Method::Post);
+        assert_eq!(req.url, "http://127.0.0.1:1/api/loginApi");
+        let body: Value = serde_json::from_slice(&req.body).unwrap();
         assert_eq!(body, json!({"username": "m", "password": "p@ss"}));
     }
 

@@ -9,6 +9,7 @@ use crate::fields::{optional_str, PayerFields};
 use crate::reference::Reference;
 use crate::secret::Secret;
 use crate::text::{Description, Refs, Via};
+use crate::transport::Request;
 use crate::url::{BaseUrl, HttpUrl};
 use crate::wire::{json_strings, malformed, post_json, Answer};
 
@@ -97,14 +98,10 @@ impl NewPayment {
         Value::Object(body)
     }
 
-    pub fn request(
-        &self,
-        base: &BaseUrl,
-        merchant: &Merchant,
-        token: &Secret,
-    ) -> Result<http::Request<Vec<u8>>, Error> {
+    pub fn request(&self, base: &BaseUrl, merchant: &Merchant, token: &Secret) -> Request {
         post_json(
-            &base.join("/api/payment-generator"),
+            Call::CreatePayment,
+            base.join("/api/payment-generator"),
             &self.upstream_body(merchant, token),
         )
     }
@@ -180,11 +177,9 @@ mod tests {
                 "provider": "testing", "returnurl": "https://yourapp.com/return", "callbackurl": "",
                 "ref_1": "", "ref_2": "", "ref_3": ""})
         );
-        let req = payment()
-            .request(&BaseUrl::default(), &merchant(), &Secret::new("t"))
-            .unwrap();
+        let req = payment().request(&BaseUrl::default(), &merchant(), &Secret::new("t"));
         assert_eq!(
-            req.uri(),
+            req.url,
             "https://payment.kelantanpay.com/api/payment-generator"
         );
     }

@@ -8,27 +8,23 @@ use crate::amount::Amount;
 use crate::error::{Call, Error};
 use crate::reference::Reference;
 use crate::time::parse_rfc3339_ms;
+use crate::transport::Request;
 use crate::url::{encode_component, BaseUrl};
-use crate::wire::{malformed, Answer};
+use crate::wire::{get_json, malformed, Answer};
 
 /// A `22` this soon after creation may only mean the gateway has no pending record
 /// yet, so it is not taken as a failure.
 pub const EARLY_FAILURE_WINDOW_MS: u64 = 60_000;
 
-pub fn requery_request(
-    base: &BaseUrl,
-    username: &str,
-    reference: &Reference,
-) -> Result<http::Request<Vec<u8>>, Error> {
-    let url = base.join(&format!(
-        "/api/kelantan-requery/{}/{}",
-        encode_component(username),
-        encode_component(reference.as_str())
-    ));
-    http::Request::get(url)
-        .header(http::header::ACCEPT, "application/json")
-        .body(Vec::new())
-        .map_err(|_| Error::invalid("base_url", "base_url does not form a valid request URL"))
+pub fn requery_request(base: &BaseUrl, username: &str, reference: &Reference) -> Request {
+    get_json(
+        Call::Requery,
+        base.join(&format!(
+            "/api/kelantan-requery/{}/{}",
+            encode_component(username),
+            encode_component(reference.as_str())
+        )),
+    )
 }
 
 /// Where a payment stands.
@@ -162,13 +158,12 @@ mod tests {
             &BaseUrl::default(),
             "shop user/1",
             &Reference::parse("R-1").unwrap(),
-        )
-        .unwrap();
+        );
         assert_eq!(
-            req.uri(),
+            req.url,
             "https://payment.kelantanpay.com/api/kelantan-requery/shop%20user%2F1/R-1"
         );
-        assert_eq!(req.method(), http::Method::GET);
+        assert_eq!(req.method, crate::Method::Get);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 use std::future::Future;
 use std::time::Duration;
 
+use crate::error::Call;
+
 /// Why a request got no answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TransportError {
@@ -13,27 +15,58 @@ pub enum TransportError {
     Failed(String),
 }
 
+/// The two methods the gateway's API uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Method {
+    Get,
+    Post,
+}
+
+impl Method {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Method::Get => "GET",
+            Method::Post => "POST",
+        }
+    }
+}
+
+/// One request to the gateway, as the core builds it; each adapter turns it into its
+/// runtime's `fetch`. Not `http::Request`: the core sends three fixed shapes to a URL it
+/// has already validated, and that crate's header map and URI parser were 12 KB of the
+/// npm package's wasm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// Which of the gateway's calls this is (for the adapter's events and logs).
+    pub call: Call,
+    pub method: Method,
+    /// Absolute: the merchant's base URL joined with an encoded path.
+    pub url: String,
+    /// Lowercase names. Never a secret: credentials and tokens travel in the body.
+    pub headers: &'static [(&'static str, &'static str)],
+    pub body: Vec<u8>,
+}
+
+/// The gateway's whole answer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Response {
+    pub status: u16,
+    pub body: Vec<u8>,
+}
+
 /// Sends one request and reads the whole answer within `timeout`.
 #[allow(async_fn_in_trait)]
 pub trait Transport {
-    async fn send(
-        &self,
-        request: http::Request<Vec<u8>>,
-        timeout: Duration,
-    ) -> Result<http::Response<Vec<u8>>, TransportError>;
+    async fn send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError>;
 }
 
 /// Any `Fn(request, timeout) -> future` is a transport, so a test can pass a closure.
 impl<F, Fut> Transport for F
 where
-    F: Fn(http::Request<Vec<u8>>, Duration) -> Fut,
-    Fut: Future<Output = Result<http::Response<Vec<u8>>, TransportError>>,
+    F: Fn(Request, Duration) -> Fut,
+    Fut: Future<Output = Result<Response, TransportError>>,
 {
-    async fn send(
-        &self,
-        request: http::Request<Vec<u8>>,
-        timeout: Duration,
-    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+    async fn send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError> {
         self(request, timeout).await
     }
 }

@@ -5,6 +5,7 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Call, Error};
+use crate::transport::{Method, Request};
 
 /// The longest body excerpt kept in an error, in characters.
 const EXCERPT_CHARS: usize = 200;
@@ -99,14 +100,30 @@ pub(crate) fn json_strings(entries: &[(&str, &str)]) -> Map<String, Value> {
 }
 
 /// A JSON POST as KelantanPay expects it.
-pub(crate) fn post_json(url: &str, body: &Value) -> Result<http::Request<Vec<u8>>, Error> {
-    http::Request::post(url)
-        .header(http::header::CONTENT_TYPE, "application/json")
-        .header(http::header::ACCEPT, "application/json")
+pub(crate) fn post_json(call: Call, url: String, body: &Value) -> Request {
+    Request {
+        call,
+        method: Method::Post,
+        url,
+        headers: &[
+            ("content-type", "application/json"),
+            ("accept", "application/json"),
+        ],
         // `to_vec`, not `to_string`: the same bytes, by the serializer `to_string` uses too
-        // (Display would be a second one in the wasm).
-        .body(serde_json::to_vec(body).unwrap_or_default())
-        .map_err(|_| Error::invalid("base_url", "base_url does not form a valid request URL"))
+        // (Display would be a second one in the wasm). Writing a `Value` cannot fail.
+        body: serde_json::to_vec(body).unwrap_or_default(),
+    }
+}
+
+/// A GET of a JSON answer.
+pub(crate) fn get_json(call: Call, url: String) -> Request {
+    Request {
+        call,
+        method: Method::Get,
+        url,
+        headers: &[("accept", "application/json")],
+        body: Vec::new(),
+    }
 }
 
 pub(crate) fn malformed(call: Call, http_status: u16, reason: &str, body: &[u8]) -> Error {

@@ -4,10 +4,10 @@
 
 use std::cell::RefCell;
 
-use kelantanpay::{Call, Error};
+use kelantanpay::Error;
 use wasm_bindgen::prelude::*;
 
-use crate::transport::Trace;
+use crate::transport::{call_name, Trace};
 
 thread_local! {
     static CLASS: RefCell<Option<js_sys::Function>> = const { RefCell::new(None) };
@@ -17,14 +17,6 @@ thread_local! {
 #[wasm_bindgen(js_name = setErrorClass)]
 pub fn set_error_class(class: js_sys::Function) {
     CLASS.with(|c| *c.borrow_mut() = Some(class));
-}
-
-fn call_name(call: Call) -> &'static str {
-    match call {
-        Call::Login => "login",
-        Call::CreatePayment => "createPayment",
-        Call::Requery => "requery",
-    }
 }
 
 /// `target[key] = value`.

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use gloo_net::http::{Method, RequestBuilder};
-use kelantanpay::{Clock, Transport, TransportError};
+use kelantanpay::{Call, Clock, Request, Response, Transport, TransportError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -103,44 +103,33 @@ pub struct FetchTransport {
     pub trace: Rc<RefCell<Trace>>,
 }
 
-/// Which call a request is, by its path (for events only).
-fn call_name(path: &str) -> &'static str {
-    if path.ends_with("/loginApi") {
-        "login"
-    } else if path.ends_with("/payment-generator") {
-        "createPayment"
-    } else {
-        "requery"
+/// A call's name in events and errors.
+pub fn call_name(call: Call) -> &'static str {
+    match call {
+        Call::Login => "login",
+        Call::CreatePayment => "createPayment",
+        Call::Requery => "requery",
     }
 }
 
 impl Transport for FetchTransport {
-    async fn send(
-        &self,
-        request: http::Request<Vec<u8>>,
-        timeout: Duration,
-    ) -> Result<http::Response<Vec<u8>>, TransportError> {
-        let (parts, body) = request.into_parts();
-        let path = parts.uri.path().to_owned();
-        let call = call_name(&path);
-        let secrets = secrets_of(&body);
-        let method = if parts.method == http::Method::POST {
-            Method::POST
-        } else {
-            Method::GET
+    async fn send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError> {
+        let call = call_name(request.call);
+        let secrets = secrets_of(&request.body);
+        let method = match request.method {
+            kelantanpay::Method::Post => Method::POST,
+            kelantanpay::Method::Get => Method::GET,
         };
-        let mut builder = RequestBuilder::new(&parts.uri.to_string())
+        let mut builder = RequestBuilder::new(&request.url)
             .method(method)
             .header("user-agent", &self.shared.user_agent);
-        for (name, value) in &parts.headers {
-            if let Ok(value) = value.to_str() {
-                builder = builder.header(name.as_str(), value);
-            }
+        for (name, value) in request.headers {
+            builder = builder.header(name, value);
         }
-        let built = if body.is_empty() {
+        let built = if request.body.is_empty() {
             builder.build()
         } else {
-            builder.body(js_sys::Uint8Array::from(body.as_slice()))
+            builder.body(js_sys::Uint8Array::from(request.body.as_slice()))
         }
         .map_err(|e| TransportError::Failed(e.to_string()))?;
         let outcome = JsFuture::from(js_send(
@@ -162,11 +151,10 @@ impl Transport for FetchTransport {
                 .unwrap_or_default();
             trace.upstream_status = Some(status);
             trace.raw = (call != "login").then(|| scrub(&bytes, &secrets));
-            drop(trace);
-            let mut response = http::Response::new(bytes);
-            *response.status_mut() = http::StatusCode::from_u16(status)
-                .map_err(|_| TransportError::Failed("invalid HTTP status".into()))?;
-            return Ok(response);
+            return Ok(Response {
+                status,
+                body: bytes,
+            });
         }
         let error = if get("aborted").is_some_and(|a| a.is_truthy()) {
             trace.aborted = true;

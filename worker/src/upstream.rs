@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use std::rc::Rc;
 use std::time::Duration;
 
-use kelantanpay::{Client, ClientConfig, Clock, TokenCache, Transport, TransportError};
+use kelantanpay::{
+    Client, ClientConfig, Clock, Request, Response, TokenCache, Transport, TransportError,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 
@@ -42,11 +44,7 @@ pub struct FetchTransport {
 }
 
 impl Transport for FetchTransport {
-    async fn send(
-        &self,
-        request: http::Request<Vec<u8>>,
-        timeout: Duration,
-    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+    async fn send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError> {
         self.calls.set(self.calls.get() + 1);
         let (status, body) = fetch_all(request, timeout).await.map_err(|e| {
             if is_timeout(&e) {
@@ -55,31 +53,22 @@ impl Transport for FetchTransport {
                 TransportError::Failed(worker::Error::from(e).to_string())
             }
         })?;
-        http::Response::builder()
-            .status(status)
-            .body(body)
-            .map_err(|_| TransportError::Failed(format!("invalid HTTP status {status}")))
+        Ok(Response { status, body })
     }
 }
 
-async fn fetch_all(
-    request: http::Request<Vec<u8>>,
-    timeout: Duration,
-) -> Result<(u16, Vec<u8>), JsValue> {
-    let (parts, body) = request.into_parts();
+async fn fetch_all(request: Request, timeout: Duration) -> Result<(u16, Vec<u8>), JsValue> {
     let headers = web_sys::Headers::new()?;
-    for (name, value) in &parts.headers {
-        if let Ok(v) = value.to_str() {
-            headers.set(name.as_str(), v)?;
-        }
+    for (name, value) in request.headers {
+        headers.set(name, value)?;
     }
     let init = web_sys::RequestInit::new();
-    init.set_method(parts.method.as_str());
+    init.set_method(request.method.as_str());
     init.set_headers(&headers);
-    if !body.is_empty() {
-        init.set_body(&js_sys::Uint8Array::from(body.as_slice()));
+    if !request.body.is_empty() {
+        init.set_body(&js_sys::Uint8Array::from(request.body.as_slice()));
     }
-    let response = fetch(&parts.uri.to_string(), &init, timeout).await?;
+    let response = fetch(&request.url, &init, timeout).await?;
     let status = response.status();
     // One call for the whole body, under the same timer as the headers.
     let bytes = JsFuture::from(response.array_buffer()?).await?;
