@@ -22,7 +22,7 @@ run('cargo', ['build', '-p', 'kelantanpay-js', '--release', '--target', 'wasm32-
 run(join(ROOT, '.tools/bin/wasm-bindgen'), ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', out,
   join(target, 'wasm32-unknown-unknown/release/kelantanpay_js.wasm')]);
 const named = join(out, 'named.wasm');
-run(join(ROOT, 'node_modules/.bin/wasm-opt'), ['-Oz', '--flatten', '--rereloop', '-Oz', '-Oz', '-g', '--strip-dwarf', '--enable-bulk-memory', '--enable-nontrapping-float-to-int',
+run(join(ROOT, 'node_modules/.bin/wasm-opt'), ['--one-caller-inline-max-function-size=30', '-Oz', '--flatten', '--rereloop', '-Oz', '-Oz', '-g', '--strip-dwarf', '--enable-bulk-memory', '--enable-nontrapping-float-to-int',
   '--enable-sign-ext', '--enable-mutable-globals', join(out, 'kelantanpay_js_bg.wasm'), '-o', named]);
 
 const rows = JSON.parse(run(twiggy, ['top', '-n', '100000', '-f', 'json', named]));

@@ -238,7 +238,9 @@ fn is_expiry_wording(description: &str) -> bool {
 
 /// `text` without any of `secrets` (ASCII case ignored, longest first, so a token that
 /// contains the username goes whole) and without JWT-shaped runs (`eyJ…` with a dot).
-fn scrub(text: &str, secrets: &[&str]) -> String {
+/// The one redaction rule: [`Error::redacted`] applies it, and so does the npm package to
+/// the gateway's raw answer it attaches to an error.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
     let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
     // Longest first, stable. An insertion sort: the list holds a few secrets, and
     // `sort_by_key` would add 3 KB of wasm for them.

@@ -45,7 +45,7 @@ pub use client::{
     Client, ClientConfig, StatusCheck, TokenCache, DEFAULT_TIMEOUT, LOGIN_REFUSAL_BACKOFF,
 };
 pub use customer::{Customer, Email, Mobile, Name};
-pub use error::{Call, Error, MAX_DESCRIPTION_CHARS};
+pub use error::{scrub, Call, Error, MAX_DESCRIPTION_CHARS};
 pub use fields::{json_object, optional_str, PayerFields};
 pub use login::{jwt_expiry, login_request, parse_login, Credentials, Token, RENEW_BEFORE_SECS};
 pub use order::{Catalog, CatalogItem, Order, OrderLine, Pricing, MAX_LINES, MAX_QUANTITY};

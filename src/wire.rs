@@ -33,12 +33,7 @@ impl Answer {
                 code: None,
             }),
             Ok(_) => Err(malformed(call, http_status, "not a JSON object", body)),
-            Err(e) => Err(malformed(
-                call,
-                http_status,
-                &json_error(&e),
-                body,
-            )),
+            Err(e) => Err(malformed(call, http_status, &json_error(&e), body)),
         }
     }
 

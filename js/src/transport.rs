@@ -150,7 +150,7 @@ impl Transport for FetchTransport {
                 .map(|b| js_sys::Uint8Array::new(&b).to_vec())
                 .unwrap_or_default();
             trace.upstream_status = Some(status);
-            trace.raw = (call != "login").then(|| scrub(&bytes, &secrets));
+            trace.raw = (call != "login").then(|| raw_text(&bytes, &secrets));
             return Ok(Response {
                 status,
                 body: bytes,
@@ -185,14 +185,12 @@ fn secrets_of(body: &[u8]) -> Vec<String> {
         .collect()
 }
 
-/// The answer as text, with any secret the request carried replaced (a gateway that
-/// echoes its input must not put the token into an error).
-fn scrub(bytes: &[u8], secrets: &[String]) -> String {
-    let mut text: String = String::from_utf8_lossy(bytes).chars().take(2000).collect();
-    for secret in secrets {
-        text = text.replace(secret.as_str(), "[redacted]");
-    }
-    text
+/// The answer as text (its first 2000 characters), without any secret the request carried
+/// (a gateway that echoes its input must not put the token into an error).
+fn raw_text(bytes: &[u8], secrets: &[String]) -> String {
+    let text: String = String::from_utf8_lossy(bytes).chars().take(2000).collect();
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    kelantanpay::scrub(&text, &secrets)
 }
 
 pub struct JsClock {
