@@ -223,3 +223,21 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_bindgen_test::wasm_bindgen_test;
+
+    #[wasm_bindgen_test]
+    fn raw_answers_lose_the_token_in_any_case_and_jwt_shaped_text() {
+        let answer = br#"{"echo":"TOKEN-abc123","other":"eyJhbGciOi.eyJzdWIi.sig","ok":"kept"}"#;
+        let raw = raw_text(answer, &["token-ABC123".to_owned()]);
+        assert_eq!(
+            raw,
+            r#"{"echo":"[redacted]","other":"[redacted]","ok":"kept"}"#
+        );
+        let long = vec![b'x'; 3000];
+        assert_eq!(raw_text(&long, &[]).len(), 2000);
+    }
+}
