@@ -4,20 +4,16 @@
 //! client from flooding, where a per-isolate count is close enough.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
 
 use crate::api_error::ApiError;
 use crate::clock::now_ms;
 use crate::context::Ctx;
-use crate::lifecycle::rate::{client_bucket, Window};
+use crate::lifecycle::rate::{client_bucket, Windows};
 use crate::messages::ChargeReply;
 use crate::objects;
 
-/// Past this many buckets, stale windows are dropped before a new one is added.
-const MAX_BUCKETS: usize = 10_000;
-
 thread_local! {
-    static STATUS_WINDOWS: RefCell<HashMap<String, Window>> = RefCell::new(HashMap::new());
+    static STATUS_WINDOWS: RefCell<Windows> = RefCell::new(Windows::default());
 }
 
 pub async fn charge_create(ctx: &Ctx) -> Result<(), ApiError> {
@@ -35,14 +31,9 @@ pub fn charge_status(ctx: &Ctx) -> Result<(), ApiError> {
     let bucket = client_bucket(ctx.client_ip.as_deref());
     let now = now_ms();
     STATUS_WINDOWS.with(|windows| {
-        let mut windows = windows.borrow_mut();
-        if windows.len() >= MAX_BUCKETS && !windows.contains_key(&bucket) {
-            windows.retain(|_, w| !w.is_stale(now));
-        }
         windows
-            .entry(bucket)
-            .or_default()
-            .charge(ctx.config.status_rate_limit, now)
+            .borrow_mut()
+            .charge(bucket, ctx.config.status_rate_limit, now)
             .map_err(|retry_after_secs| ApiError::RateLimited { retry_after_secs })
     })
 }

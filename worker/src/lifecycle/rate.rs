@@ -1,8 +1,12 @@
 //! Fixed one-minute windows per client bucket, and what a bucket is.
 
+use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 
 const WINDOW_MS: u64 = 60_000;
+
+/// The most client windows an isolate keeps for the status limit.
+pub const MAX_WINDOWS: usize = 10_000;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Window {
@@ -29,6 +33,37 @@ impl Window {
 
     pub fn is_stale(&self, now_ms: u64) -> bool {
         now_ms.saturating_sub(self.start_ms) >= WINDOW_MS
+    }
+}
+
+/// One window per client bucket, bounded in memory and in work: a flood of new clients cannot
+/// grow the table past [`MAX_WINDOWS`], nor make every request rescan it.
+#[derive(Debug, Default)]
+pub struct Windows {
+    by_bucket: HashMap<String, Window>,
+}
+
+impl Windows {
+    /// [`Window::charge`] for `bucket`. A new bucket arriving at a full table first drops the
+    /// stale windows; if more than half the table is still live, it forgets them all. The
+    /// count is per isolate and approximate anyway, and a purge that leaves at most half
+    /// means the next one is `MAX_WINDOWS / 2` new clients away (constant work per request).
+    pub fn charge(&mut self, bucket: String, limit: u32, now_ms: u64) -> Result<(), u64> {
+        if self.by_bucket.len() >= MAX_WINDOWS && !self.by_bucket.contains_key(&bucket) {
+            self.by_bucket.retain(|_, w| !w.is_stale(now_ms));
+            if self.by_bucket.len() > MAX_WINDOWS / 2 {
+                self.by_bucket.clear();
+            }
+        }
+        self.by_bucket
+            .entry(bucket)
+            .or_default()
+            .charge(limit, now_ms)
+    }
+
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.by_bucket.len()
     }
 }
 
@@ -63,6 +98,45 @@ mod tests {
         assert_eq!(w.charge(3, t + 59_001), Err(1));
         assert_eq!(w.charge(3, t + 60_000), Ok(()), "a new minute");
         assert!(w.is_stale(t + 120_000));
+    }
+
+    #[test]
+    fn the_window_table_stays_bounded_under_a_flood_of_new_clients() {
+        let t = 1_764_000_000_000;
+        let mut windows = Windows::default();
+        for i in 0..MAX_WINDOWS {
+            windows
+                .charge(format!("10.0.{}.{}", i / 256, i % 256), 5, t)
+                .unwrap();
+        }
+        assert_eq!(windows.len(), MAX_WINDOWS);
+        // All live: the next new client empties the table rather than growing it.
+        windows.charge("192.0.2.1".into(), 5, t + 1).unwrap();
+        assert_eq!(windows.len(), 1);
+        // A client over its limit stays limited while the table has room.
+        for _ in 0..5 {
+            windows.charge("192.0.2.2".into(), 5, t + 2).unwrap();
+        }
+        assert_eq!(windows.charge("192.0.2.2".into(), 5, t + 3), Err(60));
+    }
+
+    #[test]
+    fn a_full_table_of_stale_windows_keeps_the_live_ones() {
+        let t = 1_764_000_000_000;
+        let mut windows = Windows::default();
+        for i in 0..MAX_WINDOWS - 1 {
+            windows.charge(format!("old-{i}"), 5, t).unwrap();
+        }
+        for _ in 0..5 {
+            windows.charge("live".into(), 5, t + 59_000).unwrap();
+        }
+        windows.charge("new".into(), 5, t + 60_000).unwrap();
+        assert_eq!(
+            windows.len(),
+            2,
+            "the stale windows went, the live one stayed"
+        );
+        assert_eq!(windows.charge("live".into(), 5, t + 60_001), Err(59));
     }
 
     #[test]
