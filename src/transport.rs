@@ -106,8 +106,11 @@ impl RetryPolicy {
     /// same outage do not arrive in lockstep. `attempt` counts from 0.
     pub fn delay(&self, attempt: u32, random: f64) -> Duration {
         let exp = self.base_delay.saturating_mul(1u32 << attempt.min(16));
-        let capped = exp.min(self.max_delay);
-        capped.mul_f64(0.75 + random.clamp(0.0, 1.0) * 0.5)
+        let capped = exp.min(self.max_delay).as_millis() as u64;
+        // In whole milliseconds: `Duration::mul_f64` would bring its float-to-Duration panics
+        // into the wasm. A NaN `random` reads as 0 (`as` saturates).
+        let per_mille = 750 + (random.clamp(0.0, 1.0) * 500.0) as u64;
+        Duration::from_millis(capped * per_mille / 1000)
     }
 
     /// HTTP statuses that say "try again later": rate limiting and server trouble.

@@ -162,7 +162,7 @@ pub fn client_options(value: &JsValue) -> Result<ClientOptions, Error> {
 
 /// `kelantanpay-js/<version>`, then the caller's `appInfo` as `name/version (url)`.
 fn user_agent(app: Option<&Value>) -> Result<String, Error> {
-    let mut agent = format!("kelantanpay-js/{}", env!("CARGO_PKG_VERSION"));
+    let mut agent = concat!("kelantanpay-js/", env!("CARGO_PKG_VERSION")).to_owned();
     let Some(app) = app.filter(|a| !a.is_null()) else {
         return Ok(agent);
     };
@@ -200,7 +200,9 @@ fn user_agent(app: Option<&Value>) -> Result<String, Error> {
         agent.push_str(version);
     }
     if let Some(url) = part("url")? {
-        agent.push_str(&format!(" ({url})"));
+        agent.push_str(" (");
+        agent.push_str(url);
+        agent.push(')');
     }
     Ok(agent)
 }
