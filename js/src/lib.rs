@@ -103,12 +103,14 @@ impl Core {
     #[wasm_bindgen(constructor)]
     pub fn new(options: JsValue, emit: js_sys::Function) -> Result<Core, JsValue> {
         let parsed = options::client_options(&options).map_err(|e| error::to_js(&e))?;
+        let username = parsed.config.credentials.username.clone();
         Ok(Core {
             config: Rc::new(parsed.config),
             tokens: Rc::default(),
             shared: Rc::new(Shared {
                 fetch: parsed.fetch,
                 user_agent: parsed.user_agent,
+                username,
                 emit,
             }),
             created: Rc::default(),

@@ -8,6 +8,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use gloo_net::http::{Method, RequestBuilder};
+use kelantanpay::url::encode_component;
 use kelantanpay::{Call, Clock, Request, Response, Transport, TransportError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
@@ -82,6 +83,8 @@ pub struct Shared {
     /// The caller's `fetch`, or `undefined` for the global one.
     pub fetch: JsValue,
     pub user_agent: String,
+    /// The merchant username, kept out of the raw answers errors carry.
+    pub username: String,
     /// `(name, event)`: the JS wrapper's event emitter.
     pub emit: js_sys::Function,
 }
@@ -115,7 +118,7 @@ pub fn call_name(call: Call) -> &'static str {
 impl Transport for FetchTransport {
     async fn send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError> {
         let call = call_name(request.call);
-        let secrets = secrets_of(&request.body);
+        let secrets = secrets_of(&request.body, &self.shared.username);
         let method = match request.method {
             kelantanpay::Method::Post => Method::POST,
             kelantanpay::Method::Get => Method::GET,
@@ -172,17 +175,21 @@ impl Transport for FetchTransport {
     }
 }
 
-/// The string values of a request body's `password` and `token` fields.
-fn secrets_of(body: &[u8]) -> Vec<String> {
-    let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) else {
-        return Vec::new();
-    };
-    ["password", "token"]
-        .iter()
-        .filter_map(|k| map.get(*k)?.as_str())
-        .filter(|s| s.len() >= 4)
-        .map(str::to_owned)
-        .collect()
+/// What an answer must not carry: the string values of the request body's `password` and
+/// `token` fields, and the merchant username as sent and as a requery URL carries it (the
+/// core's messages leave it out too). Shorter than 4 characters, none is taken out: that would
+/// cut up the answer rather than hide anything.
+fn secrets_of(body: &[u8], username: &str) -> Vec<String> {
+    let mut secrets = vec![username.to_owned(), encode_component(username)];
+    if let Ok(serde_json::Value::Object(map)) = serde_json::from_slice(body) {
+        secrets.extend(
+            ["password", "token"]
+                .iter()
+                .filter_map(|k| Some(map.get(*k)?.as_str()?.to_owned())),
+        );
+    }
+    secrets.retain(|s| s.len() >= 4);
+    secrets
 }
 
 /// The answer as text (its first 2000 characters), without any secret the request carried
@@ -237,6 +244,8 @@ mod tests {
             raw,
             r#"{"echo":"[redacted]","other":"[redacted]","ok":"kept"}"#
         );
+        let secrets = secrets_of(br#"{"token":"tok-123456","password":"pw"}"#, "shop user");
+        assert_eq!(secrets, ["shop user", "shop%20user", "tok-123456"]);
         let long = vec![b'x'; 3000];
         assert_eq!(raw_text(&long, &[]).len(), 2000);
     }
