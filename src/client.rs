@@ -6,7 +6,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use crate::error::{Call, Error};
+use crate::error::Error;
 use crate::login::{login_request, parse_login, Credentials, Token};
 use crate::payment::{parse_created, CreatedPayment, Merchant, NewPayment};
 use crate::reference::Reference;
@@ -188,7 +188,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
 
     async fn fresh_login(&self) -> Result<Token, Error> {
         let request = login_request(&self.config.base_url, &self.config.credentials);
-        let answer = self.send_idempotent(Call::Login, request).await;
+        let answer = self.send_idempotent(request).await;
         answer
             .and_then(|(status, body)| parse_login(status, &body))
             .map_err(|e| self.redact(e, None))
@@ -233,7 +233,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
         token: &Token,
     ) -> Result<CreatedPayment, Error> {
         let request = payment.request(&self.config.base_url, &self.config.merchant, token.secret());
-        let answer = self.send_once(Call::CreatePayment, request).await;
+        let answer = self.send_once(request).await;
         answer
             .and_then(|(status, body)| parse_created(status, &body))
             .map_err(|e| self.redact(e, Some(token)))
@@ -246,7 +246,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
             &self.config.credentials.username,
             reference,
         );
-        let answer = self.send_idempotent(Call::Requery, request).await;
+        let answer = self.send_idempotent(request).await;
         answer
             .and_then(|(status, body)| parse_requery(status, &body))
             .map_err(|e| self.redact(e, None))
@@ -322,7 +322,8 @@ impl<T: Transport, C: Clock> Client<T, C> {
         }
     }
 
-    async fn send_once(&self, call: Call, request: Request) -> Result<(u16, Vec<u8>), Error> {
+    async fn send_once(&self, request: Request) -> Result<(u16, Vec<u8>), Error> {
+        let call = request.call;
         match self.transport.send(request, self.config.timeout).await {
             Ok(response) => Ok((response.status, response.body)),
             Err(TransportError::Timeout) => Err(Error::Timeout { call }),
@@ -332,11 +333,11 @@ impl<T: Transport, C: Clock> Client<T, C> {
 
     /// Sends a call that is safe to repeat, retrying connection failures, 429 and
     /// 5xx with backoff. A timeout is not retried: the caller's wait would multiply.
-    async fn send_idempotent(&self, call: Call, request: Request) -> Result<(u16, Vec<u8>), Error> {
+    async fn send_idempotent(&self, request: Request) -> Result<(u16, Vec<u8>), Error> {
         let policy = self.config.retry;
         let mut attempt = 0;
         loop {
-            let result = self.send_once(call, request.clone()).await;
+            let result = self.send_once(request.clone()).await;
             let retryable = match &result {
                 Ok((status, _)) => RetryPolicy::is_retryable_status(*status),
                 Err(e) => matches!(e, Error::Transport { .. }),

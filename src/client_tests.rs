@@ -9,6 +9,7 @@ use serde_json::{json, Value};
 
 use super::*;
 use crate::base64url;
+use crate::error::Call;
 use crate::login::Token;
 use crate::secret::Secret;
 use crate::transport::Response;
