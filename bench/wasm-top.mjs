@@ -22,8 +22,9 @@ run('cargo', ['build', '-p', 'kelantanpay-js', '--release', '--target', 'wasm32-
 run(join(ROOT, '.tools/bin/wasm-bindgen'), ['--target', 'web', '--no-typescript', '--keep-debug', '--out-dir', out,
   join(target, 'wasm32-unknown-unknown/release/kelantanpay_js.wasm')]);
 const named = join(out, 'named.wasm');
-run(join(ROOT, 'node_modules/.bin/wasm-opt'), ['--one-caller-inline-max-function-size=30', '-Oz', '--flatten', '--rereloop', '-Oz', '-Oz', '-g', '--strip-dwarf', '--enable-bulk-memory', '--enable-nontrapping-float-to-int',
-  '--enable-sign-ext', '--enable-mutable-globals', join(out, 'kelantanpay_js_bg.wasm'), '-o', named]);
+// The shipped build's flags (scripts/npm-wasm-opt.flags), plus -g to keep the names.
+const optFlags = readFileSync(join(ROOT, 'scripts/npm-wasm-opt.flags'), 'utf8').split('\n').filter((l) => l && !l.startsWith('#'));
+run(join(ROOT, 'node_modules/.bin/wasm-opt'), [...optFlags, '-g', '--strip-dwarf', join(out, 'kelantanpay_js_bg.wasm'), '-o', named]);
 
 const rows = JSON.parse(run(twiggy, ['top', '-n', '100000', '-f', 'json', named]));
 const code = rows.filter((r) => !/^(custom section|"function names"|"local names")/.test(r.name) && !r.name.includes('names" subsection'));

@@ -13,12 +13,9 @@ work=target/npm-build
 rm -rf pkg "$work"
 mkdir -p "$work" pkg/dist
 wasm-bindgen --target web --no-typescript --out-dir "$work/glue" --out-name kelantanpay "$wasm"
-# MVP features plus the few every supported runtime has; no GC types, which Node 20 rejects.
-# -Oz, then flattened and re-relooped before two more -Oz rounds: 575 B gzip smaller than one
-# -Oz alone (issue 11.12). A function with one caller is inlined only up to 30 bytes: the
-# inlined bodies compressed worse than the calls (-2.2 KB gzip; 0, 10, 60 and 150 measured worse).
-"$WASM_OPT_BIN" --one-caller-inline-max-function-size=30 -Oz --flatten --rereloop -Oz -Oz --strip-producers --enable-bulk-memory \
-  --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
+# The flags, and why each: scripts/npm-wasm-opt.flags (bench/wasm-top.mjs reads the same file).
+mapfile -t opt_flags < <(grep -v -e '^#' -e '^$' scripts/npm-wasm-opt.flags)
+"$WASM_OPT_BIN" "${opt_flags[@]}" \
   "$work/glue/kelantanpay_bg.wasm" -o pkg/kelantanpay_bg.wasm
 cp pkg/kelantanpay_bg.wasm "$work/kelantanpay_bg.wasm"
 cp -r js/package/src "$work/src"
