@@ -38,7 +38,9 @@ const server = createServer((req, res) => {
       orders += 1;
       // The userid is echoed as the gateway does; nothing else of the body is looked at.
       const userid = /"userid":"([^"]*)"/.exec(Buffer.concat(chunks).toString())?.[1] ?? '';
-      return answer(res, 200, `{"status":"true","description":"No Error","url":"https://stub.invalid/pay/${orders}","reference":"${userid}","token":"t${orders}","amount":45,"orderid":"KPAYSTUB${orders}","code":200}`);
+      // The checkout URL is on the gateway's own origin: the Worker refuses any other (502).
+      const checkout = `http://${req.headers.host}/pay/${orders}`;
+      return answer(res, 200, `{"status":"true","description":"No Error","url":"${checkout}","reference":"${userid}","token":"t${orders}","amount":45,"orderid":"KPAYSTUB${orders}","code":200}`);
     }
     if (req.method === 'POST' && url === '/api/loginApi') {
       stats.login += 1;

@@ -109,5 +109,7 @@ if [ -f .dev.vars ]; then
   skip ".dev.vars"
 else
   step "create .dev.vars from .dev.vars.example with a fresh signing secret"
-  sed "s/^KP_SIGNING_SECRET=.*/KP_SIGNING_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')/" .dev.vars.example > .dev.vars
+  sed -e "s/^KP_SIGNING_SECRET=.*/KP_SIGNING_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')/" \
+    -e "s/^KP_IDEMPOTENCY_SECRET=.*/KP_IDEMPOTENCY_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')/" \
+    .dev.vars.example > .dev.vars
 fi

@@ -18,13 +18,14 @@ cargo test --workspace --exclude kelantanpay-js --locked
 
 section "build the Worker"
 bash scripts/build-worker.sh
-section "wrangler deploy --dry-run (bindings, migrations, assets; both environments)"
+section "wrangler deploy --dry-run (bindings, rate limiters, migrations, assets; both environments)"
 dry="$(mktemp -d)"
 trap 'rm -rf "$dry"' EXIT
 for env in "" production; do
   out="$dry/${env:-default}"
   log="$(npx wrangler deploy --dry-run --outdir "$out" ${env:+--env "$env"} 2>&1)" || { echo "$log"; exit 1; }
-  for want in 'env.PAYMENTS (PaymentObject)' 'env.CLIENTS (ClientBucket)' 'env.ORDERS (OrderIndex)' 'env.ASSETS' '--dry-run: exiting now.'; do
+  for want in 'env.PAYMENTS (PaymentObject)' 'env.CLIENTS (ClientBucket)' 'env.ORDERS (OrderIndex)' 'env.ASSETS' \
+    'env.STATUS_LIMIT (300 requests/60s)' 'env.STATUS_NETWORK_LIMIT (4800 requests/60s)' '--dry-run: exiting now.'; do
     grep -qF -- "$want" <<<"$log" || { echo "$log"; echo "wrangler deploy --dry-run ${env:+--env $env }did not report: $want" >&2; exit 1; }
   done
   compgen -G "$out/*.wasm" >/dev/null || { echo "no wasm in the dry-run bundle ($out)" >&2; exit 1; }
@@ -35,11 +36,13 @@ if [ "$prod_base" != "${prod_base/127.0.0.1/}" ] || [ "$prod_base" != "${prod_ba
   echo "$log"; echo "the production environment's KP_BASE_URL is not https://payment.kelantanpay.com" >&2; exit 1
 fi
 echo "both environments bundle; production KP_BASE_URL is https://payment.kelantanpay.com"
+section "merchant packages (kelantanpay-worker, create-kelantanpay) into build/packages"
+bash scripts/build-worker-package.sh
 section "npm package: build, wasm-bindgen-test in Node, tests/npm"
 bash scripts/test-npm.sh
 
 suites=()
-for dir in tests/sandbox tests/support tests/www tests/e2e tests/reliability tests/browser; do
+for dir in tests/sandbox tests/support tests/www tests/e2e tests/reliability tests/browser tests/merchant; do
   if compgen -G "$dir/*.test.mjs" >/dev/null; then suites+=("$dir/"); fi
 done
 section "node --test ${suites[*]}"

@@ -13,6 +13,11 @@ pub const REFERENCE_FIELDS: [&str; 4] = ["reference", "ref_no", "RefNo", "userid
 pub const HANDLE_FIELD: &str = "kp_payment";
 /// A gateway order id is never longer than this; a longer value is ignored.
 const MAX_ORDERID_LEN: usize = 64;
+/// The most distinct references a callback may name. Each is a lookup (the Worker asks the
+/// payment's object), and a genuine callback names one reference in up to
+/// [`REFERENCE_FIELDS`]`.len()` fields, so a body that repeats a field a thousand times still
+/// costs at most this many lookups.
+pub const MAX_REFERENCE_CANDIDATES: usize = REFERENCE_FIELDS.len();
 
 /// What a callback names. `status` and `amount` fields are deliberately absent: only a
 /// requery says where a payment stands.
@@ -20,7 +25,8 @@ const MAX_ORDERID_LEN: usize = 64;
 pub struct CallbackHint {
     /// The first reference field that holds a valid reference.
     pub reference: Option<Reference>,
-    /// Every valid reference among the candidates, in order (deduplicated).
+    /// The distinct valid references among the candidates, in order, at most
+    /// [`MAX_REFERENCE_CANDIDATES`] of them.
     pub references: Vec<Reference>,
     /// The gateway's order id, when sent.
     pub orderid: Option<String>,
@@ -88,9 +94,14 @@ pub fn parse_callback(content_type: Option<&str>, body: &[u8], query: &str) -> C
             .map(|(_, v)| v.trim().to_owned())
             .filter(|v| !v.is_empty())
     };
-    let mut references: Vec<Reference> = Vec::new();
-    for name in REFERENCE_FIELDS {
+    // The de-duplication scans a list of at most MAX_REFERENCE_CANDIDATES, and the scan
+    // stops once it is full: linear in the fields, whatever they repeat.
+    let mut references: Vec<Reference> = Vec::with_capacity(MAX_REFERENCE_CANDIDATES);
+    'fields: for name in REFERENCE_FIELDS {
         for (_, v) in fields.iter().filter(|(k, _)| k == name) {
+            if references.len() == MAX_REFERENCE_CANDIDATES {
+                break 'fields;
+            }
             if let Ok(r) = Reference::parse(v.trim()) {
                 if !references.contains(&r) {
                     references.push(r);
@@ -160,12 +171,33 @@ mod tests {
         assert_eq!(parse_callback(None, long.as_bytes(), "").orderid, None);
     }
 
+    #[test]
+    fn a_body_that_repeats_reference_fields_names_a_handful_of_candidates() {
+        // 1,000 distinct references in one repeated field, then in every field: still only
+        // the first MAX_REFERENCE_CANDIDATES, in the order of REFERENCE_FIELDS.
+        let repeated: Vec<String> = (0..1000).map(|i| format!("reference=R{i}")).collect();
+        let hint = parse_callback(None, repeated.join("&").as_bytes(), "");
+        let names: Vec<&str> = hint.references.iter().map(Reference::as_str).collect();
+        assert_eq!(names, ["R0", "R1", "R2", "R3"]);
+        let every: Vec<String> = (0..1000)
+            .flat_map(|i| REFERENCE_FIELDS.map(|f| format!("{f}=X{i}")))
+            .collect();
+        let hint = parse_callback(None, every.join("&").as_bytes(), "ref_no=Q");
+        assert_eq!(hint.references.len(), MAX_REFERENCE_CANDIDATES);
+        assert_eq!(hint.reference.unwrap().as_str(), "X0");
+        // Duplicates do not take a place.
+        let dup = parse_callback(None, b"reference=A&reference=A&ref_no=A&userid=B", "");
+        let names: Vec<&str> = dup.references.iter().map(Reference::as_str).collect();
+        assert_eq!(names, ["A", "B"]);
+    }
+
     proptest::proptest! {
         #[test]
         fn any_payload_parses_without_a_panic(body in proptest::collection::vec(proptest::num::u8::ANY, 0..300), query in ".{0,100}", json in proptest::bool::ANY) {
             let media = if json { Some("application/json") } else { None };
             let hint = parse_callback(media, &body, &query);
-            // Whatever it names is a valid reference.
+            // Whatever it names is a valid reference, and there are a handful at most.
+            proptest::prop_assert!(hint.references.len() <= MAX_REFERENCE_CANDIDATES);
             for r in &hint.references {
                 proptest::prop_assert!(Reference::parse(r.as_str()).is_ok());
             }

@@ -11,9 +11,10 @@ use crate::login::{login_request, parse_login, Credentials, Token};
 use crate::payment::{parse_created, CreatedPayment, Merchant, NewPayment};
 use crate::reference::Reference;
 use crate::requery::{parse_requery, requery_request, PaymentStatus, RequeryResult};
+use crate::secret::redaction_list;
 use crate::single_flight::{SingleFlight, Turn};
 use crate::transport::{Clock, Request, RetryPolicy, Transport, TransportError};
-use crate::url::{encode_component, BaseUrl};
+use crate::url::BaseUrl;
 
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -199,19 +200,13 @@ impl<T: Transport, C: Clock> Client<T, C> {
     fn redact(&self, error: Error, used: Option<&Token>) -> Error {
         let credentials = &self.config.credentials;
         let cached = self.tokens.token.borrow().clone();
-        // Also as they appear in a URL (the requery path carries the username).
-        let encoded = [
-            encode_component(&credentials.username),
-            encode_component(credentials.password.expose()),
-        ];
-        let mut secrets = vec![credentials.username.as_str(), credentials.password.expose()];
-        secrets.extend(encoded.iter().map(String::as_str));
-        for token in used.into_iter().chain(cached.as_ref()) {
-            let value = token.secret().expose();
-            secrets.push(value);
-            // A JWT's signature alone is as good as the token to an attacker.
-            secrets.extend(value.split('.').filter(|part| part.len() >= 16));
-        }
+        let tokens = used.into_iter().chain(cached.as_ref());
+        let list = redaction_list(
+            [credentials.username.as_str(), credentials.password.expose()]
+                .into_iter()
+                .chain(tokens.map(|t| t.secret().expose())),
+        );
+        let secrets: Vec<&str> = list.iter().map(String::as_str).collect();
         error.redacted(&secrets)
     }
 
@@ -235,7 +230,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
         let request = payment.request(&self.config.base_url, &self.config.merchant, token.secret());
         let answer = self.send_once(request).await;
         answer
-            .and_then(|(status, body)| parse_created(status, &body))
+            .and_then(|(status, body)| parse_created(&self.config.base_url, status, &body))
             .map_err(|e| self.redact(e, Some(token)))
     }
 

@@ -79,7 +79,7 @@ impl Gateway {
                 json!({"status": "true", "token": self.jwt(), "code": 200}).to_string(),
             )
         } else if path.contains("payment-generator") {
-            let body = json!({"status": "true", "url": "https://gw.test/kelantanpay/R/abc", "reference": "R",
+            let body = json!({"status": "true", "url": "http://gw.test/kelantanpay/R/abc", "reference": "R",
                 "token": "abc", "amount": 2, "orderid": "KPAY1", "code": 200});
             (200, body.to_string())
         } else {
@@ -474,6 +474,31 @@ fn a_description_mentioning_a_token_is_not_a_rejection_and_is_not_resent() {
         (gw.calls("loginApi"), gw.calls("payment-generator")),
         (1, 1)
     );
+}
+
+/// Every entry of the core's one redaction list, echoed by the gateway, leaves the client's
+/// error: if `Client::redact` stopped taking its list from `redaction_list`, this would fail.
+#[test]
+fn client_errors_are_cleaned_of_the_whole_redaction_list() {
+    let gw = Gateway::new();
+    let c = client_with_password(&gw, "p@ss word/1");
+    block_on(c.create_payment(&payment())).unwrap();
+    let token = gw.requests.borrow()[1].1["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let list = crate::redaction_list(["merchant", "p@ss word/1", token.as_str()]);
+    // Each entry apart, so none is hidden only as part of a longer one.
+    for secret in &list {
+        let echo =
+            json!({"status": "false", "description": format!("echo <{secret}>"), "code": 422});
+        gw.script("payment-generator", Ok((200, echo.to_string())));
+        let err = block_on(c.create_payment(&payment())).unwrap_err();
+        assert!(
+            err.to_string().ends_with("echo <[redacted]>"),
+            "{secret}: {err}"
+        );
+    }
 }
 
 #[test]

@@ -52,9 +52,10 @@ pub use order::{Catalog, CatalogItem, Order, OrderLine, Pricing, MAX_LINES, MAX_
 pub use payment::{parse_created, CreatedPayment, Merchant, NewPayment};
 pub use reference::{Reference, MAX_REFERENCE_LEN};
 pub use requery::{
-    parse_requery, requery_request, PaymentStatus, RequeryResult, EARLY_FAILURE_WINDOW_MS,
+    parse_requery, requery_request, PaidAmount, PaymentStatus, RequeryResult,
+    EARLY_FAILURE_WINDOW_MS,
 };
-pub use secret::Secret;
+pub use secret::{redaction_list, secrets_in_body, Secret};
 pub use text::{is_forbidden_char, Description, Refs, Via};
 pub use time::{iso8601, parse_rfc3339_ms};
 pub use transport::{Clock, Method, Request, Response, RetryPolicy, Transport, TransportError};

@@ -122,7 +122,14 @@ pub struct CreatedPayment {
     pub amount: Option<Amount>,
 }
 
-pub fn parse_created(http_status: u16, body: &[u8]) -> Result<CreatedPayment, Error> {
+/// The gateway's answer to `payment-generator` at `base`. The checkout URL is where the payer
+/// is sent with the payment's details, so one on any origin but the gateway's own is not
+/// trusted: it is a malformed answer (`upstream_error`), never handed on.
+pub fn parse_created(
+    base: &BaseUrl,
+    http_status: u16,
+    body: &[u8],
+) -> Result<CreatedPayment, Error> {
     let answer = Answer::read(Call::CreatePayment, http_status, body)?;
     if answer.is_error() {
         return Err(answer.into_error(Call::CreatePayment));
@@ -132,6 +139,9 @@ pub fn parse_created(http_status: u16, body: &[u8]) -> Result<CreatedPayment, Er
         .text("url")
         .and_then(|u| HttpUrl::parse("url", &u).ok())
         .ok_or_else(|| bad("no checkout url"))?;
+    if !base.is_origin_of(&checkout_url) {
+        return Err(bad("a checkout url on another origin than the gateway's"));
+    }
     Ok(CreatedPayment {
         checkout_url,
         reference: answer.text("reference").unwrap_or_default(),
@@ -210,7 +220,7 @@ mod tests {
             "url": "https://payment.kelantanpay.com/kelantanpay/96080700000/9ag3nssva60wsk0o40o8w80ocggook",
             "reference": "96080700000", "token": "9ag3nssva60wsk0o40o8w80ocggook",
             "amount": 2, "orderid": "KPAY25121110353048", "code": 200, "extra": [1]}"#;
-        let created = parse_created(200, body).unwrap();
+        let created = parse_created(&BaseUrl::default(), 200, body).unwrap();
         assert_eq!(created.orderid, "KPAY25121110353048");
         assert_eq!(created.amount, Amount::parse("2").ok());
         assert!(created
@@ -222,6 +232,7 @@ mod tests {
     #[test]
     fn gateway_errors_carry_the_description() {
         let err = parse_created(
+            &BaseUrl::default(),
             200,
             br#"{"status":"false","description":"The email field is required.","code":"422"}"#,
         )
@@ -232,14 +243,64 @@ mod tests {
         );
         assert!(!err.is_token_rejection());
         let err = parse_created(
+            &BaseUrl::default(),
             401,
             br#"{"status":"false","description":"Token expired or invalid","code":401}"#,
         )
         .unwrap_err();
         assert!(err.is_token_rejection());
         assert!(matches!(
-            parse_created(200, br#"{"status":"true"}"#),
+            parse_created(&BaseUrl::default(), 200, br#"{"status":"true"}"#),
             Err(Error::MalformedResponse { .. })
         ));
+    }
+
+    #[test]
+    fn a_checkout_url_off_the_gateways_origin_is_a_malformed_answer() {
+        let answer = |url: &str| {
+            format!(
+                r#"{{"status":"true","url":"{url}","reference":"R1","orderid":"KPAY1","code":200}}"#
+            )
+        };
+        let base = BaseUrl::parse("https://payment.kelantanpay.com").unwrap();
+        for good in [
+            "https://payment.kelantanpay.com/kelantanpay/R1/abc",
+            "https://PAYMENT.kelantanpay.com:443/kelantanpay/R1/abc",
+            "https://payment.kelantanpay.com",
+        ] {
+            assert!(
+                parse_created(&base, 200, answer(good).as_bytes()).is_ok(),
+                "{good}"
+            );
+        }
+        for bad in [
+            "https://evil.example/kelantanpay/R1/abc",
+            "https://payment.kelantanpay.com.evil.example/pay",
+            "https://payment.kelantanpay.com@evil.example/pay",
+            "http://payment.kelantanpay.com/kelantanpay/R1/abc",
+            "https://payment.kelantanpay.com:8443/kelantanpay/R1/abc",
+            "https://evil.example/?https://payment.kelantanpay.com/",
+        ] {
+            let err = parse_created(&base, 200, answer(bad).as_bytes()).unwrap_err();
+            assert!(
+                matches!(err, Error::MalformedResponse { .. }),
+                "{bad}: {err:?}"
+            );
+            assert_eq!(err.kind(), "upstream_error", "{bad}");
+        }
+        // A sandbox or proxy base with a path: the origin is what counts.
+        let sandbox = BaseUrl::parse("http://127.0.0.1:8788/gw").unwrap();
+        assert!(parse_created(
+            &sandbox,
+            200,
+            answer("http://127.0.0.1:8788/kelantanpay/R1/x").as_bytes()
+        )
+        .is_ok());
+        assert!(parse_created(
+            &sandbox,
+            200,
+            answer("http://127.0.0.1:8789/kelantanpay/R1/x").as_bytes()
+        )
+        .is_err());
     }
 }

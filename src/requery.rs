@@ -71,6 +71,14 @@ impl fmt::Display for PaymentStatus {
 /// Answer fields that may date the payment's creation, tried in this order.
 const CREATED_FIELDS: [&str; 3] = ["created_at", "createdAt", "date_created"];
 
+/// The `amount` of a requery answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PaidAmount {
+    NotNamed,
+    Named(Amount),
+    Unreadable,
+}
+
 /// What a requery said, with the status as the gateway coded it.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RequeryResult {
@@ -109,6 +117,17 @@ impl RequeryResult {
         known_created_ms
             .or_else(|| self.created_at_ms())
             .map(|created| now_ms.saturating_sub(created))
+    }
+
+    /// The amount the answer names, telling "not named" from "named but unreadable"
+    /// (`"1,250.00"`, `"RM12.50"`): a paid status with an unreadable amount must not count
+    /// as paid, so it cannot be read as "no amount".
+    pub fn paid_amount(&self) -> PaidAmount {
+        match self.fields.get("amount") {
+            None | Some(Value::Null) => PaidAmount::NotNamed,
+            Some(Value::String(s)) if s.trim().is_empty() => PaidAmount::NotNamed,
+            Some(v) => Amount::from_json(v).map_or(PaidAmount::Unreadable, PaidAmount::Named),
+        }
     }
 
     /// A `22` that may still turn into `11`: worth asking again in a few seconds.
@@ -256,5 +275,23 @@ mod tests {
             parse_requery(200, br#"{"status":false}"#),
             Err(Error::Upstream { .. })
         ));
+    }
+
+    #[test]
+    fn an_unreadable_amount_is_told_from_a_missing_one() {
+        let read = |body: &str| parse_requery(200, body.as_bytes()).unwrap().paid_amount();
+        assert_eq!(read(r#"{"status":"00"}"#), PaidAmount::NotNamed);
+        assert_eq!(
+            read(r#"{"status":"00","amount":null}"#),
+            PaidAmount::NotNamed
+        );
+        assert_eq!(
+            read(r#"{"status":"00","amount":"12.50"}"#),
+            PaidAmount::Named(Amount::parse("12.50").unwrap())
+        );
+        for bad in [r#""1,250.00""#, r#""12.500""#, r#""RM12.50""#, "true", "[]"] {
+            let body = format!(r#"{{"status":"00","amount":{bad}}}"#);
+            assert_eq!(read(&body), PaidAmount::Unreadable, "{bad}");
+        }
     }
 }

@@ -263,6 +263,15 @@ impl BaseUrl {
         Ok(BaseUrl(url.0.trim_end_matches('/').to_owned()))
     }
 
+    /// Whether `url` is on this gateway's origin (scheme, host and port compared as the
+    /// browser does: host case ignored, a missing port the scheme's default).
+    pub fn is_origin_of(&self, url: &HttpUrl) -> bool {
+        match (split_url(&self.0), split_url(url.as_str())) {
+            (Some(base), Some(url)) => base.origin == url.origin,
+            _ => false,
+        }
+    }
+
     /// `path` starts with `/`.
     pub fn join(&self, path: &str) -> String {
         format!("{}{}", self.0, path)
@@ -276,6 +285,49 @@ impl BaseUrl {
 impl Default for BaseUrl {
     fn default() -> Self {
         BaseUrl("https://payment.kelantanpay.com".to_owned())
+    }
+}
+
+/// Whether `url` may carry credentials, tokens or signed events: `https://` always, plain
+/// `http://` only to this machine (`localhost`, `127.0.0.0/8`, `[::1]`), where no network
+/// lies between the two ends (the sandbox, a local receiver). The Worker's `KP_BASE_URL` and
+/// `KP_WEBHOOK_URL` and the npm package's `baseUrl` all answer to this one rule.
+pub fn is_secure_or_loopback(url: &str) -> bool {
+    let lower = url.trim().to_ascii_lowercase();
+    if lower.starts_with("https://") {
+        return true;
+    }
+    let Some(rest) = lower.strip_prefix("http://") else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#', '\\']).next().unwrap_or("");
+    // Userinfo is refused rather than looked past: `http://127.0.0.1@evil.com` is evil.com.
+    if host.contains('@') {
+        return false;
+    }
+    let name = match host.strip_prefix('[') {
+        Some(v6) => match v6.split_once(']') {
+            Some((name, tail)) if tail.is_empty() || tail.starts_with(':') => name,
+            _ => return false,
+        },
+        None => host.split(':').next().unwrap_or(""),
+    };
+    name == "localhost"
+        || name == "::1"
+        || name
+            .parse::<std::net::Ipv4Addr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// [`is_secure_or_loopback`] as an error on `field`.
+pub fn require_secure_or_loopback(field: &str, url: &str) -> Result<(), Error> {
+    if is_secure_or_loopback(url) {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            field,
+            format!("{field} must be an https:// URL (plain http:// only to localhost, 127.0.0.1 or [::1])"),
+        ))
     }
 }
 
@@ -550,6 +602,44 @@ mod tests {
     }
 
     #[test]
+    fn only_https_or_loopback_http_may_carry_secrets() {
+        for ok in [
+            "https://payment.kelantanpay.com",
+            "HTTPS://x.example/path",
+            "http://127.0.0.1:8788",
+            "http://LOCALHOST:8788/x",
+            "http://localhost",
+            "http://[::1]:9/",
+            "http://[::1]",
+            "http://127.9.9.9",
+        ] {
+            assert!(is_secure_or_loopback(ok), "{ok}");
+            assert!(require_secure_or_loopback("baseUrl", ok).is_ok());
+        }
+        for bad in [
+            "http://payment.kelantanpay.com",
+            "http://10.0.0.1",
+            "http://127.0.0.1.evil.com/",
+            "http://localhost.evil.com",
+            "http://evil.com@127.0.0.1.nip.io",
+            "http://127.0.0.1@evil.com",
+            "http://[::1].evil.com",
+            "http://[::2]:8788",
+            "http://0.0.0.0:8788",
+            "ftp://127.0.0.1",
+            "127.0.0.1:8788",
+        ] {
+            assert!(!is_secure_or_loopback(bad), "{bad}");
+            let e = require_secure_or_loopback("baseUrl", bad).unwrap_err();
+            assert_eq!(e.field(), Some("baseUrl"));
+            assert!(
+                e.to_string().contains("baseUrl must be an https:// URL"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn query_decoding() {
         assert_eq!(
             parse_query("a=1&b=x+y&c=%2Fz&d"),
@@ -580,17 +670,108 @@ mod tests {
             let _ = ReturnUrlRule::parse(&s);
         }
 
+        /// The rule against a model that knows what each generated piece is. Half the URLs
+        /// are on the entry's own origin, so the path cases (dot segments, encoded dots,
+        /// backslashes, `//`, `@`, encoded slashes, `/shopX` next to `/shop/`) meet an
+        /// origin that would otherwise let them in.
         #[test]
-        fn an_admitted_return_url_has_the_entry_origin(
-            host in "[a-z]{1,3}(\\.[a-z]{1,3}){0,2}",
-            tail in "[a-zA-Z0-9./:@%?#\\\\-]{0,16}",
+        fn return_urls_follow_the_model(
+            entry in 0..ENTRIES.len(),
+            scheme in prop::sample::select(&["https", "HTTPS", "http"][..]),
+            host in prop_oneof![
+                1 => prop::sample::select(OTHER_HOSTS),
+                1 => prop::sample::select(OWN_HOSTS),
+            ],
+            segments in prop::collection::vec(
+                prop_oneof![
+                    3 => (0..PLAIN.len()).prop_map(|i| Segment::Plain(PLAIN[i])),
+                    1 => (0..DOTS.len()).prop_map(|i| Segment::Dots(DOTS[i])),
+                    1 => (0..BACKSLASHED.len()).prop_map(|i| Segment::Backslashed(BACKSLASHED[i])),
+                ],
+                0..4,
+            ),
+            suffix in prop::sample::select(&["", "?x=1", "?r=/shop/..", "#\\..", "?a@b#c"][..]),
         ) {
-            let entries = vec!["https://ab.c/p".to_owned()];
-            let requested = format!("https://{host}{tail}");
-            if let Ok(Some(url)) = return_url(Some(&requested), &entries, None) {
-                let parts = split_url(url.as_str()).unwrap();
-                prop_assert_eq!(parts.origin.host.as_str(), "ab.c");
-                prop_assert!(parts.path == "/p" || parts.path.starts_with("/p/"));
+            let (entry_url, entry_path) = ENTRIES[entry];
+            let path: String = segments.iter().map(|s| format!("/{}", s.text())).collect();
+            let requested = format!("{scheme}://{host}{path}{suffix}");
+            let expected = scheme != "http"
+                && OWN_HOSTS.contains(&host)
+                && !segments.iter().any(|s| !matches!(s, Segment::Plain(_)))
+                && match entry_path {
+                    // The whole origin.
+                    [] => true,
+                    // `/shop`: the first segment is `shop`, whatever follows it.
+                    ["shop"] => segments.first().is_some_and(|s| s.text() == "shop"),
+                    // `/shop/`: `shop` and then a `/`, so at least one more segment (maybe empty).
+                    _ => segments.len() >= 2 && segments[0].text() == "shop",
+                };
+            let got = return_url(Some(&requested), &[entry_url.to_owned()], None);
+            match got {
+                Ok(Some(url)) => {
+                    prop_assert!(expected, "{requested} admitted by {entry_url}");
+                    prop_assert_eq!(url.as_str(), requested.as_str());
+                }
+                Ok(None) => prop_assert!(false, "{requested}: nothing requested?"),
+                Err(e) => {
+                    prop_assert!(!expected, "{requested} refused by {entry_url}: {e}");
+                    prop_assert_eq!(e.field(), Some("return_url"));
+                }
+            }
+        }
+    }
+
+    const ENTRIES: &[(&str, &[&str])] = &[
+        ("https://shop.example/shop", &["shop"]),
+        ("https://shop.example/shop/", &["shop", ""]),
+        ("https://shop.example", &[]),
+    ];
+    /// The entry's origin, as a browser compares it.
+    const OWN_HOSTS: &[&str] = &["shop.example", "SHOP.Example", "shop.example:443"];
+    const OTHER_HOSTS: &[&str] = &[
+        "shop.example:8443",
+        "shop.example.",
+        "shop.example.evil.com",
+        "evil.com",
+        "shop.example@evil.com",
+        "evil.com@shop.example",
+        "evil.com\\shop.example",
+        "evil.com%2fshop.example",
+        "shop.exampl",
+    ];
+    /// Segments a browser keeps as they are.
+    const PLAIN: &[&str] = &[
+        "shop",
+        "shop",
+        "shopX",
+        "Shop",
+        "shop@evil.com",
+        "@evil.com",
+        "shop%2f..",
+        "%2fadmin",
+        "%2F",
+        "%73hop",
+        "",
+        "x",
+        "...",
+        "shop.",
+    ];
+    /// Segments a browser resolves as `.` or `..`.
+    const DOTS: &[&str] = &["..", ".", "%2e%2e", "%2E.", ".%2e", "%2e"];
+    /// Segments with a backslash, which a browser reads as `/`.
+    const BACKSLASHED: &[&str] = &["\\", "shop\\..", "\\evil.com", "..\\"];
+
+    #[derive(Debug, Clone)]
+    enum Segment {
+        Plain(&'static str),
+        Dots(&'static str),
+        Backslashed(&'static str),
+    }
+
+    impl Segment {
+        fn text(&self) -> &'static str {
+            match self {
+                Segment::Plain(t) | Segment::Dots(t) | Segment::Backslashed(t) => t,
             }
         }
     }

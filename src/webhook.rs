@@ -16,6 +16,9 @@ pub const SIGNATURE_HEADER: &str = "KelantanPay-Signature";
 /// How far the signed time may be from `now` (either way) before an event is refused as
 /// a replay: long enough for clock skew and retries in flight, short enough to matter.
 pub const DEFAULT_TOLERANCE_SECS: u64 = 300;
+/// The widest tolerance a caller may ask for (an hour): wider is no longer a replay check,
+/// and an unbounded one (`Infinity`, `1e300` cast to `u64::MAX`) would turn it off silently.
+pub const MAX_TOLERANCE_SECS: u64 = 3600;
 /// A header longer than this is refused before any work (a real one is about 80 bytes;
 /// a few rotated `v1=` values fit easily).
 const MAX_HEADER_LEN: usize = 2048;

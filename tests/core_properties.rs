@@ -2,8 +2,8 @@
 //! and arbitrary JSON, must answer (never panic) and never accept an invalid value.
 
 use kelantanpay::{
-    jwt_expiry, parse_created, parse_login, parse_requery, Amount, Catalog, Customer, Email, Error,
-    HttpUrl, Mobile, NewPayment, Order, PaymentStatus, Pricing, Reference,
+    jwt_expiry, parse_created, parse_login, parse_requery, Amount, BaseUrl, Catalog, Customer,
+    Email, Error, HttpUrl, Mobile, NewPayment, Order, PaymentStatus, Pricing, Reference,
 };
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
@@ -96,7 +96,7 @@ proptest! {
     #[test]
     fn upstream_parsers_never_panic_on_bytes(status in 100u16..600, body in prop::collection::vec(any::<u8>(), 0..256)) {
         let _ = parse_login(status, &body);
-        let _ = parse_created(status, &body);
+        let _ = parse_created(&BaseUrl::default(), status, &body);
         let _ = parse_requery(status, &body);
     }
 
@@ -107,7 +107,7 @@ proptest! {
             prop_assert!(status < 400);
             prop_assert!(!token.secret().expose().trim().is_empty());
         }
-        if let Ok(created) = parse_created(status, &body) {
+        if let Ok(created) = parse_created(&BaseUrl::default(), status, &body) {
             prop_assert!(status < 400);
             prop_assert!(HttpUrl::parse("url", created.checkout_url.as_str()).is_ok());
         }
@@ -126,7 +126,7 @@ proptest! {
     #[test]
     fn errors_from_gateway_text_never_panic_when_shown(status in 100u16..600, value in json_value()) {
         let body = value.to_string().into_bytes();
-        for err in [parse_login(status, &body).err(), parse_created(status, &body).err(), parse_requery(status, &body).err()].into_iter().flatten() {
+        for err in [parse_login(status, &body).err(), parse_created(&BaseUrl::default(), status, &body).err(), parse_requery(status, &body).err()].into_iter().flatten() {
             let _ = (err.to_string(), err.kind(), err.http_status(), format!("{err:?}"));
         }
     }

@@ -65,8 +65,11 @@ export class KelantanPayError extends Error {
   name: 'KelantanPayError';
   /**
    * The Worker's error `type` (`invalid_request`, `rate_limited`, `upstream_timeout`, ...), or
-   * `network_error` / `network_timeout` when no answer came, `other` for an unreadable one.
+   * `network_error` / `network_timeout` when no answer came, `other` for an unreadable one or a
+   * checkout URL refused by redirectToCheckout. The npm package's errors call it `kind` too.
    */
+  kind: string;
+  /** @deprecated The same value as `kind`; read `kind`. */
   type: string;
   /** The field at fault (`email`, `amount`, `items[0].sku`, `return_url`, ...). */
   field?: string;
@@ -86,15 +89,22 @@ export class KelantanPayError extends Error {
 }
 
 /**
- * Creates the payment. The same order gets the same Idempotency-Key until the payment is final,
- * so a double click, a reload or Back-and-Pay-again make one payment. Rejects with a
+ * Creates the payment. The same order gets the same Idempotency-Key until the payment is final
+ * (for up to 23 hours: the Worker keeps a key 24), so a double click, a reload or
+ * Back-and-Pay-again make one payment. Waits up to 35 s for the Worker. Rejects with a
  * KelantanPayError (with `field`) before any request when a field fails the Worker's rules;
  * pass `config` (from getConfig) to check open-mode bounds too.
  */
 export function createPayment(order: Order, options?: { config?: Config }): Promise<Payment>;
 
-/** Sends the browser to the payment's checkout page (an http(s) address only). */
-export function redirectToCheckout(payment: Payment): void;
+/**
+ * Sends the browser to the payment's checkout page, only on the gateway's origin: `checkoutOrigin`
+ * when given (`scheme://host[:port]`, e.g. "https://payment.kelantanpay.com", for a payment your
+ * backend created), else the origin of the Worker's last `checkout_url` in this page (the Worker
+ * refuses a gateway answer on another origin). Only `https:`, or plain `http:` to localhost,
+ * 127.x.x.x or [::1] (the local sandbox). Throws a KelantanPayError (kind `other`) otherwise.
+ */
+export function redirectToCheckout(payment: Pick<Payment, 'checkout_url'>, options?: { checkoutOrigin?: string }): void;
 
 /**
  * Follows a payment until it is final: polls the Worker 1 s, 1.5 s, 2.25 s ... apart (at most

@@ -1,7 +1,8 @@
-// KelantanPay drop-in client (API in kelantanpay.d.ts): talks to the Worker it came from.
+// KelantanPay drop-in; API: kelantanpay.d.ts
 
 const WORKER = new URL(import.meta.url).origin;
 const KEY = 'kelantanpay:';
+const KEY_LIFE_MS = 23 * 3600e3; // inside the Worker's 24 h
 
 const LABELS = {
   en: { name: 'Name', email: 'Email', mobile: 'Mobile number', amount: 'Amount', description: 'Description', ref: 'Reference', items: 'Items', via: 'Via' },
@@ -80,14 +81,23 @@ export class KelantanPayError extends Error {
   }
 
   messageIn(l = lang) {
-    const { type, field = '', code, detail } = this;
+    const { kind, field = '', code, detail } = this;
     const L = LABELS[l][/^(ref|items)/.exec(field)?.[0] ?? field];
     const params = { ...this.params, L, s: this.retryAfter ?? 60 };
     if (code) return say(`${field}.${code}` in TEXT.en ? `${field}.${code}` : code, params, l);
     if (field === 'return_url') return say(field, params, l);
     // the Worker's message is English
-    if (detail && type === 'invalid_request') return l === 'en' || !L ? sentence(detail) : say('invalid', params, l);
-    return say(ALIAS[type] ?? type, params, l);
+    if (detail && kind === 'invalid_request') return l === 'en' || !L ? sentence(detail) : say('invalid', params, l);
+    return say(ALIAS[kind] ?? kind, params, l);
+  }
+
+  // deprecated: kind
+  get type() {
+    return this.kind;
+  }
+
+  set type(kind) {
+    this.kind = kind;
   }
 
   get message() {
@@ -106,9 +116,9 @@ export function formatRinggit(value) {
   return `RM ${String(Math.trunc(sen / 100)).replace(/\B(?=(\d{3})+$)/g, ',')}.${String(sen % 100).padStart(2, '0')}`;
 }
 
-// The core's field rules; tests/rules/fields.json holds the cases both sides must pass.
+// the core's rules; cases: tests/rules/fields.json
 
-const CONTROL = /[\0-\x1f\x7f-\x9f]/;
+const CONTROL = /[\0-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 const LOCAL = /^(?!\.)(?!.*\.\.)[\w!#$%&'*+/=?^`{|}~.-]{1,64}(?<!\.)$/;
 const LABEL = /^[a-z\d]([a-z\d-]{0,61}[a-z\d])?$/i;
 const LENGTHS = { name: [1, 100], description: [1, 255], ref_1: [0, 100], ref_2: [0, 100], ref_3: [0, 100] };
@@ -155,7 +165,7 @@ function fieldCode(field, value) {
 
 export function validateOrder(order, config = {}) {
   const errors = [];
-  const add = (field, code, params) => code && errors.push(new KelantanPayError({ type: 'invalid_request', field, code, params }));
+  const add = (field, code, params) => code && errors.push(new KelantanPayError({ kind: 'invalid_request', field, code, params }));
   if (config.mode === 'open' || (!config.mode && 'amount' in order)) add('amount', ...amountCode(order.amount, config));
   for (const field of ['name', 'email', 'mobile', 'description', 'via', 'ref_1', 'ref_2', 'ref_3']) {
     const code = fieldCode(field, order[field]);
@@ -167,32 +177,32 @@ export function validateOrder(order, config = {}) {
 async function call(path, init = {}) {
   let response;
   try {
-    // above the Worker's 10 s per upstream call
-    const signals = [AbortSignal.timeout(25_000), init.signal].filter(Boolean);
+    // above the Worker's 30 s wait
+    const signals = [AbortSignal.timeout(35_000), init.signal].filter(Boolean);
     response = await fetch(WORKER + path, { ...init, signal: AbortSignal.any(signals) });
   } catch (cause) {
     if (init.signal?.aborted) throw cause;
-    throw new KelantanPayError({ type: cause?.name === 'TimeoutError' ? 'network_timeout' : 'network_error' });
+    throw new KelantanPayError({ kind: cause?.name === 'TimeoutError' ? 'network_timeout' : 'network_error' });
   }
   const body = await response.json().catch(() => null);
   if (response.ok && body) return body;
-  const { error } = body ?? {};
+  const error = body?.error ?? {};
   throw new KelantanPayError({
     status: response.status,
-    type: error?.type ?? 'other',
-    field: error?.field,
-    detail: error?.message,
-    requestId: error?.request_id ?? response.headers.get('X-Request-Id') ?? undefined,
+    kind: error.type ?? 'other',
+    field: error.field,
+    detail: error.message,
+    requestId: error.request_id ?? response.headers.get('X-Request-Id') ?? undefined,
     retryAfter: +response.headers.get('Retry-After') || undefined,
   });
 }
 
-// per tab, kept across the trip to the checkout page
+// per tab, across the trip to checkout
 function load(name) {
   try {
-    return JSON.parse(sessionStorage.getItem(KEY + name)) ?? undefined;
+    return JSON.parse(sessionStorage.getItem(KEY + name));
   } catch {
-    return undefined;
+    // undefined
   }
 }
 function save(name, value) {
@@ -206,6 +216,14 @@ function save(name, value) {
 export const getConfig = () => call('/api/config');
 
 const pending = new Map();
+let checkout; // the Worker's checkout_url origin
+function parse(href) {
+  try {
+    return new URL(href);
+  } catch {
+    // undefined
+  }
+}
 
 export function createPayment(order, { config } = {}) {
   const body = { return_url: globalThis.location && location.origin + location.pathname, ...order };
@@ -214,16 +232,19 @@ export function createPayment(order, { config } = {}) {
   const text = JSON.stringify(body);
   if (!pending.has(text)) {
     const attempt = load('attempt');
+    // the Worker forgets a key after 24 h
+    const fresh = attempt?.body === text && Date.now() - attempt.at < KEY_LIFE_MS;
     // no randomUUID outside a secure context
-    const key = attempt?.body === text ? attempt.key
+    const key = fresh ? attempt.key
       : crypto.randomUUID?.() ?? [...crypto.getRandomValues(new Uint8Array(16))].map((b) => (b + 256).toString(16).slice(1)).join('');
-    save('attempt', { body: text, key });
+    save('attempt', { body: text, key, at: fresh ? attempt.at : Date.now() });
     pending.set(text, call('/api/payments', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json', 'Idempotency-Key': key },
       body: text,
     }).then((payment) => {
       const { id, reference, orderid, amount } = payment;
+      checkout = parse(payment.checkout_url)?.origin;
       save('payments', Object.fromEntries([...Object.entries(load('payments') ?? {}).slice(-4), [id, { reference, orderid, amount }]]));
       return payment;
     }).finally(() => pending.delete(text)));
@@ -231,14 +252,10 @@ export function createPayment(order, { config } = {}) {
   return pending.get(text);
 }
 
-export function redirectToCheckout(payment) {
-  let url;
-  try {
-    url = new URL(payment.checkout_url);
-  } catch {
-    // refused below
-  }
-  if (!/^https?:$/.test(url?.protocol)) throw new KelantanPayError({ type: 'other' });
+// the gateway's origin only
+export function redirectToCheckout(payment, { checkoutOrigin = checkout } = {}) {
+  const url = parse(payment.checkout_url);
+  if (url?.origin !== checkoutOrigin || !/^(https:|http:\/\/(localhost|127\.[\d.]+|\[::1\])(:|$))/.test(checkoutOrigin)) throw new KelantanPayError({ kind: 'other' });
   location.assign(url.href);
 }
 
@@ -250,10 +267,10 @@ const wait = (ms, signal) => new Promise((resolve, reject) => {
 });
 
 export async function watchStatus(id = paymentIdFromUrl(), { onChange, onError, signal, timeoutMs = 300_000 } = {}) {
-  if (!id) throw new KelantanPayError({ type: 'not_found', status: 404 });
+  if (!id) throw new KelantanPayError({ kind: 'not_found', status: 404 });
   const started = Date.now();
   let last = null;
-  // gentle: status requests are rate limited per client
+  // status requests are rate limited
   for (let delay = 1000; ; delay = Math.min(8000, delay * 1.5)) {
     try {
       const payment = { ...load('payments')?.[id], ...(await call(`/api/payments/${encodeURIComponent(id)}`, { signal })) };
@@ -265,7 +282,7 @@ export async function watchStatus(id = paymentIdFromUrl(), { onChange, onError, 
         return payment;
       }
     } catch (error) {
-      if (signal?.aborted || error.status === 404 || error.status === 400 || error.type === 'not_configured') throw error;
+      if (signal?.aborted || error.status === 404 || error.status === 400 || error.kind === 'not_configured') throw error;
       onError?.(error);
       delay = Math.max(delay, Math.min(60, error.retryAfter ?? 0) * 1000);
     }

@@ -177,7 +177,7 @@ export function mountShop({ config }) {
       redirectToCheckout(await createPayment(buildOrder(), { config })); // stays busy: the page is leaving
     } catch (error) {
       setBusy(false);
-      const slot = error.type === 'invalid_request' ? fieldSlot(error.field, open) : null;
+      const slot = error.kind === 'invalid_request' ? fieldSlot(error.field, open) : null;
       if (slot) {
         showFieldError(slot, error);
         (slot === 'items' ? byId('cart') : form.elements[slot])?.focus?.();

@@ -16,7 +16,7 @@ export interface KelantanPayOptions {
   account: string;
   /** Default "MY". */
   country?: string;
-  /** Default "https://payment.kelantanpay.com". */
+  /** Default "https://payment.kelantanpay.com". Must be https://; plain http:// only to localhost, 127.0.0.1 or [::1] (the sandbox). */
   baseUrl?: string;
   /** Per upstream call, body included. Default 10000. */
   timeoutMs?: number;
@@ -200,7 +200,7 @@ export type PaymentFailedEvent = WebhookEventBase<"payment.failed", "failed">;
 export type KelantanPayEvent = PaymentPaidEvent | PaymentFailedEvent;
 
 export interface VerifyWebhookOptions {
-  /** How far the signed time may be from now, in seconds. Default 300. */
+  /** How far the signed time may be from now, in seconds: 0 to 3600. Default 300. */
   toleranceSec?: number;
   /** Default: the current time. */
   now?: Date | number;

@@ -226,8 +226,12 @@ fn client_config(options: &Map<String, Value>) -> Result<ClientConfig, Error> {
             )
         }),
     };
-    let base_url = BaseUrl::parse(optional("baseUrl")?.as_deref().unwrap_or(DEFAULT_BASE_URL))
+    let base_url_text = optional("baseUrl")?;
+    let base_url_text = base_url_text.as_deref().unwrap_or(DEFAULT_BASE_URL);
+    let base_url = BaseUrl::parse(base_url_text)
         .map_err(|_| Error::invalid("baseUrl", "baseUrl must be an http(s) URL"))?;
+    // The password and the token travel to this URL: the Worker's rule for KP_BASE_URL.
+    kelantanpay::url::require_secure_or_loopback("baseUrl", base_url.as_str())?;
     let timeout_ms = match whole("timeoutMs", 600_000)? {
         Some(0) => return Err(Error::invalid("timeoutMs", "timeoutMs must be at least 1")),
         other => other.unwrap_or(kelantanpay::DEFAULT_TIMEOUT.as_millis() as u64),

@@ -94,11 +94,15 @@ fn verify(
     }
     let tolerance = match number(options, "toleranceSec")? {
         None => webhook::DEFAULT_TOLERANCE_SECS,
-        Some(t) if t >= 0.0 => t as u64,
+        // `number` has refused NaN and the infinities; this bounds the rest.
+        Some(t) if (0.0..=webhook::MAX_TOLERANCE_SECS as f64).contains(&t) => t as u64,
         Some(_) => {
             return Err(Error::invalid(
                 "toleranceSec",
-                "toleranceSec must be 0 or more",
+                format!(
+                    "toleranceSec must be from 0 to {} seconds",
+                    webhook::MAX_TOLERANCE_SECS
+                ),
             ))
         }
     };

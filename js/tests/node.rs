@@ -172,3 +172,30 @@ fn a_webhook_without_a_header_is_an_invalid_signature() {
     assert_eq!(prop(&err, "kind"), "invalid_signature");
     assert_eq!(prop(&err, "status"), 400);
 }
+
+fn options(tolerance: f64) -> JsValue {
+    let options = js_sys::Object::new();
+    js_sys::Reflect::set(&options, &"toleranceSec".into(), &tolerance.into()).unwrap();
+    options.into()
+}
+
+#[wasm_bindgen_test]
+fn a_tolerance_that_would_turn_the_timestamp_check_off_is_refused() {
+    let verify = |tolerance: f64| {
+        verify_webhook(
+            "{}".into(),
+            "t=1,v1=00".into(),
+            "whsec".into(),
+            options(tolerance),
+        )
+        .unwrap_err()
+    };
+    // 1e300 used to become u64::MAX seconds: every old timestamp accepted, silently.
+    for bad in [f64::INFINITY, f64::NAN, -1.0, 1e300, 3601.0] {
+        let err = verify(bad);
+        assert_eq!(prop(&err, "kind"), "invalid_request", "{bad}");
+        assert_eq!(prop(&err, "field"), "toleranceSec", "{bad}");
+    }
+    // Up to the maximum the check runs: this header fails on its signature, not the option.
+    assert_eq!(prop(&verify(3600.0), "kind"), "invalid_signature");
+}

@@ -188,11 +188,15 @@ test('a merchant endpoint that hangs delays only its own payment event', { timeo
   }
 });
 
-test('retention: a record past KP_RETENTION_DAYS is deleted', { timeout: 60_000 }, async () => {
+test('retention: a record past KP_RETENTION_DAYS and its reconcile schedule is deleted', { timeout: 60_000 }, async () => {
   const { stack } = ctx();
   const { startWorker } = await import('../support/harness.mjs');
-  // 0.00005 days is 4.3 seconds.
-  const worker = await startWorker({ sandboxUrl: stack.sandbox.url, secrets: stack.secrets, vars: { KP_RETENTION_DAYS: '0.00005' } });
+  // 0.00005 days is 4.3 seconds; the one scheduled check (1 s) is behind it by then. Retention
+  // never deletes a payment whose schedule still has a time ahead (the default's is 24 h).
+  const worker = await startWorker({
+    sandboxUrl: stack.sandbox.url, secrets: stack.secrets,
+    vars: { KP_RETENTION_DAYS: '0.00005', KP_RECONCILE_SCHEDULE: '1' },
+  });
   try {
     const created = await fetch(`${worker.url}/api/payments`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ORDER),

@@ -62,6 +62,23 @@ test('IPv6 clients in one /64 share a bucket; another /64 does not', async () =>
   });
 });
 
+test('issue 19: one IPv6 /48 cannot walk through the limits by changing its /64', async () => {
+  // The /48 may make 16 times a client's limit (NETWORK_FACTOR), status and creations alike.
+  await withWorker({ KP_STATUS_RATE_LIMIT_PER_MINUTE: '1', KP_RATE_LIMIT_PER_MINUTE: '1' }, async (worker) => {
+    const made = (await create(worker)).json;
+    const get = (ip) => fetch(`${worker.url}/api/payments/${encodeURIComponent(made.id)}`, { headers: { 'cf-connecting-ip': ip } }).then((r) => r.status);
+    const polls = [];
+    for (let i = 0; i < 40; i += 1) polls.push(await get(`2001:db8:5:${i.toString(16)}::1`));
+    assert.equal(polls.filter((s) => s === 200).length, 16, polls.join(','));
+    assert.equal(await get('2001:db8:6::1'), 200, 'another /48 is not affected');
+    const creates = [];
+    for (let i = 0; i < 20; i += 1) creates.push((await create(worker, { 'cf-connecting-ip': `2001:db8:7:${i.toString(16)}::1` })).status);
+    assert.equal(creates.filter((s) => s === 201).length, 16, creates.join(','));
+    assert.ok(creates.slice(16).every((s) => s === 429), creates.join(','));
+    assert.equal((await create(worker, { 'cf-connecting-ip': '2001:db8:8::1' })).status, 201, 'another /48 is not affected');
+  });
+});
+
 test('unsafe settings are reported by name and keep the payment endpoints closed', async () => {
   const weak = 'short-secret';
   await withWorker({ KP_BASE_URL: 'http://payment.kelantanpay.com', KP_WEBHOOK_URL: 'http://merchant.example/hooks', KP_RECONCILE_SCHEDULE: 'soon', KP_RETENTION_DAYS: '-1', KP_STATUS_RATE_LIMIT_PER_MINUTE: '0' }, async (worker, stack) => {

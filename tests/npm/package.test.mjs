@@ -117,6 +117,14 @@ test('unknown keys are refused by name; returnUrl and return_url both work, not 
   assert.deepEqual([stored.returnurl, stored.callbackurl], ['https://shop.example/back', 'https://shop.example/cb']);
 });
 
+test('baseUrl: https anywhere, plain http only to loopback (the Worker\'s KP_BASE_URL rule)', () => {
+  for (const bad of ['http://payment.kelantanpay.com', 'http://10.0.0.5:8788', 'http://127.0.0.1.evil.com', 'http://localhost.evil.com/']) {
+    assert.throws(() => client({ baseUrl: bad }), (e) => e instanceof esm.KelantanPayError && e.kind === 'invalid_request'
+      && e.field === 'baseUrl' && /baseUrl must be an https:\/\/ URL \(plain http:\/\/ only to localhost, 127\.0\.0\.1 or \[::1\]\)/.test(e.message), bad);
+  }
+  for (const good of ['https://payment.kelantanpay.com', 'http://localhost:8788', 'http://[::1]:8788', sandbox.url]) client({ baseUrl: good }).free();
+});
+
 test('after free() a clear error, not a null pointer; Symbol.dispose frees', async () => {
   const kp = client();
   kp.free();

@@ -25,6 +25,22 @@ function wranglerVars() {
   return Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
+/**
+ * wrangler.toml's [[ratelimits]] as Miniflare options. Their limits follow the status limit the
+ * test runs with, as a merchant who changes KP_STATUS_RATE_LIMIT_PER_MINUTE must change them
+ * (a binding's limit is fixed in wrangler.toml): the same factor for each. `limits` (binding name
+ * -> limit) sets them outright, to test the binding apart from the isolate's own count.
+ */
+function wranglerRatelimits(statusLimit, limits = {}) {
+  const config = unstable_readConfig({ config: join(ROOT, 'wrangler.toml') }, { hideWarnings: true });
+  const shipped = Number(config.vars?.KP_STATUS_RATE_LIMIT_PER_MINUTE);
+  const scale = Number(statusLimit) > 0 && shipped > 0 ? Number(statusLimit) / shipped : 1;
+  return Object.fromEntries((config.ratelimits ?? []).map(({ name, simple }) => [
+    name,
+    { simple: { limit: limits[name] ?? Math.max(1, Math.round(simple.limit * scale)), period: simple.period } },
+  ]));
+}
+
 function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
   let timer;
   return Promise.race([
@@ -38,8 +54,10 @@ function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
  * wrangler.toml's; a var set to `undefined` is removed. `logs` collects every line it prints
  * (unless `captureLogs` is false, for benchmarks: the lines are then read and dropped). `build`
  * and `miniflare` (extra Miniflare options) are for the benchmarks' profiling build.
+ * `ratelimits`: false for a Worker without the Rate Limiting bindings (an older wrangler.toml),
+ * or limits by binding name (wranglerRatelimits).
  */
-export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, miniflare = {} } = {}) {
+export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, ratelimits = {}, miniflare = {} } = {}) {
   if (!existsSync(join(build, 'entry.mjs'))) {
     throw new Error('worker/build/entry.mjs is missing: run `bash scripts/build-worker.sh` first');
   }
@@ -60,6 +78,7 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
       ORDERS: { className: 'OrderIndex', useSQLite: true },
     },
     durableObjectsPersist: mkdtempSync(join(tmpdir(), 'kp-do-')),
+    ratelimits: ratelimits === false ? undefined : wranglerRatelimits(bindings.KP_STATUS_RATE_LIMIT_PER_MINUTE, ratelimits),
     assets: assets ? {
       directory: join(ROOT, 'www'),
       binding: 'ASSETS',
@@ -86,6 +105,7 @@ export function randomSecrets() {
     KP_USERNAME: `merchant-${randomBytes(4).toString('hex')}`,
     KP_PASSWORD: `pw-${randomBytes(12).toString('base64url')}`,
     KP_SIGNING_SECRET: randomBytes(32).toString('hex'),
+    KP_IDEMPOTENCY_SECRET: randomBytes(32).toString('hex'),
   };
 }
 
@@ -93,7 +113,7 @@ export function randomSecrets() {
  * Sandbox + Worker wired together. `sandbox` options go to startSandbox, `vars` to the Worker;
  * `port` fixes the Worker's (e.g. from freePort(), when a var must name the Worker's own origin).
  */
-export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port = 0 } = {}) {
+export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port = 0, ratelimits } = {}) {
   const secrets = randomSecrets();
   const sandbox = await withTimeout(
     startSandbox({
@@ -106,7 +126,7 @@ export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port
   );
   let worker;
   try {
-    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets, port });
+    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets, port, ratelimits });
   } catch (error) {
     await sandbox.stop();
     throw error;

@@ -30,9 +30,9 @@ export class LeakScan {
   }
 
   secrets() {
-    const { KP_PASSWORD, KP_SIGNING_SECRET } = this.#stack.secrets;
+    const { KP_PASSWORD, KP_SIGNING_SECRET, KP_IDEMPOTENCY_SECRET } = this.#stack.secrets;
     const tokens = this.#stack.sandbox.tokens();
-    return [KP_PASSWORD, KP_SIGNING_SECRET, ...tokens, ...tokens.map((t) => t.split('.')[2])];
+    return [KP_PASSWORD, KP_SIGNING_SECRET, KP_IDEMPOTENCY_SECRET, ...tokens, ...tokens.map((t) => t.split('.')[2])].filter(Boolean);
   }
 
   /** Fails naming the kind of secret and where, never printing the secret itself. */

@@ -69,11 +69,41 @@ test('a final status ends the attempt: the same order afterwards is a new paymen
   assert.notEqual(keys[0], keys[1]);
 });
 
+test('a request waits longer than the Worker\'s 30 s for a running original, so its answer is not lost', async () => {
+  const waits = [];
+  const timeout = AbortSignal.timeout;
+  AbortSignal.timeout = (ms) => { waits.push(ms); return timeout.call(AbortSignal, ms); };
+  try {
+    fakeFetch(() => ({ status: 201, body: CREATED }));
+    await kp.createPayment({ ...ORDER, name: 'Wait' });
+    assert.ok(waits.length === 1 && waits[0] > 30_000, `gives up after ${waits} ms`);
+  } finally {
+    AbortSignal.timeout = timeout;
+  }
+});
+
+test('a key older than the Worker keeps it (24 h) is not reused: the same cart a day later is a new attempt', async () => {
+  mock.timers.enable({ apis: ['Date'], now: Date.parse('2026-12-01T08:00:00Z') });
+  try {
+    const calls = fakeFetch(() => ({ status: 201, body: CREATED }));
+    await kp.createPayment(ORDER);
+    mock.timers.setTime(Date.parse('2026-12-01T20:00:00Z'));
+    await kp.createPayment(ORDER);
+    mock.timers.setTime(Date.parse('2026-12-02T08:00:01Z'));
+    await kp.createPayment(ORDER);
+    const [first, sameDay, nextDay] = calls.map((c) => c.headers['Idempotency-Key']);
+    assert.equal(sameDay, first, 'within the day: the same attempt');
+    assert.notEqual(nextDay, first, 'after 24 h the Worker has forgotten the key: a new one');
+  } finally {
+    mock.timers.reset();
+  }
+});
+
 test('a field the rules refuse rejects with its field and code, before any request', async () => {
   const calls = fakeFetch(() => ({ status: 201, body: CREATED }));
   await assert.rejects(kp.createPayment({ ...ORDER, email: 'siti@example' }), (error) => {
     assert.ok(error instanceof kp.KelantanPayError);
-    assert.deepEqual([error.type, error.field, error.code, error.status], ['invalid_request', 'email', 'invalid', 0]);
+    assert.deepEqual([error.kind, error.field, error.code, error.status], ['invalid_request', 'email', 'invalid', 0]);
     assert.match(error.message, /valid email address/);
     assert.match(error.messageIn('ms'), /alamat e-mel yang sah/);
     return true;
@@ -83,10 +113,10 @@ test('a field the rules refuse rejects with its field and code, before any reque
   assert.equal(calls.length, 0);
 });
 
-test('the Worker\'s errors keep its field, type and request id, and read in both languages', async () => {
+test('the Worker\'s errors keep its field, type (as kind) and request id, and read in both languages', async () => {
   fakeFetch(() => ({ status: 400, body: { error: { type: 'invalid_request', field: 'mobile', message: 'mobile must be a Malaysian mobile number such as 012-345 6789', request_id: 'r1' } } }));
   const error = await kp.createPayment(ORDER).catch((e) => e);
-  assert.deepEqual([error.status, error.type, error.field, error.requestId, error.code], [400, 'invalid_request', 'mobile', 'r1', undefined]);
+  assert.deepEqual([error.status, error.kind, error.field, error.requestId, error.code], [400, 'invalid_request', 'mobile', 'r1', undefined]);
   assert.equal(error.message, 'Mobile must be a Malaysian mobile number such as 012-345 6789.');
   kp.setLanguage('ms-MY');
   assert.equal(error.message, 'Semak Nombor telefon bimbit.');
@@ -97,19 +127,19 @@ test('the Worker\'s errors keep its field, type and request id, and read in both
   assert.equal(limited.messageIn('ms'), 'Terlalu banyak percubaan. Sila tunggu 42 saat dan cuba lagi.');
   assert.equal(limited.messageIn('en'), 'Too many attempts. Please wait 42 seconds and try again.');
 
-  for (const [type, en, ms] of [
+  for (const [kind, en, ms] of [
     ['upstream_timeout', /took too long/, /terlalu lama/],
     ['upstream_error', /could not handle this/, /tidak dapat memprosesnya/],
     ['upstream_auth_failed', /not ready/, /belum bersedia/],
     ['origin_not_allowed', /may not use/, /tidak dibenarkan/],
   ]) {
-    const e = new kp.KelantanPayError({ type, status: 502 });
-    assert.match(e.messageIn('en'), en, type);
-    assert.match(e.messageIn('ms'), ms, type);
+    const e = new kp.KelantanPayError({ kind, status: 502 });
+    assert.match(e.messageIn('en'), en, kind);
+    assert.match(e.messageIn('ms'), ms, kind);
   }
   globalThis.fetch = async () => { throw new TypeError('fetch failed'); };
   const offline = await kp.createPayment({ ...ORDER, name: 'Nur' }).catch((e) => e);
-  assert.equal(offline.type, 'network_error');
+  assert.equal(offline.kind, 'network_error');
   assert.match(offline.messageIn('ms'), /tidak dapat dihubungi/);
 });
 
@@ -146,7 +176,7 @@ test('watchStatus backs off gently (1 s growing to 8 s), reports changes only, a
 test('watchStatus rejects on an id that never verifies, and a 429 waits for Retry-After', async () => {
   fakeFetch(() => ({ status: 404, body: { error: { type: 'not_found', message: 'no such payment' } } }));
   await assert.rejects(kp.watchStatus('forged'), (e) => e.status === 404 && e.messageIn('ms') === 'Pembayaran ini tidak dapat ditemui.');
-  await assert.rejects(kp.watchStatus(null), (e) => e.type === 'not_found');
+  await assert.rejects(kp.watchStatus(null), (e) => e.kind === 'not_found');
 
   mock.timers.enable({ apis: ['setTimeout', 'Date'] });
   try {
@@ -154,7 +184,7 @@ test('watchStatus rejects on an id that never verifies, and a 429 waits for Retr
       ? { status: 429, body: { error: { type: 'rate_limited', message: 'x' } }, headers: { 'Retry-After': '20' } }
       : { body: { id: 'h', status: 'paid', code: '00' } }));
     const errors = [];
-    const done = kp.watchStatus('h', { onError: (e) => errors.push(e.type) });
+    const done = kp.watchStatus('h', { onError: (e) => errors.push(e.kind) });
     while (errors.length < 1) await new Promise(setImmediate);
     await new Promise(setImmediate);
     for (let t = 0; t < 19_000; t += 1000) {
@@ -197,15 +227,55 @@ test('amounts read "RM 1,234.50" whatever the language; parsing never guesses', 
   assert.equal(kp.pickLanguage('id'), 'en');
 });
 
-test('redirectToCheckout only ever goes to an http(s) page', () => {
+test('the error says kind, as the npm package\'s does; type stays a deprecated alias of it', async () => {
+  fakeFetch(() => ({ status: 502, body: { error: { type: 'upstream_error', message: 'busy' } } }));
+  const error = await kp.createPayment({ ...ORDER, name: 'Alias' }).catch((e) => e);
+  assert.equal(error.kind, 'upstream_error');
+  assert.equal(error.type, 'upstream_error', 'storefronts written against type keep working');
+  assert.ok(!Object.keys(error).includes('type'), 'one field, not two that can disagree');
+  const old = new kp.KelantanPayError({ type: 'rate_limited', retryAfter: 5 });
+  assert.equal(old.kind, 'rate_limited');
+  assert.match(old.messageIn('en'), /wait 5 seconds/);
+});
+
+test('redirectToCheckout goes only to the gateway origin the Worker answered with, over https', async () => {
   const visited = [];
   globalThis.location = { assign: (url) => visited.push(url) };
+  // a fresh copy of the script: nothing answered yet in this "tab"
+  const fresh = await import(`${FILE.href}?fresh`);
+  const refused = (payment, options, what) => assert.throws(() => fresh.redirectToCheckout(payment, options),
+    (e) => e instanceof fresh.KelantanPayError && e.kind === 'other', what);
   try {
-    kp.redirectToCheckout(CREATED);
-    for (const checkout_url of ['javascript:alert(1)', 'data:text/html,x', '', undefined]) {
-      assert.throws(() => kp.redirectToCheckout({ checkout_url }), kp.KelantanPayError, String(checkout_url));
+    refused(CREATED, undefined, 'no Worker answer yet, no checkoutOrigin: no origin to trust');
+    fakeFetch(() => ({ status: 201, body: CREATED }));
+    const payment = await fresh.createPayment({ ...ORDER, name: 'Origin' });
+    fresh.redirectToCheckout(payment);
+    fresh.redirectToCheckout({ checkout_url: 'https://pay.example/other?x=1' });
+    for (const checkout_url of [
+      'https://evil.example/x', 'https://pay.example.evil.com/x', 'https://pay.exampl/x', 'http://pay.example/x',
+      'https://pay.example:8443/x', 'https://evil.example/https://pay.example/x', 'javascript:alert(1)',
+      'data:text/html,x', '//pay.example/x', '', undefined,
+    ]) {
+      refused({ checkout_url }, undefined, String(checkout_url));
     }
-    assert.deepEqual(visited, ['https://pay.example/x']);
+    // A payment created elsewhere (a backend) names its gateway's origin.
+    const local = { checkout_url: 'http://127.0.0.1:8788/kelantanpay/x' };
+    refused(local, undefined, 'the Worker answered another origin');
+    fresh.redirectToCheckout(local, { checkoutOrigin: 'http://127.0.0.1:8788' });
+    fresh.redirectToCheckout({ checkout_url: 'http://localhost:8788/k' }, { checkoutOrigin: 'http://localhost:8788' });
+    fresh.redirectToCheckout({ checkout_url: 'http://[::1]:8788/k' }, { checkoutOrigin: 'http://[::1]:8788' });
+    for (const [checkout_url, checkoutOrigin] of [
+      ['http://pay.example/x', 'http://pay.example'],
+      ['http://127.0.0.1.evil.com/x', 'http://127.0.0.1.evil.com'],
+      ['http://localhost.evil.com/x', 'http://localhost.evil.com'],
+      ['http://10.0.0.1/x', 'http://10.0.0.1'],
+      ['https://pay.example/x', 'https://pay.example/'],
+      ['javascript:alert(1)', 'null'],
+    ]) {
+      refused({ checkout_url }, { checkoutOrigin }, `${checkout_url} with ${checkoutOrigin}`);
+    }
+    assert.deepEqual(visited, ['https://pay.example/x', 'https://pay.example/other?x=1', 'http://127.0.0.1:8788/kelantanpay/x',
+      'http://localhost:8788/k', 'http://[::1]:8788/k']);
   } finally {
     delete globalThis.location;
   }

@@ -1,9 +1,9 @@
 // The Worker's entry module (wrangler.toml `main`; scripts/build-worker.sh copies it next to the
 // generated index.js). No rule lives here: this file only forwards.
 // - Requests go to the generated Rust fetch handler, except a status poll (GET
-//   /api/payments/{id}, the most frequent request), which Rust plans and answers in two
-//   synchronous calls around the one object call made here, so no Rust future runs for it
-//   (worker/src/status_poll.rs).
+//   /api/payments/{id}, the most frequent request), which Rust plans and answers in
+//   synchronous calls around the awaits made here (the status limit's binding calls, then the
+//   one object call), so no Rust future runs for it (worker/src/status_poll.rs).
 // - Each Durable Object is the Rust object inside a class that extends `DurableObject`, so the
 //   Worker reaches it over JS RPC: `answer(message)` with one JSON string each way, instead of a
 //   fetch that builds a Request and a Response on both sides (README, "Levers, measured").
@@ -20,6 +20,9 @@ export default class extends RustWorker {
     const poll = StatusPoll.begin(request, this.env);
     if (poll === undefined) return super.fetch(request);
     if (poll instanceof Response) return poll;
+    // The status limit's Rate Limiting binding calls, which begin() made (worker/src/shared_limit.rs).
+    const charged = poll.charged;
+    if (charged !== undefined && !poll.admit(await charged)) return poll.refuse();
     let reply;
     try {
       reply = await this.env[poll.namespace].getByName(poll.object).answer(poll.message);

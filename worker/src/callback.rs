@@ -48,7 +48,7 @@ pub async fn handle(req: &Request, ctx: &Ctx) -> Result<Answer, ApiError> {
             ctx.payment(&SlotId::of(&reference), call).await?
         }
         None => {
-            rate_limits::charge_status(ctx)?;
+            rate_limits::charge_status(ctx).await?;
             find_named_payment(ctx, &hint).await?
         }
     };

@@ -5,6 +5,7 @@
 use std::rc::Rc;
 use std::time::Duration;
 
+use kelantanpay::url::is_secure_or_loopback;
 use kelantanpay::{
     Amount, BaseUrl, Catalog, ClientConfig, Credentials, HttpUrl, Merchant, Pricing, RetryPolicy,
     Secret, DEFAULT_TIMEOUT,
@@ -13,6 +14,7 @@ use worker::Env;
 
 use crate::api_error::ApiError;
 use crate::lifecycle::schedule::{ReconcileSchedule, Timing};
+use crate::shared_limit::{self, Limiters};
 
 pub const DEFAULT_RATE_LIMIT: u32 = 30;
 pub const DEFAULT_STATUS_RATE_LIMIT: u32 = 300;
@@ -26,6 +28,9 @@ pub struct Ready {
     pub signing_secret: Secret,
     /// `KP_SIGNING_SECRET_PREVIOUS`: handles it signed still verify during a key rotation.
     pub previous_signing_secret: Option<Secret>,
+    /// `KP_IDEMPOTENCY_SECRET`: keys the slot of an `Idempotency-Key` (`SlotId::for_key`).
+    /// Separate from the signing secret, whose rotation must not move any key's slot.
+    pub idempotency_secret: Option<Secret>,
 }
 
 /// Where signed payment events go, and the key they are signed with.
@@ -49,6 +54,10 @@ pub struct Config {
     pub status_rate_limit: u32,
     pub timing: Timing,
     pub webhook: Option<WebhookTarget>,
+    /// What works but is weaker than it should be (names of settings, never values).
+    pub warnings: Vec<String>,
+    /// The status limit's Rate Limiting bindings that this deployment has.
+    pub limiters: Limiters,
 }
 
 fn var(env: &Env, name: &str) -> Option<String> {
@@ -116,7 +125,7 @@ impl Config {
 
         let base_url = match var(env, "KP_BASE_URL").map(|u| BaseUrl::parse(&u)) {
             None => Some(BaseUrl::default()),
-            Some(Ok(u)) if secure_or_loopback(u.as_str()) => Some(u),
+            Some(Ok(u)) if is_secure_or_loopback(u.as_str()) => Some(u),
             Some(Ok(_)) => {
                 problems.push("KP_BASE_URL must be https:// (http only for loopback)".into());
                 None
@@ -135,6 +144,10 @@ impl Config {
             (
                 "KP_WEBHOOK_SECRET",
                 &secret(env, "KP_WEBHOOK_SECRET").map(|s| s.expose().to_owned()),
+            ),
+            (
+                "KP_IDEMPOTENCY_SECRET",
+                &secret(env, "KP_IDEMPOTENCY_SECRET").map(|s| s.expose().to_owned()),
             ),
         ] {
             if value
@@ -192,7 +205,7 @@ impl Config {
             .map(|u| HttpUrl::parse("KP_WEBHOOK_URL", &u))
         {
             None => None,
-            Some(Ok(u)) if secure_or_loopback(u.as_str()) => Some(u),
+            Some(Ok(u)) if is_secure_or_loopback(u.as_str()) => Some(u),
             Some(_) => {
                 problems
                     .push("KP_WEBHOOK_URL must be an https:// URL (http only for loopback)".into());
@@ -238,6 +251,7 @@ impl Config {
                 Some(base_url),
             ) if problems.is_empty() => Ok(Ready {
                 previous_signing_secret: secret(env, "KP_SIGNING_SECRET_PREVIOUS"),
+                idempotency_secret: secret(env, "KP_IDEMPOTENCY_SECRET"),
                 client: Rc::new(ClientConfig {
                     base_url,
                     credentials: Credentials {
@@ -264,7 +278,19 @@ impl Config {
             }),
             _ => None,
         };
+        let mut warnings = Vec::new();
+        if secret(env, "KP_IDEMPOTENCY_SECRET").is_none() {
+            warnings.push(
+                "KP_IDEMPOTENCY_SECRET is missing: an Idempotency-Key's slot is the unsalted \
+                 SHA-256 of the key, so a guessed key can be squatted or replayed"
+                    .to_owned(),
+            );
+        }
+        let limiters = crate::rate_limits::limiters(env);
+        warnings.extend(shared_limit::warnings(limiters));
         Config {
+            warnings,
+            limiters,
             ready,
             problems,
             pricing,
@@ -309,28 +335,6 @@ impl Config {
     }
 }
 
-/// `https://`, or `http://` to this machine (the sandbox, a local receiver).
-fn secure_or_loopback(url: &str) -> bool {
-    let lower = url.to_ascii_lowercase();
-    if lower.starts_with("https://") {
-        return true;
-    }
-    let Some(rest) = lower.strip_prefix("http://") else {
-        return false;
-    };
-    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host = host.rsplit_once('@').map_or(host, |(_, h)| h);
-    let name = match host.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or(""),
-        None => host.split(':').next().unwrap_or(""),
-    };
-    name == "localhost"
-        || name == "::1"
-        || name
-            .parse::<std::net::Ipv4Addr>()
-            .is_ok_and(|ip| ip.is_loopback())
-}
-
 fn bounds(env: &Env) -> Result<(Amount, Amount), String> {
     let bound = |name: &str, default: &str| {
         let text = var(env, name).unwrap_or_else(|| default.to_owned());
@@ -344,31 +348,4 @@ fn bounds(env: &Env) -> Result<(Amount, Amount), String> {
         return Err("KP_MIN_AMOUNT is above KP_MAX_AMOUNT".into());
     }
     Ok((min, max))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::secure_or_loopback;
-
-    #[test]
-    fn only_https_or_loopback_http() {
-        for ok in [
-            "https://payment.kelantanpay.com",
-            "http://127.0.0.1:8788",
-            "http://localhost:8788/x",
-            "http://[::1]:9/",
-            "http://127.9.9.9",
-        ] {
-            assert!(secure_or_loopback(ok), "{ok}");
-        }
-        for bad in [
-            "http://payment.kelantanpay.com",
-            "http://127.0.0.1.evil.com/",
-            "http://localhost.evil.com",
-            "http://evil.com@127.0.0.1.nip.io",
-            "ftp://127.0.0.1",
-        ] {
-            assert!(!secure_or_loopback(bad), "{bad}");
-        }
-    }
 }

@@ -19,7 +19,7 @@ const STILL_RUNNING: &str =
     "a request with this Idempotency-Key is still in progress; retry shortly for its answer";
 
 pub async fn handle(req: &Request, ctx: &Ctx) -> Result<Answer, ApiError> {
-    ctx.config.ready()?;
+    let ready = ctx.config.ready()?;
     if media_type(req).as_deref() != Some("application/json") {
         return Err(ApiError::UnsupportedMediaType);
     }
@@ -54,7 +54,7 @@ pub async fn handle(req: &Request, ctx: &Ctx) -> Result<Answer, ApiError> {
         items,
     };
     let mut slot = match &key {
-        Some(key) => SlotId::for_key(key),
+        Some(key) => SlotId::for_key(key, ready.idempotency_secret.as_ref()),
         None => SlotId::random(random_bytes()),
     };
     // A random slot that is taken (about 1 in 2^100) just means drawing another.

@@ -17,6 +17,10 @@ pub fn health(ctx: &Ctx) -> Result<Answer, ApiError> {
         // Names of settings and what is wrong with them; never a value.
         body["problems"] = json!(ctx.config.problems);
     }
+    if !ctx.config.warnings.is_empty() {
+        // Settings that work but are weaker than they should be; never a value.
+        body["warnings"] = json!(ctx.config.warnings);
+    }
     respond::json(200, &body)
 }
 

@@ -19,8 +19,10 @@ mod payment_object;
 mod rate_limits;
 mod respond;
 mod settled;
+mod shared_limit;
 mod signing;
-mod slot_store;
+#[cfg(test)]
+mod sim;
 mod status;
 mod status_poll;
 mod text_storage;

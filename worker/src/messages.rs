@@ -51,7 +51,7 @@ pub struct CreateCall {
     pub callback_url: HttpUrl,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum CreateReply {
     Created(Box<PaymentRecord>),
     Conflict,
@@ -86,7 +86,7 @@ pub struct StatusView {
     pub amount_mismatch: bool,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum StatusReply {
     Status(StatusView),
     /// No such payment here, and nothing proves it is ours.

@@ -1,66 +1,60 @@
-//! `PaymentObject`: one Durable Object per payment slot. It is the only place a reference of
-//! its slot is sent upstream, it stores the gateway's answer before anyone is told, it shares
-//! one requery among all who ask, and its alarm reconciles the payment and delivers its
-//! webhooks. Every decision is a `lifecycle` function; this file loads, decides and stores.
+//! `PaymentObject`: one Durable Object per payment slot, the interpreter of
+//! `lifecycle::slot_machine`. It loads the slot, feeds the machine each input (a call, the
+//! alarm, the end of an upstream call or a delivery), and performs the effects it returns, in
+//! order. It decides nothing: every rule is the machine's, tested natively and simulated.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
-use kelantanpay::{Call, Error, NewPayment, Reference, StatusCheck};
-use serde_json::json;
 use wasm_bindgen::prelude::wasm_bindgen;
+use worker::wasm_bindgen_futures::spawn_local;
 use worker::{console_log, durable_object, DurableObject, Env, Request, Response, Result, State};
 
-use crate::clock::{now_ms, race, random_bytes, sleep};
+use crate::clock::{now_ms, random_bytes, sleep};
 use crate::config::Config;
-use crate::lifecycle::idempotency::{
-    decide_create, start_attempt, wait_outcome, CreateDecision, WaitOutcome,
-};
-use crate::lifecycle::observe::{observe, Observed};
-use crate::lifecycle::record::{PaymentHandle, PaymentRecord, Reconcile};
-use crate::lifecycle::schedule::{forget_at, next_reconcile, reconciled};
-use crate::messages::{
-    CreateCall, CreateReply, OrderCall, PaymentCall, StatusCall, StatusReply, StatusView,
-};
+use crate::lifecycle::record::SlotState;
+use crate::lifecycle::slot_machine::{CallerId, Effect, Input, Reply, Rules, SlotMachine};
+use crate::messages::{CreateCall, OrderCall, PaymentCall, StatusCall, StatusReply};
 use crate::objects::{self, enveloped};
 use crate::settled::Settled;
-use crate::signing::issue_handle;
-use crate::slot_store::SlotStore;
 use crate::text_storage::TextStorage;
 use crate::upstream;
 use crate::webhook;
 
-/// Answers younger than this are shared with whoever asks next.
-const REUSE_ANSWER_MS: u64 = 2_000;
-/// A waiter gives up on a requery that takes longer than any can (3 tries x timeout + backoff).
-const MAX_REQUERY_WAIT_MS: u64 = 75_000;
+const KEY: &str = "slot";
 
 #[durable_object]
 pub struct PaymentObject {
-    state: State,
+    inner: Rc<Inner>,
+}
+
+struct Inner {
     env: Env,
-    store: SlotStore,
-    /// Tells this instance's own attempts from those of an instance that was evicted.
-    incarnation: u64,
-    requery: Rc<SharedRequery>,
-    /// Why the last create attempt failed, for the requests waiting on it.
-    failure: Rc<RefCell<Option<(u32, Error)>>>,
-    /// Fired when this instance's latest create attempt has stored its outcome.
-    settled: RefCell<Rc<Settled>>,
+    storage: TextStorage,
+    /// `None` until the slot is loaded, and again after a failed write (the next input
+    /// reloads what storage really holds, as a new instance would).
+    machine: RefCell<Option<SlotMachine>>,
+    next_caller: Cell<CallerId>,
+    waiting: RefCell<Vec<(CallerId, Rc<Mailbox>)>>,
+}
+
+#[derive(Default)]
+struct Mailbox {
+    reply: RefCell<Option<(Reply, u32)>>,
+    settled: Settled,
 }
 
 impl DurableObject for PaymentObject {
     fn new(state: State, env: Env) -> Self {
-        let store = SlotStore::new(TextStorage::of(&state));
         PaymentObject {
-            state,
-            env,
-            store,
-            incarnation: u64::from_le_bytes(random_bytes()),
-            requery: Rc::default(),
-            failure: Rc::default(),
-            settled: RefCell::default(),
+            inner: Rc::new(Inner {
+                storage: TextStorage::of(&state),
+                env,
+                machine: RefCell::new(None),
+                next_caller: Cell::new(0),
+                waiting: RefCell::default(),
+            }),
         }
     }
 
@@ -69,27 +63,7 @@ impl DurableObject for PaymentObject {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        self.store.alarm_fired();
-        let config = Config::cached(&self.env);
-        let slot = self.store.load().await?;
-        if forget_at(&slot, &config.timing).is_some_and(|at| at <= now_ms())
-            && slot.sending.is_none()
-        {
-            let reference = slot.payment.as_ref().map(|p| p.reference.to_string());
-            self.store.forget().await?;
-            log(json!({"msg": "retention", "reference": reference, "deleted": true}));
-            return Response::ok("");
-        }
-        if let Some(payment) = slot.payment.as_ref() {
-            if next_reconcile(payment, &config.timing.schedule).is_some_and(|at| at <= now_ms()) {
-                self.reconcile(&config, &payment.reference, payment.created_ms)
-                    .await?;
-            }
-        }
-        self.deliver_due(&config).await?;
-        // The alarm that fired is gone: arm it for whatever is left (the slot is already stored).
-        let slot = self.store.load().await?;
-        self.store.arm(&slot, &config).await?;
+        self.inner.call(Input::Alarm).await?;
         Response::ok("")
     }
 }
@@ -99,12 +73,24 @@ impl PaymentObject {
     /// The one RPC method, `answer` (worker/js/entry.mjs): a `PaymentCall` in, its reply's envelope out.
     pub async fn answer(&self, message: String) -> Result<String> {
         match objects::received::<PaymentCall>(&message)? {
-            PaymentCall::Create(call) => self.create(*call).await,
-            PaymentCall::Status(call) => self.status(call).await,
+            PaymentCall::Create(call) => {
+                let (reply, calls) = self.inner.call(|id| Input::Create(id, call)).await?;
+                let Reply::Create(reply) = reply else {
+                    return Err(mixed_up());
+                };
+                enveloped::<CreateCall>(reply, calls)
+            }
+            PaymentCall::Status(call) => {
+                let (reply, calls) = self.inner.call(|id| Input::Status(id, call)).await?;
+                let Reply::Status(reply) = reply else {
+                    return Err(mixed_up());
+                };
+                enveloped::<StatusCall>(reply, calls)
+            }
         }
     }
 
-    /// The answer when it needs no await: a final payment's status from the cached record,
+    /// The answer when it needs no await: a final payment's status from the loaded record,
     /// the most common call, then costs no future, task or promise. `None` means "ask
     /// `answer`" (worker/js/entry.mjs does).
     #[wasm_bindgen(js_name = answerNow)]
@@ -112,483 +98,220 @@ impl PaymentObject {
         let Ok(PaymentCall::Status(call)) = objects::received::<PaymentCall>(message) else {
             return None;
         };
-        let reply = self
-            .store
-            .cached(|slot| final_status(slot.payment.as_ref(), &call))??;
+        let reply: StatusReply = self.inner.machine.borrow().as_ref()?.final_status(&call)?;
         enveloped::<StatusCall>(reply, 0).ok()
     }
 }
 
-impl PaymentObject {
-    async fn create(&self, call: CreateCall) -> Result<String> {
-        let config = Config::cached(&self.env);
-        let now = now_ms();
-        let slot = self.store.load().await?;
-        let calls = Rc::new(Cell::new(0));
-        let attempt = match decide_create(&slot, call.key.as_ref(), self.incarnation, now) {
-            CreateDecision::Replay => return self.created(&slot.payment, 0),
-            CreateDecision::Conflict => return enveloped::<CreateCall>(CreateReply::Conflict, 0),
-            CreateDecision::KeyExpired => {
-                return enveloped::<CreateCall>(CreateReply::KeyExpired, 0)
-            }
-            CreateDecision::Occupied => return enveloped::<CreateCall>(CreateReply::Occupied, 0),
-            CreateDecision::Wait => slot.sending.map_or(slot.attempts, |s| s.attempt),
-            CreateDecision::Start { attempt } => {
-                // The number is spent before the request leaves: never sent twice.
-                let next = start_attempt(&slot, call.key.as_ref(), attempt, self.incarnation, now);
-                self.store.save(next, &config).await?;
-                let settled = Rc::new(Settled::default());
-                *self.settled.borrow_mut() = settled.clone();
-                // Outside this request, so a caller that goes away cannot cancel it.
-                self.state.wait_until(run_create(CreateTask {
-                    call,
-                    attempt,
-                    incarnation: self.incarnation,
-                    store: self.store.clone(),
-                    env: self.env.clone(),
-                    calls: calls.clone(),
-                    failure: self.failure.clone(),
-                    settled,
-                }));
-                attempt
-            }
-        };
-        let mut polls = 0u32;
-        loop {
-            let slot = self.store.load().await?;
-            match wait_outcome(&slot, attempt, now, now_ms()) {
-                WaitOutcome::Answered => return self.created(&slot.payment, calls.get()),
-                WaitOutcome::GiveUp => {
-                    return enveloped::<CreateCall>(CreateReply::StillRunning, calls.get())
-                }
-                WaitOutcome::Failed => {
-                    let error = self
-                        .failure
-                        .borrow()
-                        .clone()
-                        .filter(|(through, _)| *through >= attempt)
-                        .map(|(_, e)| e)
-                        .unwrap_or_else(interrupted);
-                    return enveloped::<CreateCall>(CreateReply::Failed(error), calls.get());
-                }
-                WaitOutcome::StillRunning => {
-                    // This instance's attempt says when it has settled; the timer is only for
-                    // an attempt it did not start (it then polls the cached slot, easing off).
-                    polls += 1;
-                    let settled = self.settled.borrow().clone();
-                    let poll = Duration::from_millis(if polls < 100 { 5 } else { 50 });
-                    if settled.has_fired() {
-                        sleep(poll).await;
-                    } else {
-                        race(settled.wait(), sleep(poll * 20)).await;
-                    }
-                }
-            }
-        }
+impl Inner {
+    /// One input from a caller, and the reply the machine gives it (now or after later inputs).
+    async fn call(self: &Rc<Self>, input: impl FnOnce(CallerId) -> Input) -> Result<(Reply, u32)> {
+        self.load().await?;
+        let id = self.next_caller.get() + 1;
+        self.next_caller.set(id);
+        let mailbox = Rc::new(Mailbox::default());
+        self.waiting.borrow_mut().push((id, mailbox.clone()));
+        self.feed(input(id)).await;
+        mailbox.settled.wait().await;
+        let reply = mailbox.reply.borrow_mut().take();
+        reply.ok_or_else(|| worker::Error::RustError("the payment object restarted".into()))
     }
 
-    fn created(&self, payment: &Option<PaymentRecord>, calls: u32) -> Result<String> {
-        let reply = match payment {
-            Some(p) => CreateReply::Created(Box::new(p.clone())),
-            None => CreateReply::Failed(interrupted()),
-        };
-        enveloped::<CreateCall>(reply, calls)
-    }
-
-    async fn status(&self, call: StatusCall) -> Result<String> {
-        let config = Config::cached(&self.env);
-        let slot = self.store.load().await?;
-        let calls = Rc::new(Cell::new(0));
-        if let Some(reply) = final_status(slot.payment.as_ref(), &call) {
-            return enveloped::<StatusCall>(reply, 0);
+    async fn load(&self) -> Result<()> {
+        if self.machine.borrow().is_some() {
+            return Ok(());
         }
-        let record = slot.payment.filter(|p| p.reference == call.reference);
-        let since = call.fresh.then(now_ms);
-        let reply = match (record, call.created_ms) {
-            (Some(p), _) => match self
-                .requery
-                .check(&config, &p.reference, p.created_ms, since, &calls)
-                .await
-            {
-                Ok((check, answered_ms)) => {
-                    StatusReply::Status(self.record_check(&config, &check, answered_ms).await?)
-                }
-                Err(e) => StatusReply::Failed(e),
-            },
-            // A verified handle whose record this object does not hold (made before records
-            // moved here, or past retention): answer from the gateway, store nothing.
-            (None, Some(created_ms)) => {
-                match self
-                    .requery
-                    .check(&config, &call.reference, created_ms, since, &calls)
-                    .await
-                {
-                    Ok((check, answered_ms)) => StatusReply::Status(StatusView {
-                        reference: call.reference,
-                        status: check.status,
-                        code: Some(check.result.code),
-                        checked_ms: answered_ms,
-                        amount_mismatch: false,
-                    }),
-                    Err(e) => StatusReply::Failed(e),
-                }
-            }
-            (None, None) => StatusReply::Unknown,
+        let stored = match self.storage.get(KEY).await? {
+            Some(text) => serde_json::from_slice::<SlotState>(text.as_bytes())
+                .map_err(|e| worker::Error::RustError(format!("stored slot: {e}")))?,
+            None => SlotState::default(),
         };
-        enveloped::<StatusCall>(reply, calls.get())
-    }
-
-    /// Applies a confirmed status to the record and stores it, when it changed anything (an
-    /// answer shared by many polls is written once).
-    async fn record_check(
-        &self,
-        config: &Config,
-        check: &StatusCheck,
-        answered_ms: u64,
-    ) -> Result<StatusView> {
-        let mut slot = self.store.load().await?;
-        let Some(payment) = slot.payment.as_mut() else {
-            return Err(worker::Error::RustError("record vanished".into()));
-        };
-        let seen = observe_logged(payment, check, config, answered_ms);
-        let out = view(payment, seen.amount_mismatch);
-        if seen.changed {
-            self.store.save(slot, config).await?;
+        let mut machine = self.machine.borrow_mut();
+        if machine.is_none() {
+            *machine = Some(SlotMachine::resume(
+                stored,
+                u64::from_le_bytes(random_bytes()),
+            ));
         }
-        Ok(out)
-    }
-
-    /// A scheduled requery: what it confirmed and the progress through the schedule are
-    /// stored together, in one write.
-    async fn reconcile(
-        &self,
-        config: &Config,
-        reference: &Reference,
-        created_ms: u64,
-    ) -> Result<()> {
-        let calls = Cell::new(0);
-        let result = self
-            .requery
-            .check(config, reference, created_ms, None, &calls)
-            .await;
-        let mut slot = self.store.load().await?;
-        let mut status = None;
-        if let Some(p) = slot.payment.as_mut() {
-            if let Ok((check, answered_ms)) = &result {
-                observe_logged(p, check, config, *answered_ms);
-                status = Some(p.status.as_str());
-            }
-            p.reconcile = reconciled(p, &config.timing.schedule, result.is_ok(), now_ms());
-        }
-        self.store.save(slot, config).await?;
-        log(
-            json!({"msg": "reconcile", "reference": reference.as_str(), "status": status,
-                   "error": result.err().map(|e| e.kind()), "upstream_calls": calls.get()}),
-        );
         Ok(())
     }
 
-    /// Sends each due event once. The alarm is armed for its retry before the attempt, so a
-    /// crash or a hanging endpoint still leaves the event scheduled.
-    async fn deliver_due(&self, config: &Config) -> Result<()> {
-        let Some(target) = config.webhook.as_ref() else {
-            return Ok(());
+    /// Steps the machine and performs what it asks, in order.
+    async fn feed(self: &Rc<Self>, input: Input) {
+        let config = Config::cached(&self.env);
+        let Some(rules) = rules(&config) else {
+            // Payment calls never get here unconfigured (the Worker answers 503 first); an
+            // alarm does: it waits for the configuration.
+            self.deliver_reply_to_all(None);
+            return;
         };
-        loop {
-            let mut slot = self.store.load().await?;
-            let now = now_ms();
-            let Some(payment) = slot.payment.as_mut() else {
-                return Ok(());
-            };
-            let Some(index) = payment.outbox.iter().position(|e| e.is_due(now)) else {
-                return Ok(());
-            };
-            let event = payment.outbox[index].clone();
-            let body = webhook::event_body(payment, &event);
-            let id = webhook::event_id(payment, event.kind);
-            payment.outbox[index].next_ms = event.retry_ms(now);
-            self.store.save(slot, config).await?;
-
-            let status = webhook::deliver(target, &body).await;
-            let delivered = status.is_some_and(|s| (200..300).contains(&s));
-            let mut slot = self.store.load().await?;
-            let Some(payment) = slot.payment.as_mut() else {
-                return Ok(());
-            };
-            if let Some(e) = payment.outbox.iter_mut().find(|e| e.kind == event.kind) {
-                e.attempted(delivered, now_ms());
-                let msg = match e.delivery {
-                    crate::lifecycle::outbox::Delivery::DeadLetter => "webhook_dead_letter",
-                    _ => "webhook",
-                };
-                log(json!({"msg": msg, "event": id, "attempt": e.attempts,
-                           "status": status, "delivered": delivered}));
-            }
-            self.store.save(slot, config).await?;
-        }
-    }
-}
-
-/// Applies a confirmed status to the record, logging a paid amount that does not match.
-fn observe_logged(
-    payment: &mut PaymentRecord,
-    check: &StatusCheck,
-    config: &Config,
-    answered_ms: u64,
-) -> Observed {
-    let seen = observe(payment, check, config.webhook.is_some(), answered_ms);
-    if seen.amount_mismatch {
-        log(
-            json!({"msg": "amount_mismatch", "reference": payment.reference.as_str(),
-                   "expected": payment.amount.to_string(),
-                   "paid": check.result.amount.map(|a| a.to_string())}),
-        );
-    }
-    seen
-}
-
-/// A final record answers a status call as stored: no requery, nothing written.
-fn final_status(payment: Option<&PaymentRecord>, call: &StatusCall) -> Option<StatusReply> {
-    payment
-        .filter(|p| p.reference == call.reference && p.is_final())
-        .map(|p| StatusReply::Status(view(p, false)))
-}
-
-fn view(p: &PaymentRecord, amount_mismatch: bool) -> StatusView {
-    StatusView {
-        reference: p.reference.clone(),
-        status: p.status.clone(),
-        code: p.code.clone(),
-        checked_ms: p.confirmed_ms.or(p.checked_ms).unwrap_or(p.created_ms),
-        amount_mismatch,
-    }
-}
-
-fn interrupted() -> Error {
-    Error::Transport {
-        call: Call::CreatePayment,
-        reason: "the create was interrupted; retry with the same Idempotency-Key".into(),
-    }
-}
-
-fn log(line: serde_json::Value) {
-    console_log!("{line}");
-}
-
-struct CreateTask {
-    call: CreateCall,
-    attempt: u32,
-    incarnation: u64,
-    store: SlotStore,
-    env: Env,
-    calls: Rc<Cell<u32>>,
-    failure: Rc<RefCell<Option<(u32, Error)>>>,
-    settled: Rc<Settled>,
-}
-
-/// Sends the create (once per reference; one more, under the next reference, after a token
-/// rejection) and stores what the gateway answered before any waiter sees it.
-async fn run_create(task: CreateTask) {
-    let config = Config::cached(&task.env);
-    if let Err(e) = create_and_store(&task, &config).await {
-        log(
-            json!({"msg": "create_store_failed", "slot": task.call.slot.object_name(), "detail": e.to_string()}),
-        );
-    }
-    task.settled.fire();
-}
-
-async fn create_and_store(task: &CreateTask, config: &Config) -> Result<()> {
-    let ready = config
-        .ready
-        .as_ref()
-        .map_err(|why| worker::Error::RustError(why.clone()))?;
-    let client = upstream::client(&ready.client, task.calls.clone());
-    let mut attempt = task.attempt;
-    let outcome = loop {
-        let created_ms = now_ms();
-        let reference = task.call.slot.reference(attempt);
-        let handle = PaymentHandle(issue_handle(
-            &ready.signing_secret,
-            &reference,
-            created_ms / 1000,
-        ));
-        let payment = new_payment(&task.call, reference.clone(), &handle);
-        match client.create_payment(&payment).await {
-            Err(e) if e.is_token_rejection() && attempt == task.attempt => {
-                attempt += 1;
-                let slot = task.store.load().await?;
-                let next = start_attempt(
-                    &slot,
-                    task.call.key.as_ref(),
-                    attempt,
-                    task.incarnation,
-                    now_ms(),
-                );
-                task.store.save(next, config).await?;
-            }
-            Ok(created) => break Ok((created, payment, handle, created_ms)),
-            Err(e) => break Err(e),
-        }
-    };
-    let mut slot = task.store.load().await?;
-    slot.sending = None;
-    match outcome {
-        Ok((created, payment, handle, created_ms)) => {
-            let orderid = created.orderid.clone();
-            let reference = payment.reference.clone();
-            slot.payment = Some(PaymentRecord {
-                id: handle,
-                reference: payment.reference,
-                orderid: created.orderid,
-                checkout_url: created.checkout_url,
-                amount: payment.amount,
-                created_ms,
-                description: payment.description,
-                refs: payment.refs,
-                items: task.call.order.items.clone(),
-                status: kelantanpay::PaymentStatus::Pending,
-                code: None,
-                checked_ms: None,
-                confirmed_ms: None,
-                reconcile: Reconcile::default(),
-                outbox: Vec::new(),
-            });
-            task.store.save(slot, config).await?;
-            let remember = OrderCall::Remember {
-                reference,
-                forget_at_ms: created_ms.saturating_add(config.timing.retention_ms),
-            };
-            if let Err(e) = objects::order(&task.env, &orderid, remember).await {
-                log(json!({"msg": "order_index_failed", "error": e.kind(),
-                           "detail": e.detail().unwrap_or_else(|| e.message())}));
-            }
-        }
-        Err(e) => {
-            *task.failure.borrow_mut() = Some((attempt, e));
-            task.store.save(slot, config).await?;
-        }
-    }
-    Ok(())
-}
-
-fn new_payment(call: &CreateCall, reference: Reference, handle: &PaymentHandle) -> NewPayment {
-    let order = &call.order;
-    NewPayment {
-        reference,
-        amount: order.amount,
-        customer: order.customer.clone(),
-        description: order.description.clone(),
-        via: order.via,
-        refs: order.refs.clone(),
-        return_url: order
-            .return_url
-            .as_ref()
-            .map(|u| u.with_query_param("kp_payment", &handle.0)),
-        callback_url: Some(call.callback_url.with_query_param("kp_payment", &handle.0)),
-    }
-}
-
-/// At most one requery of this object's payment in flight; whoever asks while it runs gets
-/// its answer, and an answer younger than 2 s is reused, except by a caller that needs an
-/// answer begun after `since` (a callback: the payment just changed).
-#[derive(Default)]
-pub struct SharedRequery {
-    running: Cell<bool>,
-    epoch: Cell<u64>,
-    last: RefCell<Option<Answer>>,
-}
-
-struct Answer {
-    epoch: u64,
-    started_ms: u64,
-    at_ms: u64,
-    reference: Reference,
-    result: std::result::Result<StatusCheck, Error>,
-}
-
-/// Clears `running` even when the leading request is dropped mid-requery.
-struct Leading<'a>(&'a SharedRequery);
-
-impl Drop for Leading<'_> {
-    fn drop(&mut self) {
-        self.0.running.set(false);
-    }
-}
-
-impl SharedRequery {
-    async fn check(
-        &self,
-        config: &Config,
-        reference: &Reference,
-        created_ms: u64,
-        since: Option<u64>,
-        calls: &Cell<u32>,
-    ) -> std::result::Result<(StatusCheck, u64), Error> {
-        let started = now_ms();
-        let mut waited_for = None;
-        loop {
-            if let Some(a) = self
-                .last
-                .borrow()
-                .as_ref()
-                .filter(|a| a.reference == *reference)
-            {
-                let usable = match since {
-                    Some(since) => a.started_ms >= since,
-                    None => {
-                        waited_for == Some(a.epoch)
-                            || (now_ms().saturating_sub(a.at_ms) < REUSE_ANSWER_MS
-                                && a.result.is_ok())
-                    }
-                };
-                if usable {
-                    return a.result.clone().map(|check| (check, a.at_ms));
+        let effects = match self.machine.borrow_mut().as_mut() {
+            Some(machine) => machine.step(input, now_ms(), &rules),
+            None => return,
+        };
+        let mut effects = effects.into_iter().peekable();
+        while let Some(effect) = effects.next() {
+            let done = match (effect, effects.peek()) {
+                (Effect::Store(slot), Some(Effect::SetAlarm(at))) => {
+                    let at = *at;
+                    effects.next();
+                    self.store_with_alarm(&slot, at).await
                 }
+                (effect, _) => self.perform(effect, &config).await,
+            };
+            if let Err(e) = done {
+                // A write that failed leaves this instance's view unknown: it starts over from
+                // storage, as an evicted instance would, and nobody waits on what it lost.
+                log(&serde_json::json!({"msg": "storage_failed", "detail": e.to_string()}));
+                *self.machine.borrow_mut() = None;
+                self.deliver_reply_to_all(None);
+                return;
             }
-            if !self.running.get() {
-                return self.lead(config, reference, created_ms, calls).await;
+        }
+    }
+
+    /// A store and the alarm the machine arms right after it, as one atomic write.
+    async fn store_with_alarm(&self, slot: &SlotState, alarm: Option<u64>) -> Result<()> {
+        self.storage
+            .put_with_alarm(KEY, &slot_text(slot)?, alarm)
+            .await
+    }
+
+    async fn perform(self: &Rc<Self>, effect: Effect, config: &Rc<Config>) -> Result<()> {
+        match effect {
+            Effect::Store(slot) => self.storage.put(KEY, &slot_text(&slot)?).await?,
+            Effect::Forget => {
+                self.storage.delete_alarm().await?;
+                self.storage.delete_all().await?;
             }
-            waited_for = Some(self.epoch.get());
-            if now_ms().saturating_sub(started) > MAX_REQUERY_WAIT_MS {
-                return Err(Error::Timeout {
-                    call: Call::Requery,
+            Effect::SetAlarm(Some(at)) => self.storage.set_alarm(at).await?,
+            Effect::SetAlarm(None) => self.storage.delete_alarm().await?,
+            Effect::SendCreate { attempt, payment } => {
+                let calls = Rc::new(Cell::new(0));
+                let client = self.client(config, &calls)?;
+                self.spawn(async move {
+                    let result = client.create_payment(&payment).await;
+                    Input::CreateAnswered {
+                        attempt,
+                        result,
+                        calls: calls.get(),
+                    }
                 });
             }
-            sleep(Duration::from_millis(20)).await;
+            Effect::Requery {
+                reference,
+                created_ms,
+            } => {
+                let calls = Rc::new(Cell::new(0));
+                let client = self.client(config, &calls)?;
+                self.spawn(async move {
+                    let result = client.check_status_from(&reference, created_ms).await;
+                    Input::Requeried {
+                        result,
+                        calls: calls.get(),
+                    }
+                });
+            }
+            Effect::Deliver { kind, body, .. } => {
+                let config = config.clone();
+                self.spawn(async move {
+                    let status = match config.webhook.as_ref() {
+                        Some(target) => webhook::deliver(target, &body).await,
+                        None => None,
+                    };
+                    Input::Delivered { kind, status }
+                });
+            }
+            Effect::RememberOrder {
+                orderid,
+                reference,
+                forget_at_ms,
+            } => {
+                let env = self.env.clone();
+                spawn_local(async move {
+                    let remember = OrderCall::Remember {
+                        reference,
+                        forget_at_ms,
+                    };
+                    if let Err(e) = objects::order(&env, &orderid, remember).await {
+                        log(
+                            &serde_json::json!({"msg": "order_index_failed", "error": e.kind(),
+                            "detail": e.detail().unwrap_or_else(|| e.message())}),
+                        );
+                    }
+                });
+            }
+            Effect::Reply {
+                caller,
+                reply,
+                upstream_calls,
+            } => self.deliver_reply(caller, Some((reply, upstream_calls))),
+            Effect::WakeAt(at) => {
+                let wait = Duration::from_millis(at.saturating_sub(now_ms()));
+                self.spawn(async move {
+                    sleep(wait).await;
+                    Input::Tick
+                });
+            }
+            Effect::Log(line) => log(&line),
+        }
+        Ok(())
+    }
+
+    /// Runs `work` outside the current call (a caller that goes away cannot cancel it) and
+    /// feeds what it ends with back to the machine.
+    fn spawn(self: &Rc<Self>, work: impl std::future::Future<Output = Input> + 'static) {
+        let me = self.clone();
+        spawn_local(async move {
+            let input = work.await;
+            if me.load().await.is_ok() {
+                me.feed(input).await;
+            }
+        });
+    }
+
+    fn client(&self, config: &Config, calls: &Rc<Cell<u32>>) -> Result<upstream::UpstreamClient> {
+        let ready = config
+            .ready
+            .as_ref()
+            .map_err(|why| worker::Error::RustError(why.clone()))?;
+        Ok(upstream::client(&ready.client, calls.clone()))
+    }
+
+    fn deliver_reply(&self, caller: CallerId, reply: Option<(Reply, u32)>) {
+        let mut waiting = self.waiting.borrow_mut();
+        if let Some(i) = waiting.iter().position(|(id, _)| *id == caller) {
+            let (_, mailbox) = waiting.swap_remove(i);
+            *mailbox.reply.borrow_mut() = reply;
+            mailbox.settled.fire();
         }
     }
 
-    async fn lead(
-        &self,
-        config: &Config,
-        reference: &Reference,
-        created_ms: u64,
-        calls: &Cell<u32>,
-    ) -> std::result::Result<(StatusCheck, u64), Error> {
-        self.running.set(true);
-        let _leading = Leading(self);
-        let started_ms = now_ms();
-        let epoch = self.epoch.get() + 1;
-        self.epoch.set(epoch);
-        let counted = Rc::new(Cell::new(0));
-        let result = match config.ready.as_ref() {
-            Ok(ready) => {
-                upstream::client(&ready.client, counted.clone())
-                    .check_status(reference, created_ms)
-                    .await
-            }
-            Err(why) => Err(Error::invalid("configuration", why.clone())),
-        };
-        calls.set(calls.get() + counted.get());
-        let at_ms = now_ms();
-        *self.last.borrow_mut() = Some(Answer {
-            epoch,
-            started_ms,
-            at_ms,
-            reference: reference.clone(),
-            result: result.clone(),
-        });
-        result.map(|check| (check, at_ms))
+    fn deliver_reply_to_all(&self, reply: Option<(Reply, u32)>) {
+        for (_, mailbox) in self.waiting.borrow_mut().drain(..) {
+            *mailbox.reply.borrow_mut() = reply.clone();
+            mailbox.settled.fire();
+        }
     }
+}
+
+fn slot_text(slot: &SlotState) -> Result<String> {
+    serde_json::to_string(slot).map_err(|e| worker::Error::RustError(e.to_string()))
+}
+
+fn rules(config: &Config) -> Option<Rules> {
+    let ready = config.ready.as_ref().ok()?;
+    Some(Rules {
+        timing: config.timing.clone(),
+        webhooks: config.webhook.is_some(),
+        signing_secret: ready.signing_secret.clone(),
+    })
+}
+
+fn mixed_up() -> worker::Error {
+    worker::Error::RustError("the payment object answered another call".into())
+}
+
+fn log(line: &serde_json::Value) {
+    console_log!("{line}");
 }

@@ -20,6 +20,7 @@ impl Settled {
         }
     }
 
+    #[cfg(test)]
     pub fn has_fired(&self) -> bool {
         self.fired.get()
     }

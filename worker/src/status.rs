@@ -11,31 +11,46 @@ use crate::lifecycle::slot::SlotId;
 use crate::messages::{StatusCall, StatusReply};
 use crate::rate_limits;
 use crate::respond::{self, Answer};
+use crate::shared_limit::LimiterCall;
 use crate::signing::verify_handle;
 
 pub const UNKNOWN_PAYMENT: &str = "no payment with this id";
 
 pub async fn handle(id: &str, ctx: &Ctx) -> Result<Answer, ApiError> {
-    let (slot, call) = plan(id, ctx)?;
+    let plan = plan(id, ctx)?;
+    rate_limits::charge_shared(&ctx.env, &plan.shared).await?;
+    let (slot, call) = plan.ask?;
     let reply = ctx.payment(&slot, call).await?;
     answer(id, ctx, reply)
 }
 
-/// Everything before the payment's object is asked: which object, and what.
-pub fn plan(id: &str, ctx: &Ctx) -> Result<(SlotId, StatusCall), ApiError> {
+/// Everything before the payment's object is asked.
+pub struct Plan {
+    /// The shared limit's binding calls, to make before anything else is answered.
+    pub shared: Vec<LimiterCall>,
+    /// Which object, and what to ask it; or the 404 of an id that does not verify, which
+    /// waits for the shared limit too, so that guessing ids counts everywhere.
+    pub ask: Result<(SlotId, StatusCall), ApiError>,
+}
+
+/// `Err` answers at once (not configured, or over the isolate's own count).
+pub fn plan(id: &str, ctx: &Ctx) -> Result<Plan, ApiError> {
     let ready = ctx.config.ready()?;
     // Counted before the handle is checked: guessing ids costs the guesser too.
-    rate_limits::charge_status(ctx)?;
+    let shared = rate_limits::charge_status_here(ctx)?;
     // A forged or mistyped id costs nothing upstream.
-    let (reference, created_secs) = verify_handle(&Config::handle_keys(ready), id)
-        .ok_or(ApiError::NotFound(UNKNOWN_PAYMENT))?;
-    let slot = SlotId::of(&reference);
-    let call = StatusCall {
-        reference,
-        created_ms: Some(created_secs * 1000),
-        fresh: false,
-    };
-    Ok((slot, call))
+    let ask = verify_handle(&Config::handle_keys(ready), id)
+        .ok_or(ApiError::NotFound(UNKNOWN_PAYMENT))
+        .map(|(reference, created_secs)| {
+            let slot = SlotId::of(&reference);
+            let call = StatusCall {
+                reference,
+                created_ms: Some(created_secs * 1000),
+                fresh: false,
+            };
+            (slot, call)
+        });
+    Ok(Plan { shared, ask })
 }
 
 /// The answer to the poll, from the object's reply.

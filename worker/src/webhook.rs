@@ -73,31 +73,64 @@ mod tests {
     use super::*;
     use crate::lifecycle::observe::tests::record;
     use crate::lifecycle::record::ItemLine;
-    use kelantanpay::{Amount, PaymentStatus};
+    use kelantanpay::{Amount, PaymentStatus, Refs};
 
     #[test]
     fn the_v2_payload_names_the_order() {
         let mut r = record(1_764_000_000_000);
         r.status = PaymentStatus::Paid;
         r.code = Some("00".into());
+        r.refs = Refs::parse([Some("cart-7"), None, Some("x\"y")]).unwrap();
         r.items = vec![ItemLine {
             sku: "batik-scarf".into(),
             quantity: 2,
             amount: Amount::parse("90.00").unwrap(),
         }];
         let event = OutboxEvent::new(EventType::PaymentPaid, 1_764_000_100_000);
-        let body: Value = serde_json::from_str(&event_body(&r, &event)).unwrap();
-        assert_eq!(body["id"], "evt_KPREF-0_paid");
-        assert_eq!(body["type"], "payment.paid");
-        assert_eq!(body["created"], 1_764_000_100);
-        let data = &body["data"];
-        assert_eq!(data["status"], "paid");
-        assert_eq!(data["amount"], "12.50");
-        assert_eq!(data["created_at"], "2025-11-24T16:00:00Z");
-        assert_eq!(data["description"], "Payment");
-        assert_eq!(data["ref_1"], "");
-        assert_eq!(data["items"][0]["amount"], "90.00");
-        // The same event renders the same body on every retry.
-        assert_eq!(event_body(&r, &event), event_body(&r, &event));
+        let body = event_body(&r, &event);
+        let expected = json!({
+            "id": "evt_KPREF-0_paid",
+            "type": "payment.paid",
+            "created": 1_764_000_100,
+            "data": {
+                "id": "h",
+                "reference": "KPREF-0",
+                "orderid": "KPAY1",
+                "amount": "12.50",
+                "status": "paid",
+                "code": "00",
+                "created_at": "2025-11-24T16:00:00Z",
+                "description": "Payment",
+                "ref_1": "cart-7",
+                "ref_2": "",
+                "ref_3": "x\"y",
+                "items": [{"sku": "batik-scarf", "quantity": 2, "amount": "90.00"}],
+            },
+        });
+        // Every field and value, and nothing else: this is what receivers parse.
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), expected);
+        // The signature covers the bytes, so the text itself is pinned (keys sorted, no spaces).
+        assert_eq!(body, expected.to_string());
+
+        // A retry is a later attempt of the stored event: the body must not move with it.
+        let mut retry = event.clone();
+        retry.attempts = 3;
+        retry.first_ms += 60_000;
+        retry.next_ms += 600_000;
+        assert_eq!(event_body(&r, &retry), body);
+        // A pending record without items or code: the fields stay, `code` is null, no `items`.
+        let mut failed = record(1_764_000_000_000);
+        failed.status = PaymentStatus::Failed;
+        let body: Value = serde_json::from_str(&event_body(
+            &failed,
+            &OutboxEvent::new(EventType::PaymentFailed, 1_764_000_200_000),
+        ))
+        .unwrap();
+        assert_eq!(body["id"], "evt_KPREF-0_failed");
+        assert_eq!(body["type"], "payment.failed");
+        assert_eq!(body["data"]["status"], "failed");
+        assert_eq!(body["data"]["code"], Value::Null);
+        assert!(body["data"].get("items").is_none(), "{body}");
+        assert_eq!(body["data"].as_object().map(|d| d.len()), Some(11));
     }
 }

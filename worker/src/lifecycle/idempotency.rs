@@ -1,7 +1,7 @@
 //! What a create request means for the slot it landed in.
 
 use super::record::{KeyRecord, Sending, SlotState};
-use super::slot::BodyHash;
+use super::slot::{generation_at, BodyHash};
 
 /// A key answers repeats for 24 hours.
 pub const KEY_TTL_MS: u64 = 24 * 3600 * 1000;
@@ -87,35 +87,10 @@ pub fn start_attempt(
         }),
         payment: None,
         forget_at_ms: Some(now_ms + KEY_TTL_MS),
-    }
-}
-
-/// What a waiting repeat sees each time it looks again.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WaitOutcome {
-    Answered,
-    /// The attempt it waited for ended without a payment.
-    Failed,
-    StillRunning,
-    GiveUp,
-}
-
-pub fn wait_outcome(
-    slot: &SlotState,
-    attempt: u32,
-    waited_since_ms: u64,
-    now_ms: u64,
-) -> WaitOutcome {
-    // A later attempt (after a token rejection) is the same request still running.
-    let running = slot.sending.is_some_and(|s| s.attempt >= attempt);
-    if slot.payment.is_some() {
-        WaitOutcome::Answered
-    } else if !running {
-        WaitOutcome::Failed
-    } else if now_ms.saturating_sub(waited_since_ms) >= WAIT_FOR_ORIGINAL_MS {
-        WaitOutcome::GiveUp
-    } else {
-        WaitOutcome::StillRunning
+        // A slot's first use fixes its generation; one stored without one keeps its numbers.
+        generation: slot
+            .generation
+            .or_else(|| (slot.attempts == 0).then(|| generation_at(now_ms))),
     }
 }
 
@@ -219,35 +194,6 @@ mod tests {
         assert_eq!(
             decide_create(&SlotState::default(), None, ME, NOW),
             CreateDecision::Start { attempt: 0 }
-        );
-    }
-
-    #[test]
-    fn waiting_ends_with_the_answer_the_failure_or_after_30_s() {
-        let h = hash("a");
-        let sending = start_attempt(&SlotState::default(), Some(&h), 0, ME, NOW);
-        assert_eq!(
-            wait_outcome(&sending, 0, NOW, NOW + 100),
-            WaitOutcome::StillRunning
-        );
-        assert_eq!(
-            wait_outcome(&sending, 0, NOW, NOW + WAIT_FOR_ORIGINAL_MS),
-            WaitOutcome::GiveUp
-        );
-        assert_eq!(
-            wait_outcome(&with_payment(&sending), 0, NOW, NOW + 1),
-            WaitOutcome::Answered
-        );
-        let failed = SlotState {
-            sending: None,
-            ..sending.clone()
-        };
-        assert_eq!(wait_outcome(&failed, 0, NOW, NOW + 1), WaitOutcome::Failed);
-        // The same request moved on to attempt 1 after a token rejection: keep waiting.
-        let retried = start_attempt(&sending, Some(&h), 1, ME, NOW + 1);
-        assert_eq!(
-            wait_outcome(&retried, 0, NOW, NOW + 2),
-            WaitOutcome::StillRunning
         );
     }
 }

@@ -9,3 +9,6 @@ pub mod rate;
 pub mod record;
 pub mod schedule;
 pub mod slot;
+pub mod slot_machine;
+#[cfg(test)]
+mod slot_machine_tests;

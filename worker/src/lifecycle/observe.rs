@@ -1,7 +1,7 @@
 //! What a requery the gateway answered changes in a payment's record, and which event that
 //! change emits.
 
-use kelantanpay::{PaymentStatus, StatusCheck};
+use kelantanpay::{Amount, PaidAmount, PaymentStatus, RequeryResult, StatusCheck};
 
 use super::outbox::{EventType, OutboxEvent};
 use super::record::PaymentRecord;
@@ -30,11 +30,8 @@ pub fn observe(
     }
     let before = record.clone();
     let code = check.result.code.clone();
-    let amount_mismatch = check.status == PaymentStatus::Paid
-        && check
-            .result
-            .amount
-            .is_some_and(|paid| paid != record.amount);
+    let amount_mismatch =
+        check.status == PaymentStatus::Paid && !amount_agrees(&check.result, Some(record.amount));
     let status = if amount_mismatch {
         PaymentStatus::Unknown(code.clone())
     } else {
@@ -59,6 +56,18 @@ pub fn observe(
         amount_mismatch,
         event,
         changed: *record != before,
+    }
+}
+
+/// Whether a paid answer may be taken at its amount. A named amount must be readable and equal
+/// to the payment's; an answer naming none is taken at its code. With no record to hold it to
+/// (`expected` is `None`) nothing can be compared, so a paid status is not confirmed.
+pub fn amount_agrees(result: &RequeryResult, expected: Option<Amount>) -> bool {
+    match (result.paid_amount(), expected) {
+        (_, None) => false,
+        (PaidAmount::NotNamed, Some(_)) => true,
+        (PaidAmount::Named(paid), Some(expected)) => paid == expected,
+        (PaidAmount::Unreadable, Some(_)) => false,
     }
 }
 
@@ -173,6 +182,15 @@ pub(crate) mod tests {
         assert_eq!(seen.event, None);
         assert_eq!(r.status, PaymentStatus::Unknown("00".into()));
         assert!(!r.is_final(), "it keeps being reconciled");
+        // An amount that is there but unreadable is a mismatch, never "no amount".
+        for bad in [r#""1,250.00""#, r#""12.500""#, r#""RM12.50""#] {
+            let mut r = record(NOW);
+            let body = format!(r#"{{"status":"00","amount":{bad}}}"#);
+            let seen = observe(&mut r, &check(&body, 90_000), true, NOW);
+            assert!(seen.amount_mismatch, "{bad}");
+            assert_eq!(r.status, PaymentStatus::Unknown("00".into()), "{bad}");
+            assert!(r.outbox.is_empty(), "{bad}");
+        }
         // An answer without an amount is taken at its code.
         let mut r = record(NOW);
         assert!(!observe(&mut r, &check(r#"{"status":"00"}"#, 90_000), true, NOW).amount_mismatch);

@@ -22,6 +22,10 @@ pub struct SlotState {
     pub payment: Option<PaymentRecord>,
     /// When a slot that never got a payment is deleted.
     pub forget_at_ms: Option<u64>,
+    /// The minute this slot was first used (`SlotId::reference`): a slot deleted and used again
+    /// by the same key gets new references. Absent in slots stored before it existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub generation: Option<u64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -79,6 +83,16 @@ pub struct Reconcile {
     /// Failed requeries at the current scheduled time (retried a minute apart, then skipped).
     pub failures: u32,
     pub retry_at_ms: Option<u64>,
+    /// A callback came at this time and no requery has begun since: one is owed. After an
+    /// owed requery failed, the time it failed (retried later, a few times).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hint_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub hint_failures: u32,
+}
+
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 impl PaymentRecord {

@@ -1,0 +1,118 @@
+#!/usr/bin/env node
+// npm create kelantanpay@latest my-payments [-- --provider P --account A --origin URL ...]
+// Asks for what the flags do not give (or refuses, with --yes or without a terminal).
+import { createInterface } from 'node:readline/promises';
+import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { basename, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import * as p from './project.mjs';
+
+const version = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version;
+const HELP = `npm create kelantanpay@latest <dir> [-- options]
+
+  --provider P        your KelantanPay provider code
+  --account A         your KelantanPay account
+  --origin URL        a shop origin (repeat, or comma-separate), like https://shop.example
+  --return-url URL    where payers come back to (inside an origin)
+  --catalog FILE      catalog mode, prices from a JSON ([{"sku","name","amount"}]) or CSV
+                      (sku,name,amount) file; without it, open-amount mode
+  --open              open-amount mode (no question about a catalog)
+  --webhook-url URL   production: where signed payment events go (https://, optional)
+  --dev-webhook-url URL
+                      npm run dev: a local receiver for them (http://127.0.0.1:..., optional)
+  --yes, -y           never ask: a missing answer is an error (for scripts and CI)
+  --worker-spec S     dependency spec for kelantanpay-worker (default ${version})
+  --wrangler-spec S   dependency spec for wrangler (default ${p.WRANGLER_VERSION})
+`;
+
+function parseArgs(argv) {
+  const o = { origins: [] };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    const [flag, inline] = a.startsWith('--') && a.includes('=') ? [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)] : [a, undefined];
+    const value = () => inline ?? (i + 1 < argv.length ? argv[++i] : die(`${flag} needs a value`));
+    switch (flag) {
+      case '-h': case '--help': console.log(HELP); process.exit(0);
+      case '-y': case '--yes': o.yes = true; break;
+      case '--open': o.open = true; break;
+      case '--provider': o.provider = value(); break;
+      case '--account': o.account = value(); break;
+      case '--origin': o.origins.push(value()); break;
+      case '--return-url': o.returnUrl = value(); break;
+      case '--catalog': o.catalog = value(); break;
+      case '--webhook-url': o.webhookUrl = value(); break;
+      case '--dev-webhook-url': o.devWebhookUrl = value(); break;
+      case '--worker-spec': o.workerSpec = value(); break;
+      case '--wrangler-spec': o.wranglerSpec = value(); break;
+      default:
+        if (flag.startsWith('-')) die(`unknown option ${flag} (see --help)`);
+        if (o.dir) die(`one directory only (got ${o.dir} and ${flag})`);
+        o.dir = flag;
+    }
+  }
+  return o;
+}
+
+function die(message) { console.error(`create-kelantanpay: ${message}`); process.exit(1); }
+
+async function main() {
+  const o = parseArgs(process.argv.slice(2));
+  const interactive = !o.yes && process.stdin.isTTY;
+  const rl = interactive ? createInterface({ input: process.stdin, output: process.stdout }) : null;
+  // Ask until the answer passes its rule; without a terminal a missing or bad answer is fatal.
+  const get = async (given, question, parse, fallback) => {
+    if (given !== undefined) {
+      try { return parse(given); } catch (e) { if (e instanceof p.AnswerError) die(e.message); throw e; }
+    }
+    if (!rl) {
+      if (fallback !== undefined) return parse(fallback);
+      die(`${question} is missing (give it as a flag, see --help)`);
+    }
+    for (;;) {
+      const answer = (await rl.question(`${question}${fallback !== undefined ? ` (${fallback || 'none'})` : ''}: `)).trim();
+      try { return parse(answer || fallback || ''); } catch (e) { if (!(e instanceof p.AnswerError)) throw e; console.error(`  ${e.message}`); }
+    }
+  };
+  const dir = await get(o.dir, 'Project directory', (d) => { if (!d) throw new p.AnswerError('a directory name'); return d; }, interactive ? 'my-payments' : undefined);
+  const target = resolve(dir);
+  if (existsSync(target) && readdirSync(target).length > 0) die(`${target} exists and is not empty`);
+  const provider = await get(o.provider, 'KelantanPay provider', p.parseProvider);
+  const account = await get(o.account, 'KelantanPay account', p.parseAccount);
+  const origins = await get(o.origins.length ? o.origins.join(',') : undefined, 'Shop origin(s), comma-separated', p.parseOrigins);
+  const returnUrl = await get(o.returnUrl, 'Return URL', (u) => p.parseReturnUrl(u, origins), `${origins[0]}/`);
+  let catalog = null;
+  if (o.catalog !== undefined) {
+    catalog = await get(o.catalog, 'Catalog file', readCatalog);
+  } else if (!o.open && rl) {
+    catalog = await get(undefined, 'Catalog file (JSON or CSV; empty for open-amount mode)', (f) => (f ? readCatalog(f) : null), '');
+  }
+  const webhookUrl = await get(o.webhookUrl, 'Webhook URL for production, https://', p.parseWebhookUrl, '');
+  const devWebhookUrl = await get(o.devWebhookUrl, 'Webhook URL for npm run dev, on 127.0.0.1', p.parseDevWebhookUrl, '');
+  rl?.close();
+
+  const name = basename(target).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'kelantanpay';
+  const key = () => randomBytes(32).toString('hex');
+  const secrets = { signing: key(), idempotency: key(), webhook: key() };
+  const out = p.files({ name, version, provider, account, origins, returnUrl, catalog, webhookUrl, devWebhookUrl, secrets, workerSpec: o.workerSpec, wranglerSpec: o.wranglerSpec });
+  mkdirSync(target, { recursive: true });
+  for (const [file, text] of Object.entries(out)) writeFileSync(resolve(target, file), text, file === '.dev.vars' ? { mode: 0o600 } : undefined);
+  console.log(`Wrote ${target} (${catalog ? `catalog mode, ${catalog.length} item${catalog.length === 1 ? '' : 's'}` : 'open-amount mode'}).
+
+Next:
+  cd ${dir}
+  npm install
+  npm run dev        # the local sandbox and the Worker; prints the storefront URL
+
+For production, set the secrets once (in ${dir}):
+${p.secretLines(Boolean(webhookUrl)).map((l) => `  ${l}`).join('\n')}
+then:
+  npm run deploy`);
+}
+
+function readCatalog(file) {
+  let text;
+  try { text = readFileSync(file, 'utf8'); } catch (e) { throw new p.AnswerError(`catalog ${file}: ${e.code === 'ENOENT' ? 'no such file' : e.message}`); }
+  return p.parseCatalog(text, basename(file));
+}
+
+main().catch((e) => die(e.stack ?? String(e)));

@@ -1,0 +1,251 @@
+// The answers' rules and the files of a new project, as pure functions (index.mjs does the I/O).
+import { existsSync, readFileSync } from 'node:fs';
+
+// The Worker's migrations, staged next to this file by scripts/build-worker-package.sh (in the
+// repository they are read from the worker package's copy).
+const migrationsFile = [new URL('./migrations.json', import.meta.url), new URL('../worker/migrations.json', import.meta.url)].find((u) => existsSync(u));
+export const MIGRATIONS = JSON.parse(readFileSync(migrationsFile, 'utf8'));
+export const WRANGLER_VERSION = '4.86.0';
+export const SANDBOX = { baseUrl: 'http://127.0.0.1:8788', provider: 'sandbox', account: '000000', username: 'demo-merchant', password: 'demo-password' };
+const LOCAL = 'http://127.0.0.1:8787';
+// The Worker's default KP_STATUS_RATE_LIMIT_PER_MINUTE. A rate limiting binding's limit is fixed in
+// wrangler.toml, so the status limiters are written from it: the client's at it, the /48's at 16x.
+export const STATUS_LIMIT_PER_MINUTE = 300;
+const NETWORK_FACTOR = 16;
+
+export class AnswerError extends Error {}
+const fail = (m) => { throw new AnswerError(m); };
+const loopback = (u) => u.hostname === '127.0.0.1' || u.hostname === 'localhost' || u.hostname === '[::1]';
+
+export function parseOrigin(text) {
+  let u;
+  try { u = new URL(text.trim()); } catch { fail(`origin ${JSON.stringify(text)} is not a URL (write it like https://shop.example)`); }
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback(u))) fail(`origin ${text} must be https:// (http:// only for 127.0.0.1 or localhost)`);
+  if (u.username || u.password) fail(`origin ${text} must not carry a user name or password`);
+  if (!/^[a-z]+:\/\/[^/?#]+\/?$/i.test(text.trim())) fail(`origin ${text} has a path, query or fragment; an origin is only scheme://host[:port], like ${u.origin}`);
+  return u.origin;
+}
+export const parseOrigins = (text) => {
+  const list = String(text).split(/[,\s]+/).filter(Boolean).map(parseOrigin);
+  if (list.length === 0) fail('give at least one shop origin, like https://shop.example');
+  return [...new Set(list)];
+};
+
+export function parseReturnUrl(text, origins) {
+  let u;
+  try { u = new URL(text.trim()); } catch { fail(`return URL ${JSON.stringify(text)} is not a URL`); }
+  if (!origins.includes(u.origin)) fail(`return URL ${text} is outside the shop origins (${origins.join(', ')})`);
+  if (u.hash) fail(`return URL ${text} must not have a fragment`);
+  return u.href;
+}
+
+function parseAnyWebhookUrl(text) {
+  if (!text || !text.trim()) return '';
+  let u;
+  try { u = new URL(text.trim()); } catch { fail(`webhook URL ${JSON.stringify(text)} is not a URL`); }
+  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback(u))) fail(`webhook URL ${text} must be https:// (http:// only to 127.0.0.1 or localhost)`);
+  return u.href;
+}
+
+// Production webhooks must be https; a local one is http to this machine only.
+export function parseWebhookUrl(text) {
+  const href = parseAnyWebhookUrl(text, 'webhook URL');
+  if (href && !href.startsWith('https://')) fail(`webhook URL ${text} must be https:// (production calls it from Cloudflare); use --dev-webhook-url for a local receiver`);
+  return href;
+}
+export function parseDevWebhookUrl(text) {
+  const href = parseAnyWebhookUrl(text, 'dev webhook URL');
+  if (href && !loopback(new URL(href))) fail(`dev webhook URL ${text} must be on 127.0.0.1 or localhost`);
+  return href;
+}
+
+export function parseAccount(text) {
+  const t = String(text ?? '').trim();
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(t)) fail(`account ${JSON.stringify(text)}: letters, digits, - or _, as KelantanPay gave it to you`);
+  return t;
+}
+export function parseProvider(text) {
+  const t = String(text ?? '').trim();
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(t)) fail(`provider ${JSON.stringify(text)}: letters, digits, - or _, as KelantanPay gave it to you`);
+  return t;
+}
+
+const MONEY = /^(0|[1-9][0-9]{0,6})\.[0-9]{2}$/;
+// A catalog from JSON ([{sku,name,amount}]) or CSV (header sku,name,amount).
+export function parseCatalog(text, fileName = 'catalog') {
+  let rows;
+  if (/^\s*\[/.test(text)) {
+    try { rows = JSON.parse(text); } catch (e) { fail(`${fileName}: not valid JSON (${e.message})`); }
+    if (!Array.isArray(rows)) fail(`${fileName}: a JSON catalog is a list of {"sku","name","amount"}`);
+  } else {
+    const lines = text.split(/\r?\n/).filter((l) => l.trim());
+    const head = (lines.shift() ?? '').split(',').map((s) => s.trim().toLowerCase());
+    if (head.join(',') !== 'sku,name,amount') fail(`${fileName}: a CSV catalog starts with the header line sku,name,amount`);
+    rows = lines.map((line, i) => {
+      const cells = csvCells(line);
+      if (cells.length !== 3) fail(`${fileName} line ${i + 2}: three cells (sku,name,amount), found ${cells.length}`);
+      return { sku: cells[0], name: cells[1], amount: cells[2] };
+    });
+  }
+  if (rows.length === 0) fail(`${fileName}: the catalog is empty`);
+  const seen = new Set();
+  return rows.map((r, i) => {
+    const where = `${fileName} item ${i + 1}`;
+    if (typeof r !== 'object' || r === null) fail(`${where}: not an object`);
+    const sku = String(r.sku ?? '').trim(); const name = String(r.name ?? '').trim();
+    const amount = typeof r.amount === 'number' ? fail(`${where}: amount ${r.amount} must be a string of money like "45.00"`) : String(r.amount ?? '').trim();
+    if (!/^[A-Za-z0-9._-]{1,64}$/.test(sku)) fail(`${where}: sku ${JSON.stringify(sku)}: letters, digits, . _ -`);
+    if (seen.has(sku)) fail(`${where}: sku ${sku} appears twice`);
+    seen.add(sku);
+    if (!name || /[\u0000-\u001f\u007f-\u009f]/.test(name)) fail(`${where}: a name without control characters`);
+    if (!MONEY.test(amount) || amount === '0.00') fail(`${where}: price ${JSON.stringify(amount)} is not money (ringgit with two decimals, like 45.00)`);
+    return { sku, name, amount };
+  });
+}
+function csvCells(line) {
+  const cells = []; let cur = ''; let q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (q) { if (c === '"' && line[i + 1] === '"') { cur += '"'; i++; } else if (c === '"') q = false; else cur += c; }
+    else if (c === '"') q = true; else if (c === ',') { cells.push(cur); cur = ''; } else cur += c;
+  }
+  cells.push(cur);
+  return cells.map((s) => s.trim());
+}
+
+const tomlString = (s) => JSON.stringify(s);
+export function migrationToml(m, prefix = '') {
+  const lines = [`[[${prefix}migrations]]`, `tag = ${tomlString(m.tag)}`];
+  for (const k of ['new_sqlite_classes', 'new_classes', 'deleted_classes']) if (m[k]) lines.push(`${k} = [${m[k].map(tomlString).join(', ')}]`);
+  for (const r of m.renamed_classes ?? []) lines.push(`renamed_classes = [{ from = ${tomlString(r.from)}, to = ${tomlString(r.to)} }]`);
+  return lines.join('\n') + '\n';
+}
+// A literal multi-line string keeps the catalog readable; it cannot hold ''' itself.
+const tomlMulti = (s) => (s.includes("'''") ? tomlString(s) : `'''${s}'''`);
+
+export function files(a) {
+  const local = { origins: [LOCAL, 'http://localhost:8787'], returnUrl: `${LOCAL}/` };
+  const catalog = a.catalog ? JSON.stringify(a.catalog, null, 2) : null;
+  const prodVars = [
+    `KP_BASE_URL = "https://payment.kelantanpay.com"`,
+    `KP_PROVIDER = ${tomlString(a.provider)}`,
+    `KP_ACCOUNT = ${tomlString(a.account)}`,
+    `KP_COUNTRY = "MY"`,
+    `KP_ALLOWED_ORIGINS = ${tomlString(a.origins.join(','))}`,
+    // Prefixes: the drop-in asks to come back to the page it is on, anywhere on the shop's origins.
+    `KP_RETURN_URLS = ${tomlString(a.origins.map((o) => `${o}/`).join(','))}`,
+    `KP_RETURN_URL = ${tomlString(a.returnUrl)}`,
+    ...(a.webhookUrl ? [`KP_WEBHOOK_URL = ${tomlString(a.webhookUrl)}`] : []),
+    ...(catalog ? [`KP_CATALOG = ${tomlMulti(catalog)}`] : []),
+  ];
+  const bindings = (prefix) => ['PAYMENTS:PaymentObject', 'CLIENTS:ClientBucket', 'ORDERS:OrderIndex'].map((b) => {
+    const [n, c] = b.split(':');
+    return `[[${prefix}durable_objects.bindings]]\nname = "${n}"\nclass_name = "${c}"\n`;
+  }).join('\n');
+  // Namespaces per environment: local clients must not count against production's.
+  const limiters = (prefix, [client, network]) => [
+    ['STATUS_LIMIT', client, STATUS_LIMIT_PER_MINUTE],
+    ['STATUS_NETWORK_LIMIT', network, STATUS_LIMIT_PER_MINUTE * NETWORK_FACTOR],
+  ].map(([n, id, limit]) => `[[${prefix}ratelimits]]\nname = "${n}"\nnamespace_id = "${id}"\nsimple = { limit = ${limit}, period = 60 }\n`).join('\n');
+  const wrangler = `# Written by create-kelantanpay ${a.version}. \`npm run dev\`: the local sandbox ([vars]);
+# \`npm run deploy\`: the real gateway ([env.production]). Secrets are never here: .dev.vars locally,
+# \`npx wrangler secret put NAME --env production\` for production.
+name = ${tomlString(a.name)}
+main = "node_modules/kelantanpay-worker/worker/entry.mjs"
+compatibility_date = "2025-09-01"
+
+# The demo storefront and /kelantanpay.js; only /api/* reaches the Worker. Point directory at
+# your own folder to serve your shop (keep kelantanpay.js in it, or load it from the Worker).
+[assets]
+directory = "node_modules/kelantanpay-worker/www"
+binding = "ASSETS"
+run_worker_first = ["/api/*"]
+
+${bindings('')}
+# The status limit, shared by the isolates of a Cloudflare location: keep the limits at
+# KP_STATUS_RATE_LIMIT_PER_MINUTE (default ${STATUS_LIMIT_PER_MINUTE}) and 16 times it (one IPv6 /48), period 60.
+# namespace_id is unique in your Cloudflare account: pick others if another Worker uses these.
+${limiters('', ['1001', '1002'])}
+# This project's Durable Object migrations. A newer kelantanpay-worker that needs another one says
+# so: \`npx kelantanpay-worker check\` (run by \`npm run dev\` and \`npm run deploy\`).
+${MIGRATIONS.map((m) => migrationToml(m)).join('\n')}
+[vars]
+# The local sandbox that \`npm run dev\` starts (kelantanpay-sandbox).
+KP_BASE_URL = "${SANDBOX.baseUrl}"
+KP_PROVIDER = "${SANDBOX.provider}"
+KP_ACCOUNT = "${SANDBOX.account}"
+KP_COUNTRY = "MY"
+KP_ALLOWED_ORIGINS = ${tomlString(local.origins.join(','))}
+KP_RETURN_URLS = ${tomlString(`${LOCAL}/,http://localhost:8787/`)}
+KP_RETURN_URL = ${tomlString(local.returnUrl)}
+${a.devWebhookUrl ? `KP_WEBHOOK_URL = ${tomlString(a.devWebhookUrl)}` : '# KP_WEBHOOK_URL = "http://127.0.0.1:3000/hooks"   # a local receiver for signed events'}
+${catalog ? `KP_CATALOG = ${tomlMulti(catalog)}\n` : ''}
+[env.production]
+
+${bindings('env.production.')}
+${limiters('env.production.', ['1003', '1004'])}
+[env.production.vars]
+${prodVars.join('\n')}
+`;
+  const devVars = `# Local only (git-ignored): the sandbox's credentials and this project's own signing secret.
+KP_USERNAME=${SANDBOX.username}
+KP_PASSWORD=${SANDBOX.password}
+KP_SIGNING_SECRET=${a.secrets.signing}
+KP_IDEMPOTENCY_SECRET=${a.secrets.idempotency}
+KP_WEBHOOK_SECRET=${a.secrets.webhook}
+`;
+  const pkg = {
+    name: a.name, private: true, type: 'module',
+    scripts: {
+      dev: 'kelantanpay-worker dev',
+      deploy: 'kelantanpay-worker check && wrangler deploy --env production',
+      check: 'kelantanpay-worker check',
+    },
+    // Exact: a new version may need a migration added first (`npm run check`).
+    dependencies: { 'kelantanpay-worker': a.workerSpec ?? a.version },
+    devDependencies: { wrangler: a.wranglerSpec ?? WRANGLER_VERSION },
+  };
+  const secrets = secretLines(Boolean(a.webhookUrl));
+  const readme = `# ${a.name}
+
+A KelantanPay payment Worker (kelantanpay-worker ${a.version}), made by \`npm create kelantanpay\`.
+The next three commands:
+
+\`\`\`sh
+npm install
+npm run dev        # the local sandbox and the Worker together; prints the storefront URL
+npm run deploy     # checks the migrations, then wrangler deploy --env production
+\`\`\`
+
+Before the first deploy, the production secrets (once):
+
+\`\`\`sh
+${secrets.join('\n')}
+\`\`\`
+
+Local settings are \`[vars]\` in \`wrangler.toml\` and \`.dev.vars\` (git-ignored; sandbox
+credentials and keys made for this project); production is \`[env.production.vars]\`.
+
+Upgrading: \`npm install kelantanpay-worker@<version> --save-exact\`, then \`npm run check\`: it
+names any Durable Object migration the new version needs, to add to \`wrangler.toml\` before
+\`npm run deploy\`.
+`;
+  return {
+    'wrangler.toml': wrangler,
+    '.dev.vars': devVars,
+    '.gitignore': 'node_modules/\n.dev.vars\n.wrangler/\n',
+    'package.json': JSON.stringify(pkg, null, 2) + '\n',
+    'README.md': readme,
+  };
+}
+
+// Generated production keys go straight from Node into wrangler, never onto the screen or into
+// shell history; the webhook key is typed in, since the merchant's receiver needs it too.
+const RANDOM = `node -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))"`;
+export const secretLines = (webhook) => [
+  'npx wrangler secret put KP_USERNAME --env production        # your KelantanPay merchant username',
+  'npx wrangler secret put KP_PASSWORD --env production        # your KelantanPay merchant password',
+  `${RANDOM} | npx wrangler secret put KP_SIGNING_SECRET --env production`,
+  `${RANDOM} | npx wrangler secret put KP_IDEMPOTENCY_SECRET --env production`,
+  ...(webhook ? ['npx wrangler secret put KP_WEBHOOK_SECRET --env production   # 32+ characters; your webhook receiver verifies with it'] : []),
+];

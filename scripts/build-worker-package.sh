@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Stages the two merchant packages in build/packages/ (git-ignored), ready for `npm pack`:
+#   kelantanpay-worker   the built Worker (entry module, generated JS, wasm), the storefront and
+#                        drop-in script (www/), the sandbox (bin kelantanpay-sandbox), bin/, README
+#   create-kelantanpay   `npm create kelantanpay`
+# Both carry the npm package's version (js/package/package.json), so a project made by create N
+# pins kelantanpay-worker N. The Worker's wasm has the Worker build's budget (README, "Worker size").
+set -euo pipefail
+source "$(dirname "$0")/env.sh"
+cd "$ROOT"
+BUDGET_BYTES=$((200 * 1024))
+bash scripts/build-worker.sh
+# migrations.json is the packages' copy of wrangler.toml's [[migrations]]: they must agree.
+node --input-type=module -e '
+import { readFileSync } from "node:fs";
+import { unstable_readConfig } from "wrangler";
+const repo = unstable_readConfig({ config: "wrangler.toml" }, { hideWarnings: true }).migrations;
+const shipped = JSON.parse(readFileSync("packages/worker/migrations.json", "utf8"));
+if (JSON.stringify(repo) !== JSON.stringify(shipped)) {
+  console.error("packages/worker/migrations.json differs from wrangler.toml [[migrations]]:\n" + JSON.stringify(repo));
+  process.exit(1);
+}'
+version="$(node -p "require('./js/package/package.json').version")"
+out=build/packages
+worker="$out/kelantanpay-worker" create="$out/create-kelantanpay"
+rm -rf "$worker" "$create"
+mkdir -p "$worker/worker" "$worker/sandbox" "$create"
+cp -r packages/worker/. "$worker/"
+cp worker/build/entry.mjs worker/build/index.js worker/build/index_bg.wasm "$worker/worker/"
+cp -r www "$worker/www"
+cp sandbox/*.mjs sandbox/README.md "$worker/sandbox/"
+cp -r packages/create-kelantanpay/. "$create/"
+cp packages/worker/migrations.json "$create/"
+for p in "$worker" "$create"; do
+  node -e 'const fs = require("fs"); const f = process.argv[1] + "/package.json";
+    const p = JSON.parse(fs.readFileSync(f, "utf8")); p.version = process.argv[2];
+    fs.writeFileSync(f, JSON.stringify(p, null, 2) + "\n");' "$p" "$version"
+done
+# The fragment merchants copy from must carry every migration too.
+node "$worker/bin/kelantanpay-worker.mjs" check packages/worker/wrangler.fragment.toml >/dev/null
+gz="$(gzip -9 -c "$worker/worker/index_bg.wasm" | wc -c)"
+printf 'staged %s and %s %s; Worker wasm %s bytes gzip (budget %s)\n' "$worker" "$create" "$version" "$gz" "$BUDGET_BYTES"
+if [ "$gz" -gt "$BUDGET_BYTES" ]; then
+  echo "kelantanpay-worker: the Worker's wasm is over its size budget" >&2
+  exit 1
+fi

@@ -1,0 +1,215 @@
+//! A create request, its attempt upstream and its answer: who waits on which attempt, the one
+//! retry under the next reference after a 401, and the record built from the gateway's answer.
+
+use super::*;
+
+impl SlotMachine {
+    pub(super) fn on_create(
+        &mut self,
+        caller: CallerId,
+        call: Box<CreateCall>,
+        now: u64,
+        rules: &Rules,
+        out: &mut Vec<Effect>,
+    ) {
+        let reply = |r: CreateReply| Effect::Reply {
+            caller,
+            reply: Reply::Create(r),
+            upstream_calls: 0,
+        };
+        match decide_create(&self.stored, call.key.as_ref(), self.incarnation, now) {
+            CreateDecision::Replay => out.push(reply(created_or_interrupted(&self.stored))),
+            CreateDecision::Conflict => out.push(reply(CreateReply::Conflict)),
+            CreateDecision::KeyExpired => out.push(reply(CreateReply::KeyExpired)),
+            CreateDecision::Occupied => out.push(reply(CreateReply::Occupied)),
+            CreateDecision::Wait => self.create_waiters.push(CreateWaiter {
+                caller,
+                since_ms: now,
+                original: false,
+            }),
+            CreateDecision::Start { attempt } if attempt >= MAX_ATTEMPTS => {
+                out.push(reply(CreateReply::KeyExpired));
+            }
+            CreateDecision::Start { attempt } => {
+                if let Some(stale) = self.stored.sending {
+                    out.push(log(
+                        json!({"msg": "create_abandoned", "attempt": stale.attempt}),
+                    ));
+                }
+                self.create_waiters.push(CreateWaiter {
+                    caller,
+                    since_ms: now,
+                    original: true,
+                });
+                self.send_attempt(caller, call, attempt, attempt, 0, now, rules, out);
+            }
+        }
+    }
+
+    /// Spends `attempt` (stored before the request leaves: never sent twice) and sends it.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn send_attempt(
+        &mut self,
+        caller: CallerId,
+        call: Box<CreateCall>,
+        attempt: u32,
+        first_attempt: u32,
+        calls: u32,
+        now: u64,
+        rules: &Rules,
+        out: &mut Vec<Effect>,
+    ) {
+        let next = start_attempt(
+            &self.stored,
+            call.key.as_ref(),
+            attempt,
+            self.incarnation,
+            now,
+        );
+        let reference = call.slot.reference(next.generation, attempt);
+        let handle = PaymentHandle(issue_handle(&rules.signing_secret, &reference, now / 1000));
+        let payment = new_payment(&call, reference, &handle);
+        self.stored = next;
+        out.push(Effect::Store(Box::new(self.stored.clone())));
+        out.push(Effect::SendCreate {
+            attempt,
+            payment: Box::new(payment.clone()),
+        });
+        self.creating = Some(Creating {
+            attempt,
+            first_attempt,
+            caller,
+            call,
+            payment,
+            handle,
+            created_ms: now,
+            calls,
+        });
+    }
+
+    pub(super) fn on_created(
+        &mut self,
+        attempt: u32,
+        result: Result<CreatedPayment, Error>,
+        calls: u32,
+        now: u64,
+        rules: &Rules,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(mut c) = self.creating.take().filter(|c| c.attempt == attempt) else {
+            // An attempt this instance gave up on (its mark went stale): abandoned for good.
+            out.push(log(json!({"msg": "create_late_answer", "attempt": attempt,
+                                "ok": result.is_ok()})));
+            return;
+        };
+        c.calls += calls;
+        match result {
+            Err(e) if e.is_token_rejection() && c.attempt == c.first_attempt => {
+                // One more try, logged in afresh, under the next reference.
+                let Creating {
+                    caller,
+                    call,
+                    first_attempt,
+                    calls,
+                    ..
+                } = c;
+                self.send_attempt(
+                    caller,
+                    call,
+                    attempt + 1,
+                    first_attempt,
+                    calls,
+                    now,
+                    rules,
+                    out,
+                );
+            }
+            Ok(created) => {
+                let record = PaymentRecord {
+                    id: c.handle,
+                    reference: c.payment.reference,
+                    orderid: created.orderid,
+                    checkout_url: created.checkout_url,
+                    amount: c.payment.amount,
+                    created_ms: c.created_ms,
+                    description: c.payment.description,
+                    refs: c.payment.refs,
+                    items: c.call.order.items.clone(),
+                    status: PaymentStatus::Pending,
+                    code: None,
+                    checked_ms: None,
+                    confirmed_ms: None,
+                    reconcile: Reconcile::default(),
+                    outbox: Vec::new(),
+                };
+                self.stored.sending = None;
+                self.stored.payment = Some(record.clone());
+                // Stored before anyone is told: the gateway's answer is never lost.
+                out.push(Effect::Store(Box::new(self.stored.clone())));
+                out.push(Effect::RememberOrder {
+                    orderid: record.orderid.clone(),
+                    reference: record.reference.clone(),
+                    forget_at_ms: record.created_ms.saturating_add(rules.timing.retention_ms),
+                });
+                self.answer_creates(
+                    c.caller,
+                    c.calls,
+                    CreateReply::Created(Box::new(record)),
+                    out,
+                );
+            }
+            Err(e) => {
+                self.stored.sending = None;
+                out.push(Effect::Store(Box::new(self.stored.clone())));
+                self.answer_creates(c.caller, c.calls, CreateReply::Failed(e), out);
+            }
+        }
+    }
+
+    pub(super) fn answer_creates(
+        &mut self,
+        leader: CallerId,
+        calls: u32,
+        reply: CreateReply,
+        out: &mut Vec<Effect>,
+    ) {
+        for w in self.create_waiters.drain(..) {
+            out.push(Effect::Reply {
+                caller: w.caller,
+                reply: Reply::Create(reply.clone()),
+                upstream_calls: if w.caller == leader { calls } else { 0 },
+            });
+        }
+    }
+}
+
+fn created_or_interrupted(slot: &SlotState) -> CreateReply {
+    match &slot.payment {
+        Some(p) => CreateReply::Created(Box::new(p.clone())),
+        None => CreateReply::Failed(interrupted()),
+    }
+}
+
+pub(super) fn interrupted() -> Error {
+    Error::Transport {
+        call: Call::CreatePayment,
+        reason: "the create was interrupted; retry with the same Idempotency-Key".into(),
+    }
+}
+
+fn new_payment(call: &CreateCall, reference: Reference, handle: &PaymentHandle) -> NewPayment {
+    let order = &call.order;
+    NewPayment {
+        reference,
+        amount: order.amount,
+        customer: order.customer.clone(),
+        description: order.description.clone(),
+        via: order.via,
+        refs: order.refs.clone(),
+        return_url: order
+            .return_url
+            .as_ref()
+            .map(|u| u.with_query_param("kp_payment", &handle.0)),
+        callback_url: Some(call.callback_url.with_query_param("kp_payment", &handle.0)),
+    }
+}

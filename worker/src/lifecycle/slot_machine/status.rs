@@ -1,0 +1,245 @@
+//! Status requests and callbacks: the one shared requery, its reuse rule (2 s for polls, 5 s
+//! for callbacks), the requery a callback is owed, and what an answer changes in the record.
+
+use super::*;
+
+impl SlotMachine {
+    pub(super) fn on_status(
+        &mut self,
+        caller: CallerId,
+        call: StatusCall,
+        now: u64,
+        rules: &Rules,
+        out: &mut Vec<Effect>,
+    ) {
+        if let Some(reply) = self.final_status(&call) {
+            out.push(status_reply(caller, reply, 0));
+            return;
+        }
+        let held = self.record_for(&call.reference).is_some();
+        if !held && call.created_ms.is_none() {
+            // Nothing proves the payment is ours: no requery.
+            out.push(status_reply(caller, StatusReply::Unknown, 0));
+            return;
+        }
+        let waiter = StatusWaiter {
+            caller,
+            call,
+            since_ms: now,
+        };
+        self.ask(waiter, false, now, rules, out);
+    }
+
+    /// Joins the requery in flight, reuses a recent answer, or starts a requery.
+    pub(super) fn ask(
+        &mut self,
+        waiter: StatusWaiter,
+        reconcile: bool,
+        now: u64,
+        rules: &Rules,
+        out: &mut Vec<Effect>,
+    ) {
+        let reference = waiter.call.reference.clone();
+        if waiter.call.fresh {
+            // A callback is owed a requery that begins at or after it, and the debt is stored
+            // first, whatever answers it below (shared, joined or its own): an instance lost
+            // meanwhile leaves it to the alarm (seed 1589 lost a callback's only requery).
+            self.owe_hint(&reference, now, out);
+        }
+        if let Some(flight) = self.flight.as_mut() {
+            if flight.reference == reference {
+                flight.reconcile |= reconcile;
+                if !reconcile {
+                    flight.waiters.push(waiter);
+                }
+            } else if !reconcile {
+                self.queued.push(waiter);
+            }
+            return;
+        }
+        if let Some(answer) = self.last.clone().filter(|a| a.reference == reference) {
+            let age = now.saturating_sub(answer.at_ms);
+            let reusable = if waiter.call.fresh {
+                // A callback shares any answer begun in the last few seconds, a failure too
+                // (the hint it owes asks again): a callback never buys a requery of its own.
+                now.saturating_sub(answer.started_ms) < CALLBACK_REQUERY_EVERY_MS
+            } else {
+                age < REUSE_ANSWER_MS && answer.result.is_ok()
+            };
+            if reconcile && age < REUSE_ANSWER_MS && answer.result.is_ok() {
+                // A scheduled check that an answer of a moment ago already made.
+                self.reconciled(&answer.result, 0, now, rules, out);
+                out.push(Effect::Store(Box::new(self.stored.clone())));
+                return;
+            }
+            if reusable && !reconcile {
+                let reply = self.reply_from(&waiter.call, &answer.result, answer.at_ms);
+                out.push(status_reply(waiter.caller, reply, 0));
+                return;
+            }
+        }
+        let created_ms = self
+            .record_for(&reference)
+            .map(|p| p.created_ms)
+            .or(waiter.call.created_ms);
+        out.push(Effect::Requery {
+            reference: reference.clone(),
+            created_ms,
+        });
+        self.flight = Some(Flight {
+            reference,
+            started_ms: now,
+            leader: (!reconcile).then_some(waiter.caller),
+            waiters: if reconcile { Vec::new() } else { vec![waiter] },
+            reconcile,
+        });
+    }
+
+    /// Records (durably: the alarm keeps it) that a requery must begin after `now`.
+    pub(super) fn owe_hint(&mut self, reference: &Reference, now: u64, out: &mut Vec<Effect>) {
+        let Some(p) = self
+            .stored
+            .payment
+            .as_mut()
+            .filter(|p| p.reference == *reference && !p.is_final())
+        else {
+            return;
+        };
+        if p.reconcile.hint_ms.is_none() {
+            p.reconcile.hint_ms = Some(now);
+            out.push(Effect::Store(Box::new(self.stored.clone())));
+        }
+    }
+
+    pub(super) fn on_requeried(
+        &mut self,
+        result: Result<StatusCheck, Error>,
+        calls: u32,
+        now: u64,
+        rules: &Rules,
+        out: &mut Vec<Effect>,
+    ) {
+        let Some(flight) = self.flight.take() else {
+            return;
+        };
+        let mut changed = false;
+        if let Some(p) = self
+            .stored
+            .payment
+            .as_mut()
+            .filter(|p| p.reference == flight.reference)
+        {
+            if p.reconcile
+                .hint_ms
+                .is_some_and(|at| at <= flight.started_ms)
+            {
+                let before = p.reconcile;
+                p.reconcile = hint_answered(before, result.is_ok(), now);
+                if before.hint_failures + 1 == HINT_TRIES && result.is_err() {
+                    out.push(log(json!({"msg": "callback_requery_given_up",
+                        "reference": p.reference.as_str(), "attempts": HINT_TRIES})));
+                }
+                changed = true;
+            }
+        }
+        if let (Some(p), Ok(check)) = (self.stored.payment.as_mut(), &result) {
+            if p.reference == flight.reference {
+                let seen = observe(p, check, rules.webhooks, now);
+                if seen.amount_mismatch {
+                    out.push(log(json!({"msg": "amount_mismatch",
+                        "reference": p.reference.as_str(), "expected": p.amount.to_string(),
+                        "paid": check.result.fields.get("amount")})));
+                }
+                changed |= seen.changed;
+            }
+        }
+        if flight.reconcile {
+            changed |= self.reconciled(&result, calls, now, rules, out);
+        }
+        if changed {
+            out.push(Effect::Store(Box::new(self.stored.clone())));
+        }
+        self.last = Some(Answer {
+            reference: flight.reference.clone(),
+            started_ms: flight.started_ms,
+            at_ms: now,
+            result: result.clone(),
+        });
+        for w in flight.waiters {
+            let reply = self.reply_from(&w.call, &result, now);
+            let calls = if Some(w.caller) == flight.leader {
+                calls
+            } else {
+                0
+            };
+            out.push(status_reply(w.caller, reply, calls));
+        }
+        // Asks for another reference waited for this one: the first starts the next requery.
+        for w in std::mem::take(&mut self.queued) {
+            self.ask(w, false, now, rules, out);
+        }
+        if self.alarm.is_some() {
+            self.deliver_next(now, rules, out);
+        }
+    }
+
+    /// Progress through the schedule after a scheduled check; logged. Whether it changed
+    /// the record (it always does: the schedule moved on).
+    pub(super) fn reconciled(
+        &mut self,
+        result: &Result<StatusCheck, Error>,
+        calls: u32,
+        now: u64,
+        rules: &Rules,
+        out: &mut Vec<Effect>,
+    ) -> bool {
+        let Some(p) = self.stored.payment.as_mut() else {
+            return false;
+        };
+        p.reconcile = reconciled(p, &rules.timing.schedule, result.is_ok(), now);
+        out.push(log(
+            json!({"msg": "reconcile", "reference": p.reference.as_str(),
+            "status": result.is_ok().then(|| p.status.as_str()),
+            "error": result.as_ref().err().map(Error::kind), "upstream_calls": calls}),
+        ));
+        true
+    }
+
+    pub(super) fn record_for(&self, reference: &Reference) -> Option<&PaymentRecord> {
+        self.stored
+            .payment
+            .as_ref()
+            .filter(|p| p.reference == *reference)
+    }
+
+    /// A status call's answer from a requery's result.
+    pub(super) fn reply_from(
+        &self,
+        call: &StatusCall,
+        result: &Result<StatusCheck, Error>,
+        answered_ms: u64,
+    ) -> StatusReply {
+        let check = match result {
+            Err(e) => return StatusReply::Failed(e.clone()),
+            Ok(check) => check,
+        };
+        if let Some(p) = self.record_for(&call.reference) {
+            let mismatch = check.status == PaymentStatus::Paid && p.status != PaymentStatus::Paid;
+            return StatusReply::Status(view(p, mismatch));
+        }
+        // A verified handle whose record is gone: nothing to hold a paid amount to, so the
+        // gateway's `00` is reported with its code, never as paid.
+        let unverified = check.status == PaymentStatus::Paid && !amount_agrees(&check.result, None);
+        StatusReply::Status(StatusView {
+            reference: call.reference.clone(),
+            status: if unverified {
+                PaymentStatus::Unknown(check.result.code.clone())
+            } else {
+                check.status.clone()
+            },
+            code: Some(check.result.code.clone()),
+            checked_ms: answered_ms,
+            amount_mismatch: false,
+        })
+    }
+}
