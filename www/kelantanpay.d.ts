@@ -103,6 +103,8 @@ export function createPayment(order: Order, options?: { config?: Config }): Prom
  * backend created), else the origin of the Worker's last `checkout_url` in this page (the Worker
  * refuses a gateway answer on another origin). Only `https:`, or plain `http:` to localhost,
  * 127.x.x.x or [::1] (the local sandbox). Throws a KelantanPayError (kind `other`) otherwise.
+ * Called again with the same payment object (a double click awaiting one createPayment), it
+ * does nothing: a second navigation would abort the first.
  */
 export function redirectToCheckout(payment: Pick<Payment, 'checkout_url'>, options?: { checkoutOrigin?: string }): void;
 

@@ -216,7 +216,7 @@ function save(name, value) {
 export const getConfig = () => call('/api/config');
 
 const pending = new Map();
-let checkout; // the Worker's checkout_url origin
+let checkout, left; // the gateway's origin, from the Worker; the payment we left for
 function parse(href) {
   try {
     return new URL(href);
@@ -232,7 +232,6 @@ export function createPayment(order, { config } = {}) {
   const text = JSON.stringify(body);
   if (!pending.has(text)) {
     const attempt = load('attempt');
-    // the Worker forgets a key after 24 h
     const fresh = attempt?.body === text && Date.now() - attempt.at < KEY_LIFE_MS;
     // no randomUUID outside a secure context
     const key = fresh ? attempt.key
@@ -252,11 +251,10 @@ export function createPayment(order, { config } = {}) {
   return pending.get(text);
 }
 
-// the gateway's origin only
 export function redirectToCheckout(payment, { checkoutOrigin = checkout } = {}) {
   const url = parse(payment.checkout_url);
   if (url?.origin !== checkoutOrigin || !/^(https:|http:\/\/(localhost|127\.[\d.]+|\[::1\])(:|$))/.test(checkoutOrigin)) throw new KelantanPayError({ kind: 'other' });
-  location.assign(url.href);
+  if (left !== (left = payment)) location.assign(url.href);
 }
 
 export const paymentIdFromUrl = (url = globalThis.location?.href) => (url ? new URL(url).searchParams.get('kp_payment') : null);

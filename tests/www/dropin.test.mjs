@@ -250,6 +250,7 @@ test('redirectToCheckout goes only to the gateway origin the Worker answered wit
     fakeFetch(() => ({ status: 201, body: CREATED }));
     const payment = await fresh.createPayment({ ...ORDER, name: 'Origin' });
     fresh.redirectToCheckout(payment);
+    fresh.redirectToCheckout(payment); // a double click: both awaits resolve to this object
     fresh.redirectToCheckout({ checkout_url: 'https://pay.example/other?x=1' });
     for (const checkout_url of [
       'https://evil.example/x', 'https://pay.example.evil.com/x', 'https://pay.exampl/x', 'http://pay.example/x',
