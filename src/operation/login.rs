@@ -1,0 +1,53 @@
+//! Logging in now, replacing any cached token (checks the credentials early).
+
+use crate::error::Call;
+
+use super::authorise::Authorise;
+use super::config::ClientConfig;
+use super::cx::{Cx, Line};
+use super::step::{out_of_turn, Input, Operation, Step};
+use super::tokens::Tokens;
+
+pub struct Login<'a> {
+    config: &'a ClientConfig,
+    line: Line,
+    auth: Option<Authorise>,
+}
+
+impl<'a> Login<'a> {
+    /// `seed` drives the backoff jitter.
+    pub fn new(config: &'a ClientConfig, seed: u64) -> Login<'a> {
+        Login {
+            config,
+            line: Line::new(seed),
+            auth: None,
+        }
+    }
+}
+
+impl Operation for Login<'_> {
+    type Output = ();
+
+    fn step(&mut self, now_ms: u64, input: Input, tokens: &mut Tokens) -> Step<()> {
+        let mut cx = Cx {
+            now_ms,
+            config: self.config,
+            tokens,
+            line: &mut self.line,
+        };
+        let auth = match (&mut self.auth, input) {
+            (Some(auth), input) => auth.step(&mut cx, input),
+            (None, Input::Start) => {
+                cx.tokens.forget();
+                self.auth
+                    .insert(Authorise::new())
+                    .step(&mut cx, Input::Start)
+            }
+            (None, _) => return out_of_turn(Call::Login),
+        };
+        match auth.finished() {
+            Ok(result) => Step::Done(result.map(|_| ())),
+            Err(pending) => pending,
+        }
+    }
+}
