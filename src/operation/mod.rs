@@ -30,3 +30,6 @@ pub use status_check::StatusCheck;
 pub use step::{Input, Operation, RequestId, Step};
 pub use tokens::Tokens;
 pub use wait::WaitForFinalStatus;
+
+#[cfg(test)]
+mod tests;

@@ -12,7 +12,7 @@ use super::tokens::Tokens;
 pub struct RequestId(pub(crate) u32);
 
 /// What happened since the last step.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
     /// The first step of an operation.
     Start,
@@ -23,7 +23,7 @@ pub enum Input {
 }
 
 /// What to do next.
-#[derive(Debug)]
+#[derive(Debug, Clone, PartialEq)]
 #[must_use = "a step says what the driver must do next"]
 pub enum Step<T> {
     /// Send `request`, allow it `timeout`, and step again with its answer.
