@@ -14,6 +14,7 @@ mod cx;
 mod exchange;
 mod jitter;
 mod login;
+mod polling;
 mod redact;
 mod requery;
 mod status_check;
