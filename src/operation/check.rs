@@ -6,7 +6,7 @@ use crate::reference::Reference;
 
 use super::config::ClientConfig;
 use super::cx::{Cx, Line};
-use super::polling::{Polling, Verdict};
+use super::polling::Polling;
 use super::status_check::StatusCheck;
 use super::step::{Input, Operation, Step};
 use super::tokens::Tokens;
@@ -50,15 +50,17 @@ impl Operation for CheckStatus<'_> {
             tokens,
             line: &mut self.line,
         };
-        let asked_again = &mut self.asked_again;
-        self.polling.step(&mut cx, input, |judged| {
-            if *asked_again < ASK_AGAIN && judged.result.is_early_failure(Some(judged.age_ms)) {
-                let pause = FIRST_PAUSE_MS << *asked_again;
-                *asked_again += 1;
-                Verdict::AskAgainAt(judged.now_ms.saturating_add(pause))
-            } else {
-                Verdict::Answer
-            }
-        })
+        let judged = match self.polling.step(&mut cx, input) {
+            Ok(judged) => judged,
+            Err(step) => return step,
+        };
+        if self.asked_again < ASK_AGAIN && judged.result.is_early_failure(Some(judged.age_ms)) {
+            let pause = FIRST_PAUSE_MS << self.asked_again;
+            self.asked_again += 1;
+            return self
+                .polling
+                .ask_again_at(judged.now_ms.saturating_add(pause));
+        }
+        self.polling.answer(judged)
     }
 }

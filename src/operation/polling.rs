@@ -10,7 +10,7 @@ use crate::requery::RequeryResult;
 use super::config::ClientConfig;
 use super::cx::Cx;
 use super::requery::Ask;
-use super::status_check::StatusCheck;
+use super::status_check::{age_ms, StatusCheck};
 use super::step::{out_of_turn, Input, Step};
 
 pub(crate) struct Polling {
@@ -22,21 +22,18 @@ pub(crate) struct Polling {
 enum Phase {
     Ready(Ask),
     Asking(Ask),
+    Judging(Ask),
     Pausing { until_ms: u64, ask: Ask },
     Over,
 }
 
-/// What a polling rule makes of an answer.
-pub(crate) enum Verdict {
-    Answer,
-    AskAgainAt(u64),
-}
-
-/// The answer being judged, with what the rules read it by.
-pub(crate) struct Judged<'r> {
-    pub result: &'r RequeryResult,
+/// An answer for the operation's rule to judge, then hand to [`Polling::ask_again_at`]
+/// or [`Polling::answer`]. Not a callback, so that this part is one function in the
+/// wasm rather than one per rule.
+pub(crate) struct Judged {
+    pub result: RequeryResult,
     pub now_ms: u64,
-    /// The payment's age, by [`super::status_check::age_ms`].
+    /// The payment's age, by the one age rule ([`StatusCheck::read`]).
     pub age_ms: u64,
     pub started_ms: u64,
 }
@@ -54,12 +51,8 @@ impl Polling {
         }
     }
 
-    pub fn step(
-        &mut self,
-        cx: &mut Cx<'_>,
-        input: Input,
-        rule: impl FnOnce(&Judged<'_>) -> Verdict,
-    ) -> Step<StatusCheck> {
+    /// An answer to judge, or the step to pass on.
+    pub fn step(&mut self, cx: &mut Cx<'_>, input: Input) -> Result<Judged, Step<StatusCheck>> {
         let now_ms = cx.now_ms;
         let (mut ask, given) = match (mem::replace(&mut self.phase, Phase::Over), input) {
             (Phase::Ready(ask), Input::Start) => {
@@ -69,38 +62,47 @@ impl Polling {
             (Phase::Asking(ask), given) => (ask, given),
             (Phase::Pausing { until_ms, ask }, Input::Woke) if now_ms < until_ms => {
                 self.phase = Phase::Pausing { until_ms, ask };
-                return Step::Sleep { until_ms };
+                return Err(Step::Sleep { until_ms });
             }
             (Phase::Pausing { ask, .. }, Input::Woke) => (ask.again(cx), Input::Start),
-            _ => return out_of_turn(Call::Requery),
+            _ => return Err(out_of_turn(Call::Requery)),
         };
         let result = match ask.step(cx, given).finished() {
             Ok(Ok(result)) => result,
-            Ok(Err(e)) => return Step::Done(Err(e)),
+            Ok(Err(e)) => return Err(Step::Done(Err(e))),
             Err(pending) => {
                 self.phase = Phase::Asking(ask);
-                return pending;
+                return Err(pending);
             }
         };
-        let age_ms =
-            super::status_check::age_ms(&result, now_ms, self.created_at_ms, self.started_ms);
-        let judged = Judged {
-            result: &result,
+        self.phase = Phase::Judging(ask);
+        Ok(Judged {
+            age_ms: age_ms(&result, now_ms, self.created_at_ms, self.started_ms),
+            result,
             now_ms,
-            age_ms,
             started_ms: self.started_ms,
-        };
-        match rule(&judged) {
-            Verdict::AskAgainAt(until_ms) => {
+        })
+    }
+
+    /// The judged answer will not do: ask again at `until_ms`.
+    pub fn ask_again_at(&mut self, until_ms: u64) -> Step<StatusCheck> {
+        match mem::replace(&mut self.phase, Phase::Over) {
+            Phase::Judging(ask) => {
                 self.phase = Phase::Pausing { until_ms, ask };
                 Step::Sleep { until_ms }
             }
-            Verdict::Answer => Step::Done(Ok(StatusCheck::read(
-                result,
-                now_ms,
-                self.created_at_ms,
-                self.started_ms,
-            ))),
+            _ => out_of_turn(Call::Requery),
         }
+    }
+
+    /// The judged answer will do.
+    pub fn answer(&mut self, judged: Judged) -> Step<StatusCheck> {
+        self.phase = Phase::Over;
+        Step::Done(Ok(StatusCheck::read(
+            judged.result,
+            judged.now_ms,
+            self.created_at_ms,
+            judged.started_ms,
+        )))
     }
 }

@@ -7,7 +7,7 @@ use crate::reference::Reference;
 
 use super::config::{millis, ClientConfig};
 use super::cx::{Cx, Line};
-use super::polling::{Polling, Verdict};
+use super::polling::Polling;
 use super::status_check::StatusCheck;
 use super::step::{Input, Operation, Step};
 use super::tokens::Tokens;
@@ -52,17 +52,17 @@ impl Operation for WaitForFinalStatus<'_> {
             tokens,
             line: &mut self.line,
         };
-        let timeout = millis(self.timeout);
-        let pause_ms = &mut self.pause_ms;
-        self.polling.step(&mut cx, input, |judged| {
-            let deadline = judged.started_ms.saturating_add(timeout);
-            let status = judged.result.status(Some(judged.age_ms));
-            if status.is_final() || judged.now_ms >= deadline {
-                return Verdict::Answer;
-            }
-            let until_ms = judged.now_ms.saturating_add(*pause_ms).min(deadline);
-            *pause_ms = pause_ms.saturating_mul(2).min(MAX_PAUSE_MS);
-            Verdict::AskAgainAt(until_ms)
-        })
+        let judged = match self.polling.step(&mut cx, input) {
+            Ok(judged) => judged,
+            Err(step) => return step,
+        };
+        let deadline = judged.started_ms.saturating_add(millis(self.timeout));
+        let status = judged.result.status(Some(judged.age_ms));
+        if status.is_final() || judged.now_ms >= deadline {
+            return self.polling.answer(judged);
+        }
+        let until_ms = judged.now_ms.saturating_add(self.pause_ms).min(deadline);
+        self.pause_ms = self.pause_ms.saturating_mul(2).min(MAX_PAUSE_MS);
+        self.polling.ask_again_at(until_ms)
     }
 }
