@@ -136,19 +136,29 @@ impl<T: Transport, C: Clock> Client<T, C> {
         loop {
             let now_ms = self.clock.now_ms();
             let step = op.step(now_ms, input, &mut self.tokens.state.borrow_mut());
-            input = match step {
-                Step::Send {
-                    id,
-                    request,
-                    timeout,
-                } => Input::Answered(id, self.transport.send(request, timeout).await),
-                Step::Sleep { until_ms } => {
-                    let pause = Duration::from_millis(until_ms.saturating_sub(now_ms));
-                    self.clock.sleep(pause).await;
-                    Input::Woke
-                }
-                Step::Done(result) => return result,
+            input = match step.finished() {
+                Ok(result) => return result,
+                Err(io) => self.perform(io).await,
             };
+        }
+    }
+
+    /// Performs a `Send` or a `Sleep` and says what happened: one function for every kind
+    /// of operation, not a copy of the transport's and the clock's futures in each.
+    async fn perform(&self, io: Step<()>) -> Input {
+        match io {
+            Step::Send {
+                id,
+                request,
+                timeout,
+            } => Input::Answered(id, self.transport.send(request, timeout).await),
+            Step::Sleep { until_ms } => {
+                let pause = until_ms.saturating_sub(self.clock.now_ms());
+                self.clock.sleep(Duration::from_millis(pause)).await;
+                Input::Woke
+            }
+            // Not asked for: `run` returns on `Done`.
+            Step::Done(_) => Input::Woke,
         }
     }
 
