@@ -50,6 +50,12 @@ impl Exchange {
         Exchange::idempotent(request, policy)
     }
 
+    /// The same call again, from its first attempt (a status asked again later).
+    pub fn restart(&mut self) {
+        self.retried = 0;
+        self.phase = Phase::Ready;
+    }
+
     pub fn call(&self) -> Call {
         self.request.call
     }

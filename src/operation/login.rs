@@ -35,16 +35,16 @@ impl Operation for Login<'_> {
             tokens,
             line: &mut self.line,
         };
-        let auth = match (&mut self.auth, input) {
-            (Some(auth), input) => auth.step(&mut cx, input),
-            (None, Input::Start) => {
-                cx.tokens.forget();
-                self.auth
-                    .insert(Authorise::new())
-                    .step(&mut cx, Input::Start)
+        if self.auth.is_none() {
+            if !matches!(input, Input::Start) {
+                return out_of_turn(Call::Login);
             }
-            (None, _) => return out_of_turn(Call::Login),
-        };
+            cx.tokens.forget();
+        }
+        let auth = self
+            .auth
+            .get_or_insert_with(Authorise::new)
+            .step(&mut cx, input);
         match auth.finished() {
             Ok(result) => Step::Done(result.map(|_| ())),
             Err(pending) => pending,

@@ -64,7 +64,7 @@ impl Polling {
                 self.phase = Phase::Pausing { until_ms, ask };
                 return Err(Step::Sleep { until_ms });
             }
-            (Phase::Pausing { ask, .. }, Input::Woke) => (ask.again(cx), Input::Start),
+            (Phase::Pausing { ask, .. }, Input::Woke) => (ask.again(), Input::Start),
             _ => return Err(out_of_turn(Call::Requery)),
         };
         let result = match ask.step(cx, given).finished() {

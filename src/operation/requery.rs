@@ -3,7 +3,6 @@
 use crate::error::{Call, Error};
 use crate::reference::Reference;
 use crate::requery::{parse_requery, requery_request, RequeryResult};
-use crate::transport::Request;
 
 use super::config::ClientConfig;
 use super::cx::{Cx, Line};
@@ -54,7 +53,6 @@ impl Operation for Requery<'_> {
 
 /// One requery, as a part of an operation (the status checks ask many).
 pub(crate) struct Ask {
-    request: Request,
     exchange: Exchange,
 }
 
@@ -62,17 +60,14 @@ impl Ask {
     pub fn new(config: &ClientConfig, reference: &Reference) -> Ask {
         let request = requery_request(&config.base_url, &config.credentials.username, reference);
         Ask {
-            exchange: Exchange::idempotent(request.clone(), config.retry),
-            request,
+            exchange: Exchange::idempotent(request, config.retry),
         }
     }
 
     /// The same requery again, from its first attempt.
-    pub fn again(&self, cx: &Cx<'_>) -> Ask {
-        Ask {
-            exchange: Exchange::idempotent(self.request.clone(), cx.config.retry),
-            request: self.request.clone(),
-        }
+    pub fn again(mut self) -> Ask {
+        self.exchange.restart();
+        self
     }
 
     pub fn step(&mut self, cx: &mut Cx<'_>, input: Input) -> Step<RequeryResult> {

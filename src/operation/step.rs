@@ -72,8 +72,14 @@ impl<T> Step<T> {
 /// answer to another request, a wake-up while a request is out, a step after
 /// `Done`): an error rather than a panic or a guess.
 pub(crate) fn out_of_turn<T>(call: Call) -> Step<T> {
-    Step::Done(Err(Error::Transport {
+    Step::Done(Err(out_of_turn_error(call)))
+}
+
+#[cold]
+#[inline(never)]
+fn out_of_turn_error(call: Call) -> Error {
+    Error::Transport {
         call,
         reason: "the operation was stepped with an input it did not ask for".into(),
-    }))
+    }
 }
