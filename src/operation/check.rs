@@ -15,6 +15,7 @@ use super::tokens::Tokens;
 const ASK_AGAIN: u32 = 3;
 const FIRST_PAUSE_MS: u64 = 500;
 
+#[must_use = "an operation does nothing until it is stepped"]
 pub struct CheckStatus<'a> {
     config: &'a ClientConfig,
     line: Line,

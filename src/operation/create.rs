@@ -17,6 +17,7 @@ use super::redact::redact;
 use super::step::{out_of_turn, Input, Operation, Step};
 use super::tokens::Tokens;
 
+#[must_use = "an operation does nothing until it is stepped"]
 pub struct CreatePayment<'a> {
     config: &'a ClientConfig,
     payment: &'a NewPayment,

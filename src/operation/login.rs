@@ -8,6 +8,7 @@ use super::cx::{Cx, Line};
 use super::step::{out_of_turn, Input, Operation, Step};
 use super::tokens::Tokens;
 
+#[must_use = "an operation does nothing until it is stepped"]
 pub struct Login<'a> {
     config: &'a ClientConfig,
     line: Line,

@@ -11,6 +11,7 @@ use super::redact::redact;
 use super::step::{out_of_turn, Input, Operation, Step};
 use super::tokens::Tokens;
 
+#[must_use = "an operation does nothing until it is stepped"]
 pub struct Requery<'a> {
     config: &'a ClientConfig,
     line: Line,

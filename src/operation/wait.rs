@@ -15,6 +15,7 @@ use super::tokens::Tokens;
 const FIRST_PAUSE_MS: u64 = 1_000;
 const MAX_PAUSE_MS: u64 = 10_000;
 
+#[must_use = "an operation does nothing until it is stepped"]
 pub struct WaitForFinalStatus<'a> {
     config: &'a ClientConfig,
     timeout: Duration,
