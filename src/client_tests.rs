@@ -10,9 +10,13 @@ use serde_json::{json, Value};
 use super::*;
 use crate::base64url;
 use crate::error::Call;
-use crate::login::Token;
+use crate::login::{Credentials, Token};
+use crate::payment::Merchant;
+use crate::requery::PaymentStatus;
 use crate::secret::Secret;
-use crate::transport::Response;
+use crate::transport::{Request, Response, RetryPolicy, TransportError};
+use crate::url::BaseUrl;
+use crate::{DEFAULT_TIMEOUT, LOGIN_REFUSAL_BACKOFF};
 
 /// Yields once, so that concurrent futures interleave as they would on a real network.
 struct YieldNow(bool);
@@ -259,7 +263,10 @@ fn requery_retries_outages_with_backoff_then_gives_up() {
     gw.script("requery", Err(TransportError::Failed("refused".into())));
     let t0 = gw.now_ms.get();
     assert_eq!(block_on(c.requery(&reference())).unwrap().code, "11");
-    assert_eq!(gw.now_ms.get() - t0, 200 + 400, "two backoff sleeps");
+    // Two backoff sleeps, about 200 ms and 400 ms, each jittered by up to 25% (the exact
+    // draws are the step machines' to test, with a known seed).
+    let slept = gw.now_ms.get() - t0;
+    assert!((150 + 300..=250 + 500).contains(&slept), "{slept}");
     for _ in 0..3 {
         gw.script("requery", outage.clone());
     }

@@ -26,13 +26,13 @@ pub mod encode;
 mod error;
 mod fields;
 mod login;
+pub mod operation;
 mod order;
 mod payment;
 mod reference;
 mod requery;
 mod secret;
 mod serde_types;
-mod single_flight;
 mod text;
 mod time;
 mod transport;
@@ -41,13 +41,12 @@ pub mod webhook;
 mod wire;
 
 pub use amount::{Amount, AmountError};
-pub use client::{
-    Client, ClientConfig, StatusCheck, TokenCache, DEFAULT_TIMEOUT, LOGIN_REFUSAL_BACKOFF,
-};
+pub use client::{Client, TokenCache};
 pub use customer::{Customer, Email, Mobile, Name};
 pub use error::{scrub, Call, Error, MAX_DESCRIPTION_CHARS};
 pub use fields::{json_object, optional_str, PayerFields};
 pub use login::{jwt_expiry, login_request, parse_login, Credentials, Token, RENEW_BEFORE_SECS};
+pub use operation::{ClientConfig, StatusCheck, DEFAULT_TIMEOUT, LOGIN_REFUSAL_BACKOFF};
 pub use order::{Catalog, CatalogItem, Order, OrderLine, Pricing, MAX_LINES, MAX_QUANTITY};
 pub use payment::{parse_created, CreatedPayment, Merchant, NewPayment};
 pub use reference::{Reference, MAX_REFERENCE_LEN};

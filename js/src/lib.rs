@@ -192,12 +192,8 @@ impl Core {
                 let started = js_sys::Date::now() as u64;
                 let result = call.client.requery(&reference).await?;
                 let now = js_sys::Date::now() as u64;
-                // Unknown age: counted from now, so a 22 is never called final too early.
-                let age = result
-                    .age_ms(now, known)
-                    .unwrap_or_else(|| now.saturating_sub(started));
-                let status = result.status(Some(age));
-                status_result(&reference, &StatusCheck { status, result }, known)
+                let check = StatusCheck::read(result, now, known, started);
+                status_result(&reference, &check, known)
             }))
         })
     }

@@ -1,0 +1,111 @@
+//! Getting a token for an operation: the cached one, the remembered refusal, the
+//! outcome of another operation's login, or a login this operation leads.
+
+use std::mem;
+use std::time::Duration;
+
+use crate::error::Call;
+use crate::login::{login_request, parse_login, Token};
+
+use super::config::millis;
+use super::cx::Cx;
+use super::exchange::Exchange;
+use super::redact::redact;
+use super::step::{out_of_turn, Input, Step};
+
+/// How often an operation waiting for another's login checks on it.
+pub(crate) const LOGIN_POLL: Duration = Duration::from_millis(5);
+
+/// Added to a leader's lease beyond its call's timeout: the time a driver may take
+/// between an answer and the next step.
+const LEASE_SLACK: Duration = Duration::from_secs(1);
+
+pub(crate) struct Authorise {
+    phase: Phase,
+}
+
+enum Phase {
+    Ready,
+    Waiting { flight: u64 },
+    Leading { flight: u64, login: Exchange },
+    Over,
+}
+
+impl Authorise {
+    pub fn new() -> Authorise {
+        Authorise {
+            phase: Phase::Ready,
+        }
+    }
+
+    pub fn step(&mut self, cx: &mut Cx<'_>, input: Input) -> Step<Token> {
+        match (mem::replace(&mut self.phase, Phase::Over), input) {
+            (Phase::Ready, _) => self.decide(cx, None),
+            (Phase::Waiting { flight }, Input::Woke) => self.decide(cx, Some(flight)),
+            (Phase::Leading { flight, login }, input) => self.lead(cx, flight, login, input),
+            _ => out_of_turn(Call::Login),
+        }
+    }
+
+    /// Each check is made in one step, so no other operation can slip between
+    /// "no token" and "I lead the login".
+    fn decide(&mut self, cx: &mut Cx<'_>, waited_for: Option<u64>) -> Step<Token> {
+        if let Some(shared) = waited_for.and_then(|flight| cx.tokens.landed(flight)) {
+            return Step::Done(shared);
+        }
+        if let Some(token) = cx.tokens.valid(cx.now_secs()) {
+            return Step::Done(Ok(token));
+        }
+        if let Some(refused) = cx.tokens.refusal(cx.now_ms) {
+            return Step::Done(Err(refused));
+        }
+        if let Some(flight) = cx.tokens.flight_in_air(cx.now_ms) {
+            self.phase = Phase::Waiting { flight };
+            return Step::Sleep {
+                until_ms: cx.now_ms.saturating_add(millis(LOGIN_POLL)),
+            };
+        }
+        let flight = cx.tokens.take_off(lease_until(cx, cx.now_ms));
+        let request = login_request(&cx.config.base_url, &cx.config.credentials);
+        let login = Exchange::idempotent(request, cx.config.retry);
+        self.lead(cx, flight, login, Input::Start)
+    }
+
+    fn lead(
+        &mut self,
+        cx: &mut Cx<'_>,
+        flight: u64,
+        mut login: Exchange,
+        input: Input,
+    ) -> Step<Token> {
+        let pending = match login.step(cx, input).finished() {
+            Ok(answer) => {
+                let result = answer
+                    .and_then(|(status, body)| parse_login(status, &body))
+                    .map_err(|e| redact(e, cx.config, cx.tokens, None));
+                cx.tokens.land(flight, &result, cx.now_ms);
+                return Step::Done(result);
+            }
+            Err(pending) => pending,
+        };
+        let busy_from = match &pending {
+            Step::Sleep { until_ms } => *until_ms,
+            _ => cx.now_ms,
+        };
+        cx.tokens.renew(flight, lease_until(cx, busy_from));
+        self.phase = Phase::Leading { flight, login };
+        pending
+    }
+}
+
+/// Until when a leader that sends at `sending_ms` holds the login.
+fn lease_until(cx: &Cx<'_>, sending_ms: u64) -> u64 {
+    cx.answer_due(sending_ms)
+        .saturating_add(millis(LEASE_SLACK))
+}
+
+impl Default for Authorise {
+    fn default() -> Self {
+        Authorise::new()
+    }
+}
