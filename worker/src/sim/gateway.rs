@@ -178,10 +178,9 @@ impl Gateway {
                 None => r#"{"status":"11"}"#.to_owned(),
             },
         };
-        let result = parse_requery(200, body.as_bytes()).map(|result| StatusCheck {
-            status: result.status(result.age_ms(now_ms, created_ms)),
-            result,
-        });
+        // Read by the core's one age rule, as the real client reads it (the check began now).
+        let result = parse_requery(200, body.as_bytes())
+            .map(|result| StatusCheck::read(result, now_ms, created_ms, now_ms));
         Answer { result, after_ms }
     }
 
