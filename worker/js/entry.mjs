@@ -27,12 +27,23 @@ export default class extends RustWorker {
         const calls = next.do === 'read' ? [() => readBody(request, next)]
           : next.do === 'limit' ? next.calls.map(({ binding, key }) => () => this.env[binding].limit({ key }))
           : next.calls.map(({ binding, name, message }) => () => this.env[binding].getByName(name).answer(message));
-        const settled = await Promise.allSettled(calls.map(async (call) => call()));
-        input = JSON.stringify(settled.map((s) => (s.status === 'fulfilled' ? { ok: s.value ?? null } : { error: String(s.reason) })));
+        // One outcome per call, in order; one call (the usual case) without Promise.all.
+        input = JSON.stringify(calls.length === 1 ? [await attempt(calls[0])] : await Promise.all(calls.map(attempt)));
       }
     } finally {
       exchange.free();
     }
+  }
+}
+
+// What a call came to: `{ ok: value }`, or `{ error: what it threw }` (thrown at once or later).
+const fulfilled = (value) => ({ ok: value ?? null });
+const rejected = (reason) => ({ error: String(reason) });
+function attempt(call) {
+  try {
+    return Promise.resolve(call()).then(fulfilled, rejected);
+  } catch (error) {
+    return rejected(error);
   }
 }
 
