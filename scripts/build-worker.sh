@@ -26,7 +26,7 @@ if [ "$out" = build-profiling ]; then
     --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals --enable-multivalue \
     "worker/$out/index_bg.wasm" -o "worker/$out/index_bg.wasm"
 fi
-# The entry module (wrangler.toml `main`): the generated fetch handler, and each object in a JS
-# class that extends DurableObject so the Worker calls it over RPC.
+# The entry module (wrangler.toml `main`): the driver that steps each request's Rust machine, and
+# each object in a JS class that extends DurableObject so the Worker calls it over RPC.
 cp worker/js/entry.mjs "worker/$out/entry.mjs"
 echo "$hash" > "$stamp"

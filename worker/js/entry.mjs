@@ -1,9 +1,9 @@
 // The Worker's entry module (wrangler.toml `main`; scripts/build-worker.sh copies it next to the
-// generated index.js). No rule lives here: this file only forwards.
-// - Requests go to the generated Rust fetch handler, except a status poll (GET
-//   /api/payments/{id}, the most frequent request), which Rust plans and answers in
-//   synchronous calls around the awaits made here (the status limit's binding calls, then the
-//   one object call), so no Rust future runs for it (worker/src/status_poll.rs).
+// generated index.js). No route and no rule lives here.
+// - A request is a Rust machine (`Exchange`, worker/src/route_machine.rs) that says what to do
+//   next, one JSON string each way: read the body, call Rate Limiting bindings, call objects,
+//   serve a static asset, or answer. This loop does it and feeds back what came of it, so the
+//   awaits are here and no Rust future runs for a request.
 // - Each Durable Object is the Rust object inside a class that extends `DurableObject`, so the
 //   Worker reaches it over JS RPC: `answer(message)` with one JSON string each way, instead of a
 //   fetch that builds a Request and a Response on both sides (README, "Levers, measured").
@@ -12,25 +12,71 @@ import RustWorker, {
   PaymentObject as RustPaymentObject,
   ClientBucket as RustClientBucket,
   OrderIndex as RustOrderIndex,
-  StatusPoll,
+  Exchange,
 } from './index.js';
 
 export default class extends RustWorker {
   async fetch(request) {
-    const poll = StatusPoll.begin(request, this.env);
-    if (poll === undefined) return super.fetch(request);
-    if (poll instanceof Response) return poll;
-    // The status limit's Rate Limiting binding calls, which begin() made (worker/src/shared_limit.rs).
-    const charged = poll.charged;
-    if (charged !== undefined && !poll.admit(await charged)) return poll.refuse();
-    let reply;
+    const exchange = Exchange.begin(request, this.env);
     try {
-      reply = await this.env[poll.namespace].getByName(poll.object).answer(poll.message);
-    } catch (error) {
-      return poll.fail(error);
+      let input = '';
+      for (;;) {
+        const next = JSON.parse(exchange.step(input));
+        if (next.do === 'answer') return new Response(next.body, { status: next.status, headers: next.headers });
+        if (next.do === 'asset') return this.env.ASSETS.fetch(request);
+        const calls = next.do === 'read' ? [() => readBody(request, next)]
+          : next.do === 'limit' ? next.calls.map(({ binding, key }) => () => this.env[binding].limit({ key }))
+          : next.calls.map(({ binding, name, message }) => () => this.env[binding].getByName(name).answer(message));
+        // One outcome per call, in order; one call (the usual case) without Promise.all.
+        input = JSON.stringify(calls.length === 1 ? [await attempt(calls[0])] : await Promise.all(calls.map(attempt)));
+      }
+    } finally {
+      exchange.free();
     }
-    return poll.finish(reply);
   }
+}
+
+// What a call came to: `{ ok: value }`, or `{ error: what it threw }` (thrown at once or later).
+const fulfilled = (value) => ({ ok: value ?? null });
+const rejected = (reason) => ({ error: String(reason) });
+function attempt(call) {
+  try {
+    return Promise.resolve(call()).then(fulfilled, rejected);
+  } catch (error) {
+    return rejected(error);
+  }
+}
+
+// The body as the machine asks for it: at most `keep` bytes, as text of one char per byte. Past
+// `keep`, null, once at most `drain` more bytes were read and dropped within `ms` (the body is
+// cancelled beyond either, and at once when `drain` is 0).
+async function readBody(request, { keep, drain, ms }) {
+  const reader = request.body.getReader();
+  if (keep === 0 && drain === 0) return reader.cancel().then(() => null, () => null);
+  let text = '';
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return text;
+    if (text.length + value.length > keep) break;
+    for (let i = 0; i < value.length; i += 8192) text += String.fromCharCode(...value.subarray(i, i + 8192));
+  }
+  let timer;
+  const drained = (async () => {
+    try {
+      for (let total = 0; total <= drain;) {
+        const { done, value } = await reader.read();
+        if (done) return true;
+        total += value.length;
+      }
+      return false;
+    } catch {
+      return true;
+    }
+  })();
+  const late = new Promise((resolve) => { timer = setTimeout(resolve, ms, false); });
+  if (!(await Promise.race([drained, late]))) await reader.cancel().catch(() => {});
+  clearTimeout(timer);
+  return null;
 }
 
 // Symbol-keyed, so the Rust object is no RPC-visible property of the class.

@@ -2,93 +2,156 @@
 //! says which payment's object should requery. Reading it is the core's
 //! (`kelantanpay::callback`), shared with the npm package's `parseCallback`.
 
-use kelantanpay::callback::{parse_callback, CallbackHint};
+use kelantanpay::callback::parse_callback;
 use kelantanpay::Reference;
-use web_sys::Request;
 
 use crate::api_error::ApiError;
 use crate::config::Config;
 use crate::context::Ctx;
 use crate::lifecycle::slot::SlotId;
 use crate::messages::{OrderCall, OrderReply, StatusCall, StatusReply};
-use crate::objects;
+use crate::objects::ORDERS;
 use crate::rate_limits;
-use crate::respond::{self, header, Answer};
+use crate::respond;
+use crate::route_machine::{
+    admitted, body_within_limit, payment_reply, read_body, reply_of, Ask, Effect, Fed, Incoming,
+    Step,
+};
 use crate::signing::verify_handle;
 
 const NO_PAYMENT: &str = "the callback names no known payment";
 
-pub async fn handle(req: &Request, ctx: &Ctx) -> Result<Answer, ApiError> {
+/// A callback: its body (a POST's), then either one call to the payment its verified handle
+/// names, or the status limit's charge and then a search: each candidate reference's object
+/// in order, then the order index, then the object of the reference it holds.
+pub enum Callback {
+    Start,
+    /// Waiting for the body; the URL's query.
+    Body {
+        query: String,
+    },
+    /// Waiting for the reply that answers the callback.
+    Final,
+    /// Waiting for the status limit's verdict, then searching.
+    Limited(Search),
+    /// Waiting for a candidate reference's object.
+    Held(Search),
+    /// Waiting for the order index.
+    Order,
+}
+
+/// The candidates not yet asked.
+pub struct Search {
+    references: std::vec::IntoIter<Reference>,
+    orderid: Option<String>,
+}
+
+impl Callback {
+    pub fn step(self, ctx: &Ctx, req: &Incoming, fed: Fed) -> Result<Step<Callback>, ApiError> {
+        match self {
+            Callback::Start => {
+                ctx.config.ready()?;
+                let query = req
+                    .url
+                    .split('#')
+                    .next()
+                    .and_then(|u| u.split_once('?'))
+                    .map_or("", |(_, q)| q)
+                    .to_owned();
+                if req.method == worker::Method::Post {
+                    if let Some(read) = read_body(req)? {
+                        return Ok(Step::Ask(Callback::Body { query }, read));
+                    }
+                }
+                hinted(ctx, req, &query, &[])
+            }
+            Callback::Body { query } => hinted(ctx, req, &query, &body_within_limit(fed)?),
+            Callback::Final => answered(ctx, payment_reply(ctx, fed)?),
+            Callback::Limited(search) => {
+                admitted(&fed)?;
+                search.next()
+            }
+            Callback::Held(search) => match payment_reply(ctx, fed)? {
+                found @ (StatusReply::Status(_) | StatusReply::Failed(_)) => answered(ctx, found),
+                StatusReply::Unknown => search.next(),
+            },
+            Callback::Order => match reply_of(ctx, ORDERS, fed)? {
+                OrderReply::Found(reference) => Step::call(Callback::Final, held(reference)?),
+                _ => answered(ctx, StatusReply::Unknown),
+            },
+        }
+    }
+}
+
+/// What the callback names, and the first call that follows from it.
+fn hinted(ctx: &Ctx, req: &Incoming, query: &str, body: &[u8]) -> Result<Step<Callback>, ApiError> {
     let ready = ctx.config.ready()?;
-    let url = req.url();
-    let query = url
-        .split('#')
-        .next()
-        .and_then(|u| u.split_once('?'))
-        .map_or("", |(_, q)| q)
-        .to_owned();
-    let body = match worker::Method::from(req.method()) {
-        worker::Method::Post => respond::body(req).await?,
-        _ => Vec::new(),
-    };
-    let hint = parse_callback(header(req, "content-type").as_deref(), &body, &query);
+    let hint = parse_callback(req.header("content-type").as_deref(), body, query);
     // KelantanPay's own callbacks carry our signed handle: they are neither limited nor
     // looked up. Anything else counts toward the client's status limit.
     let verified = hint
         .handle
         .as_deref()
         .and_then(|handle| verify_handle(&Config::handle_keys(ready), handle));
-    let reply = match verified {
-        Some((reference, created_secs)) => {
-            let call = StatusCall {
-                reference: reference.clone(),
-                created_ms: Some(created_secs * 1000),
-                fresh: true,
-            };
-            ctx.payment(&SlotId::of(&reference), call).await?
-        }
-        None => {
-            rate_limits::charge_status(ctx).await?;
-            find_named_payment(ctx, &hint).await?
-        }
+    if let Some((reference, created_secs)) = verified {
+        let call = StatusCall {
+            reference: reference.clone(),
+            created_ms: Some(created_secs * 1000),
+            fresh: true,
+        };
+        return Step::call(
+            Callback::Final,
+            Ask::payment(&SlotId::of(&reference), call)?,
+        );
+    }
+    let search = Search {
+        references: hint.references.into_iter(),
+        orderid: hint.orderid,
     };
+    let shared = rate_limits::charge_status_here(ctx)?;
+    if shared.is_empty() {
+        return search.next();
+    }
+    Ok(Step::Ask(
+        Callback::Limited(search),
+        Effect::Limit { calls: shared },
+    ))
+}
+
+impl Search {
+    /// A payment this Worker holds, by a reference field, then by the gateway's order id.
+    fn next(mut self) -> Result<Step<Callback>, ApiError> {
+        if let Some(reference) = self.references.next() {
+            return Step::call(Callback::Held(self), held(reference)?);
+        }
+        match self.orderid {
+            Some(orderid) => Step::call(
+                Callback::Order,
+                Ask::new(ORDERS, &orderid, &OrderCall::Find)?,
+            ),
+            None => Err(ApiError::NotFound(NO_PAYMENT)),
+        }
+    }
+}
+
+fn answered(ctx: &Ctx, reply: StatusReply) -> Result<Step<Callback>, ApiError> {
     match reply {
         StatusReply::Status(view) => {
             ctx.amount_mismatch.set(view.amount_mismatch);
-            Ok(respond::text(200, "RECEIVEOK"))
+            Ok(Step::Answer(respond::text(200, "RECEIVEOK")))
         }
         StatusReply::Unknown => Err(ApiError::NotFound(NO_PAYMENT)),
         StatusReply::Failed(e) => Err(e.into()),
     }
 }
 
-/// A payment this Worker holds, by a reference field, then by the gateway's order id.
-async fn find_named_payment(ctx: &Ctx, hint: &CallbackHint) -> Result<StatusReply, ApiError> {
-    for reference in &hint.references {
-        if let found @ (StatusReply::Status(_) | StatusReply::Failed(_)) =
-            held(ctx, reference.clone()).await?
-        {
-            return Ok(found);
-        }
-    }
-    if let Some(orderid) = &hint.orderid {
-        ctx.counted_object_call();
-        if let OrderReply::Found(reference) =
-            objects::order(&ctx.env, orderid, OrderCall::Find).await?
-        {
-            return held(ctx, reference).await;
-        }
-    }
-    Ok(StatusReply::Unknown)
-}
-
 /// Asks the reference's object, which answers only for a payment it holds.
-async fn held(ctx: &Ctx, reference: Reference) -> Result<StatusReply, ApiError> {
+fn held(reference: Reference) -> Result<Ask, ApiError> {
     let slot = SlotId::of(&reference);
     let call = StatusCall {
         reference,
         created_ms: None,
         fresh: false,
     };
-    ctx.payment(&slot, call).await
+    Ask::payment(&slot, call)
 }

@@ -1,40 +1,23 @@
-//! Time, randomness and racing two futures (the bounded drain of a refused body): the only
-//! places the Worker reads a clock or the runtime's random source.
+//! Time and randomness: the only places the Worker reads a clock or the runtime's random
+//! source.
 
-use std::future::{poll_fn, Future};
-use std::pin::pin;
-use std::task::Poll;
 use std::time::Duration;
 
+#[cfg(not(test))]
 pub fn now_ms() -> u64 {
     js_sys::Date::now() as u64
 }
 
-pub enum Either<A, B> {
-    Left(A),
-    Right(B),
-}
-
-/// Whichever future finishes first; the other is dropped.
-pub async fn race<A: Future, B: Future>(a: A, b: B) -> Either<A::Output, B::Output> {
-    let mut a = pin!(a);
-    let mut b = pin!(b);
-    poll_fn(|cx| {
-        if let Poll::Ready(x) = a.as_mut().poll(cx) {
-            return Poll::Ready(Either::Left(x));
-        }
-        if let Poll::Ready(y) = b.as_mut().poll(cx) {
-            return Poll::Ready(Either::Right(y));
-        }
-        Poll::Pending
-    })
-    .await
+#[cfg(test)]
+pub fn now_ms() -> u64 {
+    fake::NOW_MS.with(|n| n.get())
 }
 
 pub async fn sleep(duration: Duration) {
     worker::Delay::from(duration).await;
 }
 
+#[cfg(not(test))]
 thread_local! {
     /// The runtime's `crypto`, looked up once per isolate (every request draws its id from it).
     static CRYPTO: Option<web_sys::Crypto> = {
@@ -44,6 +27,7 @@ thread_local! {
 }
 
 /// Cryptographically random bytes from the runtime.
+#[cfg(not(test))]
 pub fn random_bytes<const N: usize>() -> [u8; N] {
     let mut out = [0u8; N];
     let filled = CRYPTO.with(|crypto| {
@@ -58,4 +42,27 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
         }
     }
     out
+}
+
+#[cfg(test)]
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    std::array::from_fn(|_| fake::next_byte())
+}
+
+/// Native tests have no runtime: a clock they set, and randomness from a counter.
+#[cfg(test)]
+pub mod fake {
+    use std::cell::Cell;
+
+    thread_local! {
+        pub static NOW_MS: Cell<u64> = const { Cell::new(1_800_000_000_000) };
+        static DRAWN: Cell<u64> = const { Cell::new(0) };
+    }
+
+    pub fn next_byte() -> u8 {
+        DRAWN.with(|d| {
+            d.set(d.get() + 1);
+            (d.get().wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 56) as u8
+        })
+    }
 }

@@ -60,24 +60,44 @@ pub struct Config {
     pub limiters: Limiters,
 }
 
-fn var(env: &Env, name: &str) -> Option<String> {
-    env.var(name)
-        .ok()
-        .map(|v| v.to_string())
+/// Where the settings come from: the Worker's `Env` (vars and secrets), or a table in tests.
+pub trait Settings {
+    /// A var as text, when it is a string.
+    fn var_text(&self, name: &str) -> Option<String>;
+    /// A secret as text, when there is one by that name.
+    fn secret_text(&self, name: &str) -> Option<String>;
+    /// Which of the status limit's Rate Limiting bindings exist.
+    fn limiters(&self) -> Limiters;
+}
+
+impl Settings for Env {
+    fn var_text(&self, name: &str) -> Option<String> {
+        self.var(name).ok().map(|v| v.to_string())
+    }
+
+    fn secret_text(&self, name: &str) -> Option<String> {
+        self.secret(name).ok().map(|v| v.to_string())
+    }
+
+    fn limiters(&self) -> Limiters {
+        crate::rate_limits::limiters(self)
+    }
+}
+
+fn var(env: &dyn Settings, name: &str) -> Option<String> {
+    env.var_text(name)
         .map(|v| v.trim().to_owned())
         .filter(|v| !v.is_empty())
 }
 
-fn secret(env: &Env, name: &str) -> Option<Secret> {
-    env.secret(name)
-        .ok()
-        .map(|v| v.to_string())
+fn secret(env: &dyn Settings, name: &str) -> Option<Secret> {
+    env.secret_text(name)
         .or_else(|| var(env, name))
         .filter(|v| !v.is_empty())
         .map(Secret::new)
 }
 
-fn list(env: &Env, name: &str) -> Vec<String> {
+fn list(env: &dyn Settings, name: &str) -> Vec<String> {
     var(env, name)
         .map(|v| {
             v.split(',')
@@ -100,7 +120,7 @@ impl Config {
         CACHED.with(|cell| cell.get_or_init(|| Rc::new(Config::from_env(env))).clone())
     }
 
-    pub fn from_env(env: &Env) -> Config {
+    pub fn from_env(env: &dyn Settings) -> Config {
         let mut problems = Vec::new();
         let mut need = |name: &str, value: Option<String>| {
             if value.is_none() {
@@ -286,7 +306,7 @@ impl Config {
                     .to_owned(),
             );
         }
-        let limiters = crate::rate_limits::limiters(env);
+        let limiters = env.limiters();
         warnings.extend(shared_limit::warnings(limiters));
         Config {
             warnings,
@@ -335,7 +355,7 @@ impl Config {
     }
 }
 
-fn bounds(env: &Env) -> Result<(Amount, Amount), String> {
+fn bounds(env: &dyn Settings) -> Result<(Amount, Amount), String> {
     let bound = |name: &str, default: &str| {
         let text = var(env, name).unwrap_or_else(|| default.to_owned());
         Amount::parse(&text).map_err(|e| format!("{name} {e}"))

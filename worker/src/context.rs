@@ -1,20 +1,15 @@
-//! What a handler gets: the environment, the parsed configuration, this request's identity,
-//! and the counters its log line reports.
+//! What a route gets: the parsed configuration, this request's identity, and the counters its
+//! log line reports.
 
 use std::cell::Cell;
 use std::rc::Rc;
 
 use serde::Serialize;
-use worker::Env;
 
-use crate::api_error::ApiError;
 use crate::config::Config;
-use crate::lifecycle::slot::SlotId;
-use crate::messages::{Envelope, ObjectCall, PaymentCall};
-use crate::objects;
+use crate::messages::Envelope;
 
 pub struct Ctx {
-    pub env: Env,
     pub config: Rc<Config>,
     pub request_id: String,
     /// `scheme://host[:port]` of this Worker, for its own callback URL and CORS.
@@ -28,16 +23,6 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    /// A call to the payment's own object, counted for the log line.
-    pub async fn payment<C>(&self, slot: &SlotId, call: C) -> Result<C::Reply, ApiError>
-    where
-        C: ObjectCall + Into<PaymentCall>,
-    {
-        self.counted_object_call();
-        let envelope = objects::payment(&self.env, slot, call).await?;
-        Ok(self.counted(envelope))
-    }
-
     /// The reply out of its envelope, its upstream calls counted for the log line.
     pub fn counted<R>(&self, envelope: Envelope<R>) -> R {
         self.upstream_calls
@@ -70,6 +55,22 @@ pub struct RequestLine<'a> {
 /// Writes the line with one `console.log` of one string.
 pub fn log(line: &RequestLine) {
     if let Ok(text) = serde_json::to_string(line) {
-        web_sys::console::log_1(&wasm_bindgen::JsValue::from_str(&text));
+        write_line(text);
     }
+}
+
+#[cfg(not(test))]
+fn write_line(text: String) {
+    web_sys::console::log_1(&wasm_bindgen::JsValue::from_str(&text));
+}
+
+#[cfg(test)]
+thread_local! {
+    /// The lines native tests wrote, in order.
+    pub static LOGGED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[cfg(test)]
+fn write_line(text: String) {
+    LOGGED.with(|l| l.borrow_mut().push(text));
 }

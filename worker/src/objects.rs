@@ -1,5 +1,8 @@
 //! Reaching the Worker's Durable Objects: a payment's own object, a client bucket's, an order
 //! id's. Each is named after what it holds; nothing is global. One JSON string each way.
+//! A request's calls are made by the entry module (`route_machine::Effect::Call`); what is
+//! left here is the text of messages and replies, and the payment object's own call to the
+//! order index (`order`).
 
 use std::cell::RefCell;
 
@@ -12,25 +15,11 @@ use worker::worker_sys::DurableObjectNamespace;
 use worker::{Env, Response};
 
 use crate::api_error::ApiError;
-use crate::lifecycle::slot::SlotId;
-use crate::messages::{
-    ChargeCall, ChargeReply, Envelope, ObjectCall, OrderCall, OrderReply, PaymentCall,
-};
+use crate::messages::{Envelope, ObjectCall, OrderCall, OrderReply};
 
 pub const PAYMENTS: &str = "PAYMENTS";
 pub const CLIENTS: &str = "CLIENTS";
 pub const ORDERS: &str = "ORDERS";
-
-pub async fn payment<C>(env: &Env, slot: &SlotId, call: C) -> Result<Envelope<C::Reply>, ApiError>
-where
-    C: ObjectCall + Into<PaymentCall>,
-{
-    send(env, PAYMENTS, slot.object_name(), &call.into()).await
-}
-
-pub async fn charge(env: &Env, bucket: &str, limit: u32) -> Result<ChargeReply, ApiError> {
-    send(env, CLIENTS, bucket, &ChargeCall { limit }).await
-}
 
 pub async fn order(env: &Env, orderid: &str, call: OrderCall) -> Result<OrderReply, ApiError> {
     send(env, ORDERS, orderid, &call).await
@@ -42,7 +31,7 @@ async fn send<M: Serialize, R: DeserializeOwned>(
     name: &str,
     message: &M,
 ) -> Result<R, ApiError> {
-    let internal = |e: JsValue| call_failed(binding, e);
+    let internal = |e: JsValue| call_failed(binding, &worker::Error::from(e).to_string());
     let body = message_text(message)?;
     // Over JS RPC (worker/js/entry.mjs gives each object an `answer` method): one string each way,
     // no Request or Response built on either side, no `cf` or headers read into Rust.
@@ -61,9 +50,10 @@ async fn send<M: Serialize, R: DeserializeOwned>(
     reply_of(binding, &text)
 }
 
-/// An object call that threw (the stub, or the object's `answer`).
-pub fn call_failed(binding: &str, error: JsValue) -> ApiError {
-    ApiError::Internal(format!("{binding} object: {}", worker::Error::from(error)))
+/// An object call that threw (the stub, or the object's `answer`): `error` is what it threw,
+/// as text.
+pub fn call_failed(binding: &str, error: &str) -> ApiError {
+    ApiError::Internal(format!("{binding} object: {error}"))
 }
 
 /// A message as the object receives it.

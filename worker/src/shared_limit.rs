@@ -3,7 +3,7 @@
 //! (`lifecycle::rate::Windows`) are checked first and cost nothing; a request they let through
 //! is counted here too, so the limit no longer multiplies with the isolates a client reaches.
 //! Pure: which binding is asked with which key, and what the answers mean. The calls
-//! themselves are `rate_limits::start_shared` (JS).
+//! themselves are the entry module's (`route_machine::Effect::Limit`).
 
 use crate::lifecycle::rate::{client_bucket, network_bucket, NETWORK_FACTOR};
 
@@ -25,7 +25,7 @@ pub struct Limiters {
 }
 
 /// One call to make: `env[binding].limit({ key })`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct LimiterCall {
     pub binding: &'static str,
     pub key: String,

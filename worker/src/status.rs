@@ -1,5 +1,6 @@
-//! `GET /api/payments/{id}`: the payment's own object answers, from its record when the
-//! status is final, else from one requery shared by everyone asking.
+//! `GET /api/payments/{id}`, the Worker's most frequent request: the payment's own object
+//! answers, from its record when the status is final, else from one requery shared by
+//! everyone asking.
 
 use kelantanpay::iso8601;
 use serde_json::json;
@@ -11,17 +12,47 @@ use crate::lifecycle::slot::SlotId;
 use crate::messages::{StatusCall, StatusReply};
 use crate::rate_limits;
 use crate::respond::{self, Answer};
+use crate::route_machine::{admitted, payment_reply, Ask, Effect, Fed, Step};
 use crate::shared_limit::LimiterCall;
 use crate::signing::verify_handle;
 
 pub const UNKNOWN_PAYMENT: &str = "no payment with this id";
 
-pub async fn handle(id: &str, ctx: &Ctx) -> Result<Answer, ApiError> {
-    let plan = plan(id, ctx)?;
-    rate_limits::charge_shared(&ctx.env, &plan.shared).await?;
-    let (slot, call) = plan.ask?;
-    let reply = ctx.payment(&slot, call).await?;
-    answer(id, ctx, reply)
+/// A status poll: the shared limit's binding calls (when the isolate's count let it through and
+/// there are any), then the payment object's one call, then the answer.
+pub enum Poll {
+    Start(String),
+    /// Waiting for the shared limit's verdict; then `ask`, or answer its 404.
+    Limited {
+        id: String,
+        ask: Result<Ask, ApiError>,
+    },
+    /// Waiting for the payment object's reply.
+    Asked(String),
+}
+
+impl Poll {
+    pub fn step(self, ctx: &Ctx, fed: Fed) -> Result<Step<Poll>, ApiError> {
+        match self {
+            Poll::Start(id) => {
+                let plan = plan(&id, ctx)?;
+                let ask = plan.ask.and_then(|(slot, call)| Ask::payment(&slot, call));
+                if plan.shared.is_empty() {
+                    return Step::call(Poll::Asked(id), ask?);
+                }
+                let limit = Effect::Limit { calls: plan.shared };
+                Ok(Step::Ask(Poll::Limited { id, ask }, limit))
+            }
+            Poll::Limited { id, ask } => {
+                admitted(&fed)?;
+                Step::call(Poll::Asked(id), ask?)
+            }
+            Poll::Asked(id) => {
+                let reply = payment_reply(ctx, fed)?;
+                answer(&id, ctx, reply).map(Step::Answer)
+            }
+        }
+    }
 }
 
 /// Everything before the payment's object is asked.
