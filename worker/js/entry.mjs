@@ -1,9 +1,10 @@
 // The Worker's entry module (wrangler.toml `main`; scripts/build-worker.sh copies it next to the
 // generated index.js). No route and no rule lives here.
 // - A request is a Rust machine (`Exchange`, worker/src/route_machine.rs) that says what to do
-//   next, one JSON string each way: read the body, call Rate Limiting bindings, call objects,
-//   serve a static asset, or answer. This loop does it and feeds back what came of it, so the
-//   awaits are here and no Rust future runs for a request.
+//   next, one string each way: read the body, call Rate Limiting bindings, call objects, serve a
+//   static asset, or answer (JSON). This loop does it and feeds back what came of it (one call's
+//   string or error as is, else JSON), so the awaits are here and no Rust future runs for a
+//   request.
 // - Each Durable Object is the Rust object inside a class that extends `DurableObject`, so the
 //   Worker reaches it over JS RPC: `answer(message)` with one JSON string each way, instead of a
 //   fetch that builds a Request and a Response on both sides (README, "Levers, measured").
@@ -27,8 +28,23 @@ export default class extends RustWorker {
         const calls = next.do === 'read' ? [() => readBody(request, next)]
           : next.do === 'limit' ? next.calls.map(({ binding, key }) => () => this.env[binding].limit({ key }))
           : next.calls.map(({ binding, name, message }) => () => this.env[binding].getByName(name).answer(message));
-        // One outcome per call, in order; one call (the usual case) without Promise.all.
-        input = JSON.stringify(calls.length === 1 ? [await attempt(calls[0])] : await Promise.all(calls.map(attempt)));
+        // What they came to (see `fed` in worker/src/exchange.rs): one call (the usual case) as `+`
+        // and the string it fulfilled with (an object's reply, the body's text), or `!` and what it
+        // threw (at once or later), neither wrapped in JSON nor parsed twice; anything else (several
+        // calls, or a value that is no string: a limiter's `{ success }`, a body past its limit) as
+        // the JSON array of one outcome per call in order, `{ ok: value }` or `{ error: "..." }`.
+        if (calls.length === 1) {
+          let value;
+          try {
+            value = await calls[0]();
+          } catch (error) {
+            input = '!' + String(error);
+            continue;
+          }
+          input = typeof value === 'string' ? '+' + value : JSON.stringify([fulfilled(value)]);
+        } else {
+          input = JSON.stringify(await Promise.all(calls.map(attempt)));
+        }
       }
     } finally {
       exchange.free();
@@ -36,7 +52,7 @@ export default class extends RustWorker {
   }
 }
 
-// What a call came to: `{ ok: value }`, or `{ error: what it threw }` (thrown at once or later).
+// One outcome of several: `{ ok: value }`, or `{ error: what it threw }` (thrown at once or later).
 const fulfilled = (value) => ({ ok: value ?? null });
 const rejected = (reason) => ({ error: String(reason) });
 function attempt(call) {

@@ -1,11 +1,17 @@
 //! The route machine's boundary with the entry module (worker/js/entry.mjs): one
-//! `Exchange` per request, and one string each way per step, JSON.
+//! `Exchange` per request, and one string each way per step.
 //!
-//! `step(input)` returns the next effect, `{"do": ...}` (`route_machine::Effect`):
+//! `step(input)` returns the next effect as JSON, `{"do": ...}` (`route_machine::Effect`):
 //! `read` (the body), `limit` (Rate Limiting binding calls), `call` (object calls),
 //! `asset`, or `answer` (`{status, headers: [[name, value], ...], body}`). After `read`,
-//! `limit` and `call` the next `input` is what they came to, one outcome per call in order,
-//! `[{"ok": value} | {"error": "what it threw"}, ...]`; the first input is empty.
+//! `limit` and `call` the next `input` is what they came to ([`fed`]); the first input is
+//! empty. One call's outcome, the usual case, comes without JSON around it:
+//! - `+text`: it fulfilled with the string `text` (an object's reply, itself JSON, which is
+//!   then parsed once, into its typed message; or the body's text);
+//! - `!what`: it threw `what` (at once or later);
+//! - anything else is the JSON array of one outcome per call in order,
+//!   `[{"ok": value} | {"error": "what it threw"}, ...]`: several calls, or one that fulfilled
+//!   with no string (a limiter's `{"success": bool}`, `null` for a body past its limit).
 
 use serde::Deserialize;
 use serde_json::Value;
@@ -66,7 +72,14 @@ struct Settled {
     error: Option<String>,
 }
 
+/// What the last effect came to, from the entry module's `input` (the module docs).
 fn fed(input: &str) -> Fed {
+    if let Some(text) = input.strip_prefix('+') {
+        return vec![Ok(Value::String(text.to_owned()))];
+    }
+    if let Some(error) = input.strip_prefix('!') {
+        return vec![Err(error.to_owned())];
+    }
     if input.is_empty() {
         return Vec::new();
     }
@@ -78,4 +91,32 @@ fn fed(input: &str) -> Fed {
             None => Ok(settled.ok),
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fed;
+    use serde_json::json;
+
+    #[test]
+    fn one_outcome_comes_as_is_and_others_as_json() {
+        assert!(fed("").is_empty());
+        assert_eq!(fed(r#"+{"a":"[1]"}"#), vec![Ok(json!(r#"{"a":"[1]"}"#))]);
+        assert_eq!(fed("+"), vec![Ok(json!(""))]);
+        assert_eq!(fed("++!["), vec![Ok(json!("+!["))]);
+        assert_eq!(
+            fed("!Error: overloaded"),
+            vec![Err("Error: overloaded".into())]
+        );
+        assert_eq!(fed("!"), vec![Err(String::new())]);
+        assert_eq!(fed(r#"[{"ok":null}]"#), vec![Ok(json!(null))]);
+        assert_eq!(
+            fed(r#"[{"ok":{"success":true}},{"error":"down"},{"ok":"+x"}]"#),
+            vec![
+                Ok(json!({"success": true})),
+                Err("down".into()),
+                Ok(json!("+x"))
+            ]
+        );
+    }
 }
