@@ -10,13 +10,12 @@ use serde_json::{json, Value};
 use super::*;
 use crate::base64url;
 use crate::error::Call;
-use crate::login::{Credentials, Token};
-use crate::payment::Merchant;
+use crate::login::Token;
+use crate::operation::tests::{config_with_password, payment, reference};
 use crate::requery::PaymentStatus;
 use crate::secret::Secret;
-use crate::transport::{Request, Response, RetryPolicy, TransportError};
-use crate::url::BaseUrl;
-use crate::{DEFAULT_TIMEOUT, LOGIN_REFUSAL_BACKOFF};
+use crate::transport::{Request, Response, TransportError};
+use crate::LOGIN_REFUSAL_BACKOFF;
 
 /// Yields once, so that concurrent futures interleave as they would on a real network.
 struct YieldNow(bool);
@@ -140,33 +139,8 @@ fn client_with_password(gw: &Rc<Gateway>, password: &str) -> Client<impl Transpo
             })
         }
     };
-    let config = ClientConfig {
-        base_url: BaseUrl::parse("http://gw.test").unwrap(),
-        credentials: Credentials {
-            username: "merchant".into(),
-            password: Secret::new(password),
-        },
-        merchant: Merchant {
-            provider: "p".into(),
-            account: "a".into(),
-            country: "MY".into(),
-        },
-        timeout: DEFAULT_TIMEOUT,
-        retry: RetryPolicy::default(),
-    };
+    let config = config_with_password(password);
     Client::new(config, transport, TestClock(gw.clone()))
-}
-
-fn payment() -> NewPayment {
-    let input = json!({"amount": 2, "name": "A", "email": "a@b.co", "mobile": "0123456789"});
-    NewPayment::from_json(input.as_object().unwrap(), || {
-        Reference::parse("R1").unwrap()
-    })
-    .unwrap()
-}
-
-fn reference() -> Reference {
-    Reference::parse("R1").unwrap()
 }
 
 #[test]

@@ -29,7 +29,7 @@ pub(super) fn config() -> ClientConfig {
     config_with_password("s3cret-pw")
 }
 
-pub(super) fn config_with_password(password: &str) -> ClientConfig {
+pub(crate) fn config_with_password(password: &str) -> ClientConfig {
     ClientConfig {
         base_url: BaseUrl::parse("http://gw.test").expect("a valid base URL"),
         credentials: Credentials {
@@ -46,13 +46,13 @@ pub(super) fn config_with_password(password: &str) -> ClientConfig {
     }
 }
 
-pub(super) fn payment() -> NewPayment {
+pub(crate) fn payment() -> NewPayment {
     let input = json!({"amount": 2, "name": "A", "email": "a@b.co", "mobile": "0123456789"});
     let object = input.as_object().expect("an object");
     NewPayment::from_json(object, reference).expect("a valid payment")
 }
 
-pub(super) fn reference() -> Reference {
+pub(crate) fn reference() -> Reference {
     Reference::parse("R1").expect("a valid reference")
 }
 
