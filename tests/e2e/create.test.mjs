@@ -45,6 +45,15 @@ test('catalog mode: the Worker prices the order and sends KelantanPay the docume
   assert.deepEqual(await stats(stack), { login: 1, create: 1, requery: 0 });
 });
 
+test('a UTF-8 body reaches KelantanPay byte for byte (the body crosses the driver as one char per byte)', async () => {
+  const name = 'Nur Ñadia 林美玲 😀';
+  const description = 'Songket — tenunan Kelantan, 2×';
+  const r = await api(ctx()).create({ ...ORDER, name, description });
+  assert.equal(r.status, 201, r.text);
+  const sent = (await upstreamPayments(ctx().stack)).find((p) => p.reference === r.json.reference);
+  assert.deepEqual([sent.name, sent.description], [name, description]);
+});
+
 test('catalog mode refuses a client-sent amount, unknown SKUs and bad quantities', async () => {
   await invalid({ ...ORDER, amount: '1.00' }, 'amount');
   await invalid({ ...PAYER }, 'items');
