@@ -1,42 +1,27 @@
 //! The KelantanPay edge Worker: holds the merchant's credentials and serves the
-//! storefront API (`shared/spec/worker-api.md`). Each request is a synchronous machine
-//! (`route_machine`) that the entry module (worker/js/entry.mjs) steps through: each route
-//! plans, the entry module makes the calls it names, the route answers; errors become HTTP
-//! once, in `respond::error`.
+//! storefront API (`shared/spec/worker-api.md`). Its folders are its layers, and imports only
+//! run downward (ARCHITECTURE.md):
+//!
+//! - pure, tested natively, never naming the runtime: `payment` (a payment's slot machine and
+//!   its rules), `limits` (every rate rule), `config` (the settings, read and checked),
+//!   `http` (the request machine, one file per route);
+//! - doing: `objects` (the Durable Objects, which perform what the machines decide),
+//!   `runtime` (clock, storage, fetch, the entry module's boundary);
+//! - `sim`, native tests only: the deterministic simulation.
 
-mod api_error;
-mod callback;
-mod client_bucket;
-mod clock;
 mod config;
-mod context;
-mod cors;
-mod create;
-mod exchange;
-mod info;
-mod lifecycle;
-mod messages;
+mod http;
+mod limits;
 mod objects;
-mod order_index;
-mod payment_object;
-mod rate_limits;
-mod respond;
-mod route_machine;
-mod settled;
-mod shared_limit;
-mod signing;
+mod payment;
+mod runtime;
 #[cfg(test)]
 mod sim;
-mod status;
-mod text_storage;
-mod upstream;
-mod webhook;
 
-pub use client_bucket::ClientBucket;
-pub use exchange::Exchange;
-pub use order_index::OrderIndex;
-pub use payment_object::PaymentObject;
-
+pub use objects::client_bucket::ClientBucket;
+pub use objects::order_index::OrderIndex;
+pub use objects::payment_object::PaymentObject;
+pub use runtime::exchange::Exchange;
 /// The path of an absolute URL as the runtime spells it (`https://host/p?q` -> `/p`), still
 /// percent-encoded, as `worker::Request::path` gives it.
 pub(crate) fn url_path(url: &str) -> &str {

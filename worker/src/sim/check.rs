@@ -9,10 +9,10 @@ use serde_json::Value;
 use super::gateway::{AmountForm, Fate, Gateway};
 use super::scenario::Scenario;
 use super::world::DAY;
-use crate::lifecycle::outbox::{Delivery, EventType};
-use crate::lifecycle::record::SlotState;
-use crate::lifecycle::schedule::{next_reconcile, Timing};
-use crate::messages::StatusReply;
+use crate::payment::messages::StatusReply;
+use crate::payment::outbox::{Delivery, EventType};
+use crate::payment::record::SlotState;
+use crate::payment::schedule::{next_reconcile, Timing};
 
 /// Alarms one object may take over its whole life: every scheduled check (at most 100) with
 /// its retries, a week of hourly retries of the last one, a webhook's retries over three days,
@@ -299,7 +299,7 @@ fn paid_right(gateway: &Gateway, reference: &Reference, now: u64) -> bool {
 }
 
 fn slot_of(reference: &Reference) -> String {
-    crate::lifecycle::slot::SlotId::of(reference)
+    crate::payment::slot::SlotId::of(reference)
         .object_name()
         .to_owned()
 }

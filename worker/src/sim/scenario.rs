@@ -5,8 +5,8 @@ use kelantanpay::Secret;
 
 use super::rng::Rng;
 use super::world::DAY;
-use crate::lifecycle::schedule::{ReconcileSchedule, Timing, DEFAULT_SCHEDULE};
-use crate::lifecycle::slot_machine::Rules;
+use crate::payment::schedule::{ReconcileSchedule, Timing, DEFAULT_SCHEDULE};
+use crate::payment::slot_machine::Rules;
 
 #[derive(Debug, Clone)]
 pub struct Scenario {

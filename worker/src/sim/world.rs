@@ -14,11 +14,11 @@ use super::check::Checker;
 use super::gateway::{AmountForm, Fate, Gateway, AMOUNT_FORMS};
 use super::rng::Rng;
 use super::scenario::Scenario;
-use crate::lifecycle::idempotency::KEY_TTL_MS;
-use crate::lifecycle::record::{PaymentRecord, SlotState};
-use crate::lifecycle::slot::{BodyHash, IdempotencyKey, SlotId};
-use crate::lifecycle::slot_machine::{CallerId, Effect, Input, Reply, SlotMachine};
-use crate::messages::{CreateCall, CreateReply, OrderDraft, StatusCall, StatusReply};
+use crate::payment::idempotency::KEY_TTL_MS;
+use crate::payment::messages::{CreateCall, CreateReply, OrderDraft, StatusCall, StatusReply};
+use crate::payment::record::{PaymentRecord, SlotState};
+use crate::payment::slot::{BodyHash, IdempotencyKey, SlotId};
+use crate::payment::slot_machine::{CallerId, Effect, Input, Reply, SlotMachine};
 
 const SEC: u64 = 1_000;
 const MIN: u64 = 60 * SEC;

@@ -1,0 +1,371 @@
+//! The Worker's configuration, read from wrangler vars and secrets. A missing or
+//! invalid setting never crashes anything: it is reported by `/api/health` and
+//! turns the payment endpoints into `503 not_configured`.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use kelantanpay::url::is_secure_or_loopback;
+use kelantanpay::{
+    Amount, BaseUrl, Catalog, ClientConfig, Credentials, HttpUrl, Merchant, Pricing, RetryPolicy,
+    Secret, DEFAULT_TIMEOUT,
+};
+use worker::Env;
+
+use crate::http::api_error::ApiError;
+use crate::limits::shared::{self, Limiters};
+use crate::payment::schedule::{ReconcileSchedule, Timing};
+
+pub const DEFAULT_RATE_LIMIT: u32 = 30;
+pub const DEFAULT_STATUS_RATE_LIMIT: u32 = 300;
+const DEFAULT_RETENTION_DAYS: f64 = 90.0;
+/// HMAC keys shorter than this are guessable offline from one handle.
+const MIN_SECRET_CHARS: usize = 32;
+
+/// Everything needed to take payments. Only exists when fully configured.
+pub struct Ready {
+    pub client: Rc<ClientConfig>,
+    pub signing_secret: Secret,
+    /// `KP_SIGNING_SECRET_PREVIOUS`: handles it signed still verify during a key rotation.
+    pub previous_signing_secret: Option<Secret>,
+    /// `KP_IDEMPOTENCY_SECRET`: keys the slot of an `Idempotency-Key` (`SlotId::for_key`).
+    /// Separate from the signing secret, whose rotation must not move any key's slot.
+    pub idempotency_secret: Option<Secret>,
+}
+
+/// Where signed payment events go, and the key they are signed with.
+pub struct WebhookTarget {
+    pub url: HttpUrl,
+    pub secret: Secret,
+}
+
+pub struct Config {
+    pub ready: Result<Ready, String>,
+    /// Names of the settings that are missing or invalid (never their values).
+    pub problems: Vec<String>,
+    pub pricing: Result<Pricing, String>,
+    /// `KP_MIN_AMOUNT`..`KP_MAX_AMOUNT`, reported by `/api/config` in either mode.
+    pub bounds: Option<(Amount, Amount)>,
+    pub allowed_origins: Vec<String>,
+    pub return_prefixes: Vec<String>,
+    pub default_return: Option<HttpUrl>,
+    pub rate_limit: u32,
+    /// `KP_STATUS_RATE_LIMIT_PER_MINUTE`: status requests plus callbacks per client.
+    pub status_rate_limit: u32,
+    pub timing: Timing,
+    pub webhook: Option<WebhookTarget>,
+    /// What works but is weaker than it should be (names of settings, never values).
+    pub warnings: Vec<String>,
+    /// The status limit's Rate Limiting bindings that this deployment has.
+    pub limiters: Limiters,
+}
+
+/// Where the settings come from: the Worker's `Env` (vars and secrets), or a table in tests.
+pub trait Settings {
+    /// A var as text, when it is a string.
+    fn var_text(&self, name: &str) -> Option<String>;
+    /// A secret as text, when there is one by that name.
+    fn secret_text(&self, name: &str) -> Option<String>;
+    /// Which of the status limit's Rate Limiting bindings exist.
+    fn limiters(&self) -> Limiters;
+}
+
+impl Settings for Env {
+    fn var_text(&self, name: &str) -> Option<String> {
+        self.var(name).ok().map(|v| v.to_string())
+    }
+
+    fn secret_text(&self, name: &str) -> Option<String> {
+        self.secret(name).ok().map(|v| v.to_string())
+    }
+
+    fn limiters(&self) -> Limiters {
+        crate::limits::charge::limiters(self)
+    }
+}
+
+fn var(env: &dyn Settings, name: &str) -> Option<String> {
+    env.var_text(name)
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
+}
+
+fn secret(env: &dyn Settings, name: &str) -> Option<Secret> {
+    env.secret_text(name)
+        .or_else(|| var(env, name))
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+}
+
+fn list(env: &dyn Settings, name: &str) -> Vec<String> {
+    var(env, name)
+        .map(|v| {
+            v.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+thread_local! {
+    /// Vars and secrets are fixed for an isolate's lifetime, so they are read and
+    /// checked once per isolate, not once per request (the catalog is JSON to parse).
+    static CACHED: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };
+}
+
+impl Config {
+    pub fn cached(env: &Env) -> Rc<Config> {
+        CACHED.with(|cell| cell.get_or_init(|| Rc::new(Config::from_env(env))).clone())
+    }
+
+    pub fn from_env(env: &dyn Settings) -> Config {
+        let mut problems = Vec::new();
+        let mut need = |name: &str, value: Option<String>| {
+            if value.is_none() {
+                problems.push(format!("{name} is missing"));
+            }
+            value
+        };
+        let username = need(
+            "KP_USERNAME",
+            secret(env, "KP_USERNAME").map(|s| s.expose().to_owned()),
+        );
+        let password = need(
+            "KP_PASSWORD",
+            secret(env, "KP_PASSWORD").map(|s| s.expose().to_owned()),
+        );
+        let signing = need(
+            "KP_SIGNING_SECRET",
+            secret(env, "KP_SIGNING_SECRET").map(|s| s.expose().to_owned()),
+        );
+        let provider = need("KP_PROVIDER", var(env, "KP_PROVIDER"));
+        let account = need("KP_ACCOUNT", var(env, "KP_ACCOUNT"));
+
+        let base_url = match var(env, "KP_BASE_URL").map(|u| BaseUrl::parse(&u)) {
+            None => Some(BaseUrl::default()),
+            Some(Ok(u)) if is_secure_or_loopback(u.as_str()) => Some(u),
+            Some(Ok(_)) => {
+                problems.push("KP_BASE_URL must be https:// (http only for loopback)".into());
+                None
+            }
+            Some(Err(_)) => {
+                problems.push("KP_BASE_URL is not an http(s) URL".into());
+                None
+            }
+        };
+        for (name, value) in [
+            ("KP_SIGNING_SECRET", &signing),
+            (
+                "KP_SIGNING_SECRET_PREVIOUS",
+                &secret(env, "KP_SIGNING_SECRET_PREVIOUS").map(|s| s.expose().to_owned()),
+            ),
+            (
+                "KP_WEBHOOK_SECRET",
+                &secret(env, "KP_WEBHOOK_SECRET").map(|s| s.expose().to_owned()),
+            ),
+            (
+                "KP_IDEMPOTENCY_SECRET",
+                &secret(env, "KP_IDEMPOTENCY_SECRET").map(|s| s.expose().to_owned()),
+            ),
+        ] {
+            if value
+                .as_ref()
+                .is_some_and(|v| v.chars().count() < MIN_SECRET_CHARS)
+            {
+                problems.push(format!(
+                    "{name} must be at least {MIN_SECRET_CHARS} characters"
+                ));
+            }
+        }
+        let timeout = match var(env, "KP_UPSTREAM_TIMEOUT_MS").map(|v| v.parse::<u64>()) {
+            None => DEFAULT_TIMEOUT,
+            Some(Ok(ms)) if (1..=60_000).contains(&ms) => Duration::from_millis(ms),
+            Some(_) => {
+                problems.push("KP_UPSTREAM_TIMEOUT_MS must be 1 to 60000".into());
+                DEFAULT_TIMEOUT
+            }
+        };
+        let mut per_minute =
+            |name: &str, default: u32| match var(env, name).map(|v| v.parse::<u32>()) {
+                None => default,
+                Some(Ok(n)) if n > 0 => n,
+                Some(_) => {
+                    problems.push(format!("{name} must be a positive whole number"));
+                    default
+                }
+            };
+        let rate_limit = per_minute("KP_RATE_LIMIT_PER_MINUTE", DEFAULT_RATE_LIMIT);
+        let status_rate_limit =
+            per_minute("KP_STATUS_RATE_LIMIT_PER_MINUTE", DEFAULT_STATUS_RATE_LIMIT);
+        let schedule = match var(env, "KP_RECONCILE_SCHEDULE").map(|v| ReconcileSchedule::parse(&v))
+        {
+            None => ReconcileSchedule::default(),
+            Some(Ok(s)) => s,
+            Some(Err(why)) => {
+                problems.push(why);
+                ReconcileSchedule::default()
+            }
+        };
+        // Fractions of a day are accepted, so tests can watch a record expire.
+        let retention_days = match var(env, "KP_RETENTION_DAYS").map(|v| v.parse::<f64>()) {
+            None => DEFAULT_RETENTION_DAYS,
+            Some(Ok(d)) if d > 0.0 && d <= 3650.0 => d,
+            Some(_) => {
+                problems.push("KP_RETENTION_DAYS must be a number of days from 0 to 3650".into());
+                DEFAULT_RETENTION_DAYS
+            }
+        };
+        let timing = Timing {
+            schedule,
+            retention_ms: (retention_days * 86_400_000.0) as u64,
+        };
+        let webhook_url = match var(env, "KP_WEBHOOK_URL")
+            .map(|u| HttpUrl::parse("KP_WEBHOOK_URL", &u))
+        {
+            None => None,
+            Some(Ok(u)) if is_secure_or_loopback(u.as_str()) => Some(u),
+            Some(_) => {
+                problems
+                    .push("KP_WEBHOOK_URL must be an https:// URL (http only for loopback)".into());
+                None
+            }
+        };
+        let bounds = bounds(env);
+        let pricing = match (var(env, "KP_CATALOG"), &bounds) {
+            (Some(text), _) => Catalog::parse(&text)
+                .map(Pricing::Catalog)
+                .map_err(|e| e.to_string()),
+            (None, Ok((min, max))) => Ok(Pricing::Open {
+                min: *min,
+                max: *max,
+            }),
+            (None, Err(why)) => Err(why.clone()),
+        };
+        for why in [pricing.as_ref().err(), bounds.as_ref().err()]
+            .into_iter()
+            .flatten()
+        {
+            if !problems.contains(why) {
+                problems.push(why.clone());
+            }
+        }
+        let default_return =
+            match var(env, "KP_RETURN_URL").map(|u| HttpUrl::parse("KP_RETURN_URL", &u)) {
+                None => None,
+                Some(Ok(u)) => Some(u),
+                Some(Err(_)) => {
+                    problems.push("KP_RETURN_URL is not an http(s) URL".into());
+                    None
+                }
+            };
+
+        let ready = match (username, password, signing, provider, account, base_url) {
+            (
+                Some(username),
+                Some(password),
+                Some(signing),
+                Some(provider),
+                Some(account),
+                Some(base_url),
+            ) if problems.is_empty() => Ok(Ready {
+                previous_signing_secret: secret(env, "KP_SIGNING_SECRET_PREVIOUS"),
+                idempotency_secret: secret(env, "KP_IDEMPOTENCY_SECRET"),
+                client: Rc::new(ClientConfig {
+                    base_url,
+                    credentials: Credentials {
+                        username,
+                        password: Secret::new(password),
+                    },
+                    merchant: Merchant {
+                        provider,
+                        account,
+                        country: var(env, "KP_COUNTRY").unwrap_or_else(|| "MY".to_owned()),
+                    },
+                    timeout,
+                    retry: RetryPolicy::default(),
+                }),
+                signing_secret: Secret::new(signing),
+            }),
+            _ => Err(problems.join("; ")),
+        };
+        let webhook = match (&ready, webhook_url) {
+            (Ok(r), Some(url)) => Some(WebhookTarget {
+                url,
+                secret: secret(env, "KP_WEBHOOK_SECRET")
+                    .unwrap_or_else(|| r.signing_secret.clone()),
+            }),
+            _ => None,
+        };
+        let mut warnings = Vec::new();
+        if secret(env, "KP_IDEMPOTENCY_SECRET").is_none() {
+            warnings.push(
+                "KP_IDEMPOTENCY_SECRET is missing: an Idempotency-Key's slot is the unsalted \
+                 SHA-256 of the key, so a guessed key can be squatted or replayed"
+                    .to_owned(),
+            );
+        }
+        let limiters = env.limiters();
+        warnings.extend(shared::warnings(limiters));
+        Config {
+            warnings,
+            limiters,
+            ready,
+            problems,
+            pricing,
+            bounds: bounds.ok(),
+            allowed_origins: list(env, "KP_ALLOWED_ORIGINS"),
+            return_prefixes: list(env, "KP_RETURN_URLS"),
+            default_return,
+            rate_limit,
+            status_rate_limit,
+            timing,
+            webhook,
+        }
+    }
+
+    /// Every key a handle may be signed with: the current one first.
+    pub fn handle_keys(ready: &Ready) -> Vec<&Secret> {
+        std::iter::once(&ready.signing_secret)
+            .chain(ready.previous_signing_secret.as_ref())
+            .collect()
+    }
+
+    pub fn ready(&self) -> Result<&Ready, ApiError> {
+        self.ready
+            .as_ref()
+            .map_err(|why| ApiError::NotConfigured(why.clone()))
+    }
+
+    pub fn pricing(&self) -> Result<&Pricing, ApiError> {
+        self.pricing
+            .as_ref()
+            .map_err(|why| ApiError::NotConfigured(why.clone()))
+    }
+
+    /// The caller's return URL when an entry of `KP_RETURN_URLS` admits it (same
+    /// origin, path within the entry's: the rule is the core's), else the default.
+    pub fn return_url(&self, requested: Option<&str>) -> Result<Option<HttpUrl>, ApiError> {
+        Ok(kelantanpay::url::return_url(
+            requested,
+            &self.return_prefixes,
+            self.default_return.as_ref(),
+        )?)
+    }
+}
+
+fn bounds(env: &dyn Settings) -> Result<(Amount, Amount), String> {
+    let bound = |name: &str, default: &str| {
+        let text = var(env, name).unwrap_or_else(|| default.to_owned());
+        Amount::parse(&text).map_err(|e| format!("{name} {e}"))
+    };
+    let (min, max) = (
+        bound("KP_MIN_AMOUNT", "1.00")?,
+        bound("KP_MAX_AMOUNT", "30000.00")?,
+    );
+    if min > max {
+        return Err("KP_MIN_AMOUNT is above KP_MAX_AMOUNT".into());
+    }
+    Ok((min, max))
+}

@@ -1,0 +1,157 @@
+//! `GET|POST /api/callback`: KelantanPay's notification. Its content is never trusted: it only
+//! says which payment's object should requery. Reading it is the core's
+//! (`kelantanpay::callback`), shared with the npm package's `parseCallback`.
+
+use kelantanpay::callback::parse_callback;
+use kelantanpay::Reference;
+
+use crate::config::Config;
+use crate::http::api_error::ApiError;
+use crate::http::context::Ctx;
+use crate::http::machine::{
+    admitted, body_within_limit, payment_reply, read_body, reply_of, Ask, Effect, Fed, Incoming,
+    Step,
+};
+use crate::http::respond;
+use crate::limits::charge;
+use crate::objects::rpc::ORDERS;
+use crate::payment::handles::verify_handle;
+use crate::payment::messages::{OrderCall, OrderReply, StatusCall, StatusReply};
+use crate::payment::slot::SlotId;
+
+const NO_PAYMENT: &str = "the callback names no known payment";
+
+/// A callback: its body (a POST's), then either one call to the payment its verified handle
+/// names, or the status limit's charge and then a search: each candidate reference's object
+/// in order, then the order index, then the object of the reference it holds.
+pub enum Callback {
+    Start,
+    /// Waiting for the body; the URL's query.
+    Body {
+        query: String,
+    },
+    /// Waiting for the reply that answers the callback.
+    Final,
+    /// Waiting for the status limit's verdict, then searching.
+    Limited(Search),
+    /// Waiting for a candidate reference's object.
+    Held(Search),
+    /// Waiting for the order index.
+    Order,
+}
+
+/// The candidates not yet asked.
+pub struct Search {
+    references: std::vec::IntoIter<Reference>,
+    orderid: Option<String>,
+}
+
+impl Callback {
+    pub fn step(self, ctx: &Ctx, req: &Incoming, fed: Fed) -> Result<Step<Callback>, ApiError> {
+        match self {
+            Callback::Start => {
+                ctx.config.ready()?;
+                let query = req
+                    .url
+                    .split('#')
+                    .next()
+                    .and_then(|u| u.split_once('?'))
+                    .map_or("", |(_, q)| q)
+                    .to_owned();
+                if req.method == worker::Method::Post {
+                    if let Some(read) = read_body(req)? {
+                        return Ok(Step::Ask(Callback::Body { query }, read));
+                    }
+                }
+                hinted(ctx, req, &query, &[])
+            }
+            Callback::Body { query } => hinted(ctx, req, &query, &body_within_limit(fed)?),
+            Callback::Final => answered(ctx, payment_reply(ctx, fed)?),
+            Callback::Limited(search) => {
+                admitted(&fed)?;
+                search.next()
+            }
+            Callback::Held(search) => match payment_reply(ctx, fed)? {
+                found @ (StatusReply::Status(_) | StatusReply::Failed(_)) => answered(ctx, found),
+                StatusReply::Unknown => search.next(),
+            },
+            Callback::Order => match reply_of(ctx, ORDERS, fed)? {
+                OrderReply::Found(reference) => Step::call(Callback::Final, held(reference)?),
+                _ => answered(ctx, StatusReply::Unknown),
+            },
+        }
+    }
+}
+
+/// What the callback names, and the first call that follows from it.
+fn hinted(ctx: &Ctx, req: &Incoming, query: &str, body: &[u8]) -> Result<Step<Callback>, ApiError> {
+    let ready = ctx.config.ready()?;
+    let hint = parse_callback(req.header("content-type").as_deref(), body, query);
+    // KelantanPay's own callbacks carry our signed handle: they are neither limited nor
+    // looked up. Anything else counts toward the client's status limit.
+    let verified = hint
+        .handle
+        .as_deref()
+        .and_then(|handle| verify_handle(&Config::handle_keys(ready), handle));
+    if let Some((reference, created_secs)) = verified {
+        let call = StatusCall {
+            reference: reference.clone(),
+            created_ms: Some(created_secs * 1000),
+            fresh: true,
+        };
+        return Step::call(
+            Callback::Final,
+            Ask::payment(&SlotId::of(&reference), call)?,
+        );
+    }
+    let search = Search {
+        references: hint.references.into_iter(),
+        orderid: hint.orderid,
+    };
+    let shared = charge::charge_status_here(ctx)?;
+    if shared.is_empty() {
+        return search.next();
+    }
+    Ok(Step::Ask(
+        Callback::Limited(search),
+        Effect::Limit { calls: shared },
+    ))
+}
+
+impl Search {
+    /// A payment this Worker holds, by a reference field, then by the gateway's order id.
+    fn next(mut self) -> Result<Step<Callback>, ApiError> {
+        if let Some(reference) = self.references.next() {
+            return Step::call(Callback::Held(self), held(reference)?);
+        }
+        match self.orderid {
+            Some(orderid) => Step::call(
+                Callback::Order,
+                Ask::new(ORDERS, &orderid, &OrderCall::Find)?,
+            ),
+            None => Err(ApiError::NotFound(NO_PAYMENT)),
+        }
+    }
+}
+
+fn answered(ctx: &Ctx, reply: StatusReply) -> Result<Step<Callback>, ApiError> {
+    match reply {
+        StatusReply::Status(view) => {
+            ctx.amount_mismatch.set(view.amount_mismatch);
+            Ok(Step::Answer(respond::text(200, "RECEIVEOK")))
+        }
+        StatusReply::Unknown => Err(ApiError::NotFound(NO_PAYMENT)),
+        StatusReply::Failed(e) => Err(e.into()),
+    }
+}
+
+/// Asks the reference's object, which answers only for a payment it holds.
+fn held(reference: Reference) -> Result<Ask, ApiError> {
+    let slot = SlotId::of(&reference);
+    let call = StatusCall {
+        reference,
+        created_ms: None,
+        fresh: false,
+    };
+    Ask::payment(&slot, call)
+}

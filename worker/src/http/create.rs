@@ -1,0 +1,159 @@
+//! `POST /api/payments`: parse -> rate (the client buckets' objects) -> create in the payment's
+//! own object (again in a new slot while the one drawn is taken) -> answer.
+
+use kelantanpay::{json_object, HttpUrl, Order};
+use serde_json::Value;
+
+use crate::http::api_error::ApiError;
+use crate::http::context::Ctx;
+use crate::http::machine::{
+    body_within_limit, payment_reply, read_body, reply_of, Ask, Fed, Incoming, Step,
+};
+use crate::http::respond::{self, media_type};
+use crate::limits::charge;
+use crate::objects::rpc::CLIENTS;
+use crate::payment::messages::{ChargeCall, CreateCall, CreateReply, OrderDraft};
+use crate::payment::record::ItemLine;
+use crate::payment::slot::{BodyHash, IdempotencyKey, SlotId};
+use crate::runtime::clock::random_bytes;
+
+const DIFFERENT_BODY: &str = "this Idempotency-Key was already used with a different request body";
+const KEY_EXPIRED: &str = "this Idempotency-Key is older than 24 hours; use a new key";
+const STILL_RUNNING: &str =
+    "a request with this Idempotency-Key is still in progress; retry shortly for its answer";
+
+/// How many slots a creation draws before it gives up: a random slot that is taken (about 1
+/// in 2^100) just means drawing another.
+pub const MAX_DRAWS: u32 = 3;
+
+/// A creation: its body, then its client buckets' charges, one object call each, then the
+/// payment object's call, again with a new slot while the slot drawn is taken.
+pub enum Create {
+    Start,
+    /// Waiting for the body.
+    Body,
+    /// Waiting for a client bucket's verdict; the buckets still to charge, then `call`.
+    Charging {
+        buckets: std::vec::IntoIter<(String, u32)>,
+        call: Box<CreateCall>,
+    },
+    /// Waiting for the payment object's reply to the `draws`th call.
+    Creating {
+        draws: u32,
+        call: Box<CreateCall>,
+    },
+}
+
+impl Create {
+    pub fn step(self, ctx: &Ctx, req: &Incoming, fed: Fed) -> Result<Step<Create>, ApiError> {
+        match self {
+            Create::Start => {
+                ctx.config.ready()?;
+                let content_type = req.header("content-type");
+                if media_type(content_type.as_deref()).as_deref() != Some("application/json") {
+                    return Err(ApiError::UnsupportedMediaType);
+                }
+                match read_body(req)? {
+                    Some(read) => Ok(Step::Ask(Create::Body, read)),
+                    None => planned(ctx, req, &[]),
+                }
+            }
+            Create::Body => planned(ctx, req, &body_within_limit(fed)?),
+            Create::Charging { buckets, call } => {
+                charge::charged(reply_of(ctx, CLIENTS, fed)?)?;
+                charge(buckets, call)
+            }
+            Create::Creating { draws, mut call } => match payment_reply(ctx, fed)? {
+                CreateReply::Created(record) => {
+                    respond::json(201, &record.created_body()).map(Step::Answer)
+                }
+                CreateReply::Conflict => Err(ApiError::IdempotencyConflict(DIFFERENT_BODY)),
+                CreateReply::KeyExpired => Err(ApiError::IdempotencyConflict(KEY_EXPIRED)),
+                CreateReply::StillRunning => Err(ApiError::IdempotencyConflict(STILL_RUNNING)),
+                CreateReply::Failed(e) => Err(e.into()),
+                CreateReply::Occupied if draws < MAX_DRAWS => {
+                    call.slot = SlotId::random(random_bytes());
+                    create(draws + 1, call)
+                }
+                CreateReply::Occupied => Err(ApiError::Internal(
+                    "no free payment slot after three draws".into(),
+                )),
+            },
+        }
+    }
+}
+
+/// The body parsed and validated into the payment object's call; then the rate limit.
+fn planned(ctx: &Ctx, req: &Incoming, body: &[u8]) -> Result<Step<Create>, ApiError> {
+    let ready = ctx.config.ready()?;
+    let key = idempotency_key(req)?;
+    // Parsed once: for the order, and for the key's body hash.
+    let object = json_object(body)?;
+    let order = Order::from_json(&object, ctx.config.pricing()?)?;
+    let return_url = ctx.config.return_url(order.return_url.as_deref())?;
+
+    let key_hash = key.as_ref().map(|_| BodyHash::of(&Value::Object(object)));
+    let callback_url = HttpUrl::parse("callback_url", &format!("{}/api/callback", ctx.own_origin))?;
+    let items = order
+        .lines
+        .iter()
+        .filter_map(|line| {
+            Some(ItemLine {
+                sku: line.sku.clone(),
+                quantity: line.quantity,
+                amount: line.unit_amount.checked_mul(line.quantity)?,
+            })
+        })
+        .collect();
+    let order = OrderDraft {
+        amount: order.amount,
+        customer: order.customer,
+        description: order.description,
+        via: order.via,
+        refs: order.refs,
+        return_url,
+        items,
+    };
+    let slot = match &key {
+        Some(key) => SlotId::for_key(key, ready.idempotency_secret.as_ref()),
+        None => SlotId::random(random_bytes()),
+    };
+    let call = CreateCall {
+        slot,
+        key: key_hash,
+        order,
+        callback_url,
+    };
+    charge(charge::create_buckets(ctx).into_iter(), Box::new(call))
+}
+
+/// The next client bucket's charge, or the creation once every bucket admitted it.
+fn charge(
+    mut buckets: std::vec::IntoIter<(String, u32)>,
+    call: Box<CreateCall>,
+) -> Result<Step<Create>, ApiError> {
+    match buckets.next() {
+        Some((bucket, limit)) => {
+            let ask = Ask::new(CLIENTS, &bucket, &ChargeCall { limit })?;
+            Step::call(Create::Charging { buckets, call }, ask)
+        }
+        None => create(1, call),
+    }
+}
+
+fn create(draws: u32, call: Box<CreateCall>) -> Result<Step<Create>, ApiError> {
+    let ask = Ask::payment(&call.slot, (*call).clone())?;
+    Step::call(Create::Creating { draws, call }, ask)
+}
+
+fn idempotency_key(req: &Incoming) -> Result<Option<IdempotencyKey>, ApiError> {
+    match req.header("idempotency-key") {
+        None => Ok(None),
+        Some(k) => IdempotencyKey::parse(&k).map(Some).ok_or_else(|| {
+            ApiError::invalid(
+                "Idempotency-Key",
+                "Idempotency-Key must be 1 to 255 printable characters",
+            )
+        }),
+    }
+}

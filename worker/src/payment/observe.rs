@@ -1,0 +1,208 @@
+//! What a requery the gateway answered changes in a payment's record, and which event that
+//! change emits.
+
+use kelantanpay::{Amount, PaidAmount, PaymentStatus, RequeryResult, StatusCheck};
+
+use super::outbox::{EventType, OutboxEvent};
+use super::record::PaymentRecord;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Observed {
+    /// The gateway said paid for another amount: not paid (the log line says so).
+    pub amount_mismatch: bool,
+    pub event: Option<EventType>,
+    /// Whether the record is any different: a repeat of an answer already applied changes
+    /// nothing, and nothing needs to be written.
+    pub changed: bool,
+}
+
+/// Applies a confirmed status. Final is final: a paid or failed record never changes again.
+/// `webhooks` is whether an endpoint is configured to receive events; `answered_ms` is when
+/// the gateway gave this answer (a shared answer is applied by each caller it reaches).
+pub fn observe(
+    record: &mut PaymentRecord,
+    check: &StatusCheck,
+    webhooks: bool,
+    answered_ms: u64,
+) -> Observed {
+    if record.is_final() {
+        return Observed::default();
+    }
+    let before = record.clone();
+    let code = check.result.code.clone();
+    let amount_mismatch =
+        check.status == PaymentStatus::Paid && !amount_agrees(&check.result, Some(record.amount));
+    let status = if amount_mismatch {
+        PaymentStatus::Unknown(code.clone())
+    } else {
+        check.status.clone()
+    };
+    let event = match status {
+        PaymentStatus::Paid => Some(EventType::PaymentPaid),
+        PaymentStatus::Failed => Some(EventType::PaymentFailed),
+        _ => None,
+    };
+    record.checked_ms = Some(answered_ms);
+    if status.is_final() {
+        record.confirmed_ms = Some(answered_ms);
+    }
+    record.status = status;
+    record.code = Some(code);
+    let event = event.filter(|kind| webhooks && !record.outbox.iter().any(|e| e.kind == *kind));
+    if let Some(kind) = event {
+        record.outbox.push(OutboxEvent::new(kind, answered_ms));
+    }
+    Observed {
+        amount_mismatch,
+        event,
+        changed: *record != before,
+    }
+}
+
+/// Whether a paid answer may be taken at its amount. A named amount must be readable and equal
+/// to the payment's; an answer naming none is taken at its code. With no record to hold it to
+/// (`expected` is `None`) nothing can be compared, so a paid status is not confirmed.
+pub fn amount_agrees(result: &RequeryResult, expected: Option<Amount>) -> bool {
+    match (result.paid_amount(), expected) {
+        (_, None) => false,
+        (PaidAmount::NotNamed, Some(_)) => true,
+        (PaidAmount::Named(paid), Some(expected)) => paid == expected,
+        (PaidAmount::Unreadable, Some(_)) => false,
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::payment::record::{PaymentHandle, Reconcile};
+    use kelantanpay::{parse_requery, Amount, Description, HttpUrl, Reference, Refs};
+
+    pub(crate) fn record(created_ms: u64) -> PaymentRecord {
+        PaymentRecord {
+            id: PaymentHandle("h".into()),
+            reference: Reference::parse("KPREF-0").unwrap(),
+            orderid: "KPAY1".into(),
+            checkout_url: HttpUrl::parse("url", "https://pay.example/x").unwrap(),
+            amount: Amount::parse("12.50").unwrap(),
+            created_ms,
+            description: Description::parse("Payment").unwrap(),
+            refs: Refs::default(),
+            items: Vec::new(),
+            status: PaymentStatus::Pending,
+            code: None,
+            checked_ms: None,
+            confirmed_ms: None,
+            reconcile: Reconcile::default(),
+            outbox: Vec::new(),
+        }
+    }
+
+    fn check(body: &str, age_ms: u64) -> StatusCheck {
+        let result = parse_requery(200, body.as_bytes()).unwrap();
+        StatusCheck {
+            status: result.status(Some(age_ms)),
+            result,
+        }
+    }
+
+    const NOW: u64 = 1_764_000_000_000;
+
+    #[test]
+    fn paid_once_queues_one_event_and_then_nothing_changes() {
+        let mut r = record(NOW);
+        let seen = observe(
+            &mut r,
+            &check(r#"{"status":"00","amount":"12.50"}"#, 90_000),
+            true,
+            NOW,
+        );
+        assert_eq!(seen.event, Some(EventType::PaymentPaid));
+        assert_eq!(
+            (r.status.clone(), r.confirmed_ms),
+            (PaymentStatus::Paid, Some(NOW))
+        );
+        // A later failed answer (or a repeat) changes nothing: final is final.
+        let again = observe(&mut r, &check(r#"{"status":"22"}"#, 200_000), true, NOW + 1);
+        assert_eq!(again, Observed::default());
+        assert_eq!(r.status, PaymentStatus::Paid);
+        assert_eq!(r.outbox.len(), 1);
+    }
+
+    #[test]
+    fn the_same_answer_applied_again_changes_nothing() {
+        let mut r = record(NOW);
+        let answer = check(r#"{"status":"11"}"#, 5_000);
+        assert!(observe(&mut r, &answer, true, NOW + 5_000).changed);
+        assert_eq!(r.checked_ms, Some(NOW + 5_000));
+        let again = observe(&mut r, &answer, true, NOW + 5_000);
+        assert!(
+            !again.changed,
+            "a shared answer reaching a second caller is not a change"
+        );
+        // A newer answer with the same code is: the record says when it was last checked.
+        assert!(observe(&mut r, &answer, true, NOW + 7_000).changed);
+    }
+
+    #[test]
+    fn an_early_22_is_pending_and_a_late_one_fails() {
+        let mut r = record(NOW);
+        let early = observe(
+            &mut r,
+            &check(r#"{"status":"22"}"#, 5_000),
+            true,
+            NOW + 5_000,
+        );
+        assert_eq!(
+            (r.status.clone(), early.event),
+            (PaymentStatus::Pending, None)
+        );
+        assert_eq!(r.code.as_deref(), Some("22"));
+        let late = observe(
+            &mut r,
+            &check(r#"{"status":"22"}"#, 61_000),
+            true,
+            NOW + 61_000,
+        );
+        assert_eq!(
+            (r.status.clone(), late.event),
+            (PaymentStatus::Failed, Some(EventType::PaymentFailed))
+        );
+    }
+
+    #[test]
+    fn paid_for_another_amount_is_unknown_with_no_event() {
+        let mut r = record(NOW);
+        let seen = observe(
+            &mut r,
+            &check(r#"{"status":"00","amount":"1.00"}"#, 90_000),
+            true,
+            NOW,
+        );
+        assert!(seen.amount_mismatch);
+        assert_eq!(seen.event, None);
+        assert_eq!(r.status, PaymentStatus::Unknown("00".into()));
+        assert!(!r.is_final(), "it keeps being reconciled");
+        // An amount that is there but unreadable is a mismatch, never "no amount".
+        for bad in [r#""1,250.00""#, r#""12.500""#, r#""RM12.50""#] {
+            let mut r = record(NOW);
+            let body = format!(r#"{{"status":"00","amount":{bad}}}"#);
+            let seen = observe(&mut r, &check(&body, 90_000), true, NOW);
+            assert!(seen.amount_mismatch, "{bad}");
+            assert_eq!(r.status, PaymentStatus::Unknown("00".into()), "{bad}");
+            assert!(r.outbox.is_empty(), "{bad}");
+        }
+        // An answer without an amount is taken at its code.
+        let mut r = record(NOW);
+        assert!(!observe(&mut r, &check(r#"{"status":"00"}"#, 90_000), true, NOW).amount_mismatch);
+        assert_eq!(r.status, PaymentStatus::Paid);
+    }
+
+    #[test]
+    fn without_a_webhook_url_nothing_is_queued() {
+        let mut r = record(NOW);
+        let seen = observe(&mut r, &check(r#"{"status":"00"}"#, 90_000), false, NOW);
+        assert_eq!(seen.event, None);
+        assert!(r.outbox.is_empty());
+        assert_eq!(r.status, PaymentStatus::Paid);
+    }
+}

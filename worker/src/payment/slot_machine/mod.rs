@@ -1,0 +1,392 @@
+//! One payment slot's whole life as a pure state machine, in quinn-proto's shape: an `Input`
+//! and `now` in, the new state and a list of `Effect`s out. `payment_object.rs` only performs
+//! the effects (storage, alarm, the upstream calls, webhook POSTs, replies) and feeds their
+//! results back; every rule of the object lives here, and the simulation (`worker/src/sim/`)
+//! drives this same type through months of simulated faults.
+//!
+//! What is stored (`SlotState`) survives the instance; everything else here (who is waiting,
+//! the requery in flight, the last answer) belongs to this instance and is lost with it, which
+//! is what an eviction, a deploy or a failed storage write does (`SlotMachine::resume`).
+
+use kelantanpay::{
+    Call, CreatedPayment, Error, NewPayment, PaymentStatus, Reference, Secret, StatusCheck,
+};
+use serde_json::{json, Value};
+
+use super::idempotency::{
+    decide_create, start_attempt, CreateDecision, STALE_SENDING_MS, WAIT_FOR_ORIGINAL_MS,
+};
+use super::observe::{amount_agrees, observe};
+use super::outbox::{Delivery, EventType};
+use super::record::{PaymentHandle, PaymentRecord, Reconcile, SlotState};
+use super::schedule::{
+    forget_at, hint_answered, next_alarm, next_hint, next_reconcile, reconciled, Timing,
+    CALLBACK_REQUERY_EVERY_MS, HINT_TRIES,
+};
+use super::slot::MAX_ATTEMPTS;
+use crate::payment::events::{event_body, event_id};
+use crate::payment::handles::issue_handle;
+use crate::payment::messages::{CreateCall, CreateReply, StatusCall, StatusReply, StatusView};
+use create::interrupted;
+
+mod alarm;
+mod create;
+mod status;
+#[cfg(test)]
+mod tests;
+
+/// Answers younger than this are shared with whoever asks next (contract v2).
+pub const REUSE_ANSWER_MS: u64 = 2_000;
+/// A waiter gives up on a requery that takes longer than any can (3 tries x timeout + backoff).
+pub const MAX_REQUERY_WAIT_MS: u64 = 75_000;
+/// An alarm that finds the object busy creating looks again this much later, never at once.
+const BUSY_RETRY_MS: u64 = 60_000;
+/// The nearest an alarm is ever set: work due now is done a second later.
+const MIN_ALARM_GAP_MS: u64 = 1_000;
+
+/// Who is waiting for a reply: the interpreter's number for one object call or alarm.
+pub type CallerId = u64;
+
+/// What the machine reads of the configuration.
+#[derive(Debug, Clone)]
+pub struct Rules {
+    pub timing: Timing,
+    /// A webhook endpoint is configured: events are queued and delivered.
+    pub webhooks: bool,
+    /// Signs the handle each created payment's return and callback URLs carry.
+    pub signing_secret: Secret,
+}
+
+#[derive(Debug)]
+pub enum Input {
+    Create(CallerId, Box<CreateCall>),
+    /// A status request, or (`fresh`) a callback's hint.
+    Status(CallerId, StatusCall),
+    Alarm(CallerId),
+    /// The upstream create of `attempt` ended; `calls` upstream calls it cost.
+    CreateAnswered {
+        attempt: u32,
+        result: Result<CreatedPayment, Error>,
+        calls: u32,
+    },
+    /// The requery in flight ended.
+    Requeried {
+        result: Result<StatusCheck, Error>,
+        calls: u32,
+    },
+    /// One delivery attempt: the merchant's HTTP status, or `None` if it was not reached.
+    Delivered {
+        kind: EventType,
+        status: Option<u16>,
+    },
+    /// A `WakeAt` time came.
+    Tick,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// Write this state; the effects after it assume it is durable.
+    Store(Box<SlotState>),
+    /// Delete everything the object holds.
+    Forget,
+    SetAlarm(Option<u64>),
+    /// Send this create upstream, once, and answer `CreateAnswered { attempt }`.
+    SendCreate {
+        attempt: u32,
+        payment: Box<NewPayment>,
+    },
+    /// Check this reference's status (the core client applies the early-22 rule) and answer
+    /// `Requeried`.
+    Requery {
+        reference: Reference,
+        created_ms: Option<u64>,
+    },
+    /// POST this signed event to the merchant and answer `Delivered`.
+    Deliver {
+        kind: EventType,
+        id: String,
+        body: String,
+    },
+    /// Tell the order-id index where this payment lives (callbacks that name only the order).
+    RememberOrder {
+        orderid: String,
+        reference: Reference,
+        forget_at_ms: u64,
+    },
+    Reply {
+        caller: CallerId,
+        reply: Reply,
+        upstream_calls: u32,
+    },
+    /// Feed `Tick` at this time (a waiter's deadline).
+    WakeAt(u64),
+    Log(Value),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    Create(CreateReply),
+    Status(StatusReply),
+    /// The alarm's work is done.
+    AlarmDone,
+}
+
+/// This instance's create in flight.
+#[derive(Debug)]
+struct Creating {
+    attempt: u32,
+    /// The attempt the request began with: one more is allowed after a token rejection.
+    first_attempt: u32,
+    caller: CallerId,
+    call: Box<CreateCall>,
+    payment: NewPayment,
+    handle: PaymentHandle,
+    created_ms: u64,
+    calls: u32,
+}
+
+#[derive(Debug)]
+struct CreateWaiter {
+    caller: CallerId,
+    since_ms: u64,
+    /// The request that started the create waits for its own answer, not the 30 s of repeats.
+    original: bool,
+}
+
+#[derive(Debug, Clone)]
+struct StatusWaiter {
+    caller: CallerId,
+    call: StatusCall,
+    since_ms: u64,
+}
+
+#[derive(Debug)]
+struct Flight {
+    reference: Reference,
+    started_ms: u64,
+    /// The caller whose request started it (its reply carries the upstream calls).
+    leader: Option<CallerId>,
+    waiters: Vec<StatusWaiter>,
+    /// The alarm's scheduled requery rides on it: its progress is recorded when it ends.
+    reconcile: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Answer {
+    reference: Reference,
+    started_ms: u64,
+    at_ms: u64,
+    result: Result<StatusCheck, Error>,
+}
+
+#[derive(Debug)]
+pub struct SlotMachine {
+    stored: SlotState,
+    incarnation: u64,
+    creating: Option<Creating>,
+    create_waiters: Vec<CreateWaiter>,
+    flight: Option<Flight>,
+    /// Status requests for another reference than the one in flight, asked after it.
+    queued: Vec<StatusWaiter>,
+    last: Option<Answer>,
+    delivering: Option<EventType>,
+    alarm: Option<CallerId>,
+    /// The alarm as last set, so an unchanged one is not set again.
+    alarm_at: Option<u64>,
+    wake_at: Option<u64>,
+}
+
+impl SlotMachine {
+    /// A new instance of the object, from what storage holds. `incarnation` tells this
+    /// instance's create marks from those of an instance that is gone.
+    pub fn resume(stored: SlotState, incarnation: u64) -> SlotMachine {
+        SlotMachine {
+            stored,
+            incarnation,
+            creating: None,
+            create_waiters: Vec::new(),
+            flight: None,
+            queued: Vec::new(),
+            last: None,
+            delivering: None,
+            alarm: None,
+            alarm_at: None,
+            wake_at: None,
+        }
+    }
+
+    /// A final status answered from the record needs no effect: the interpreter may answer it
+    /// without a step (the most common call).
+    pub fn final_status(&self, call: &StatusCall) -> Option<StatusReply> {
+        self.stored
+            .payment
+            .as_ref()
+            .filter(|p| p.reference == call.reference && p.is_final())
+            .map(|p| StatusReply::Status(view(p, false)))
+    }
+
+    pub fn step(&mut self, input: Input, now: u64, rules: &Rules) -> Vec<Effect> {
+        let mut out = Vec::new();
+        match input {
+            Input::Create(caller, call) => self.on_create(caller, call, now, rules, &mut out),
+            Input::Status(caller, call) => self.on_status(caller, call, now, rules, &mut out),
+            Input::Alarm(caller) => self.on_alarm(caller, now, rules, &mut out),
+            Input::CreateAnswered {
+                attempt,
+                result,
+                calls,
+            } => self.on_created(attempt, result, calls, now, rules, &mut out),
+            Input::Requeried { result, calls } => {
+                self.on_requeried(result, calls, now, rules, &mut out)
+            }
+            Input::Delivered { kind, status } => {
+                self.on_delivered(kind, status, now, rules, &mut out)
+            }
+            Input::Tick => self.on_tick(now, &mut out),
+        }
+        // The alarm is set before the first effect that waits on the world (a create or a
+        // requery sent, an event delivered, the index told, anyone answered): an instance that
+        // dies at that await (the simulation found two: a reply, seed 2, and a create in flight,
+        // seed 779) must not leave a stored slot that never wakes again. It comes right after
+        // the last store before that await, which the interpreter writes with it as one atomic
+        // write (seed 1998 lost an instance between the two). An alarm computed for a state
+        // whose write then fails only wakes the object early, which is harmless.
+        //
+        // Likewise every store of the step goes before that await, in order: what a reply or a
+        // send relies on is durable first (seed 3578: a callback's owed requery, stored after
+        // its reply, was lost with the instance).
+        let mut armed = Vec::new();
+        self.arm(now, rules, &mut armed);
+        let waits_from = out
+            .iter()
+            .position(|e| !matches!(e, Effect::Store(_) | Effect::Log(_)))
+            .unwrap_or(out.len());
+        let (late_stores, rest): (Vec<Effect>, Vec<Effect>) = out
+            .split_off(waits_from)
+            .into_iter()
+            .partition(|e| matches!(e, Effect::Store(_)));
+        out.extend(late_stores);
+        let first_wait = out.len();
+        out.extend(rest);
+        let at = out[..first_wait]
+            .iter()
+            .rposition(|e| matches!(e, Effect::Store(_)))
+            .map_or(first_wait, |last_store| last_store + 1);
+        out.splice(at..at, armed);
+        out
+    }
+
+    // ---- waiting -----------------------------------------------------------------------
+
+    fn on_tick(&mut self, now: u64, out: &mut Vec<Effect>) {
+        self.wake_at = None;
+        let creating_calls = self.creating.as_ref().map_or(0, |c| c.calls);
+        let mut kept = Vec::new();
+        for w in self.create_waiters.drain(..) {
+            let waited = now.saturating_sub(w.since_ms);
+            let reply = if w.original && waited >= STALE_SENDING_MS {
+                Some(CreateReply::Failed(interrupted()))
+            } else if !w.original && waited >= WAIT_FOR_ORIGINAL_MS {
+                Some(CreateReply::StillRunning)
+            } else {
+                None
+            };
+            match reply {
+                Some(r) => out.push(Effect::Reply {
+                    caller: w.caller,
+                    reply: Reply::Create(r),
+                    upstream_calls: if w.original { creating_calls } else { 0 },
+                }),
+                None => kept.push(w),
+            }
+        }
+        self.create_waiters = kept;
+        let timeout = |w: &StatusWaiter| now.saturating_sub(w.since_ms) >= MAX_REQUERY_WAIT_MS;
+        let mut late = Vec::new();
+        if let Some(f) = self.flight.as_mut() {
+            let (gone, kept): (Vec<_>, Vec<_>) = f.waiters.drain(..).partition(timeout);
+            f.waiters = kept;
+            late.extend(gone);
+        }
+        let (gone, kept): (Vec<_>, Vec<_>) = self.queued.drain(..).partition(timeout);
+        self.queued = kept;
+        late.extend(gone);
+        for w in late {
+            let e = Error::Timeout {
+                call: Call::Requery,
+            };
+            out.push(status_reply(w.caller, StatusReply::Failed(e), 0));
+        }
+    }
+
+    /// The next alarm and the next wake-up, set only when they change.
+    fn arm(&mut self, now: u64, rules: &Rules, out: &mut Vec<Effect>) {
+        let mut at = next_alarm(&self.stored, &rules.timing, rules.webhooks);
+        if self.alarm.is_none() {
+            // Never at a time already behind us that the alarm would find nothing to do at:
+            // a mark this instance is still sending under keeps its slot; look again later.
+            if self.stored.sending.is_some() && at.is_some_and(|t| t <= now) {
+                at = Some(now + BUSY_RETRY_MS);
+            }
+            // Whatever a rule says, the alarm never wakes the object in a tight loop.
+            at = at.map(|t| t.max(now + MIN_ALARM_GAP_MS));
+            if at != self.alarm_at {
+                self.alarm_at = at;
+                out.push(Effect::SetAlarm(at));
+            }
+        }
+        let deadline = self
+            .create_waiters
+            .iter()
+            .map(|w| {
+                w.since_ms
+                    + if w.original {
+                        STALE_SENDING_MS
+                    } else {
+                        WAIT_FOR_ORIGINAL_MS
+                    }
+            })
+            .chain(
+                self.flight
+                    .iter()
+                    .flat_map(|f| f.waiters.iter())
+                    .chain(self.queued.iter())
+                    .map(|w| w.since_ms + MAX_REQUERY_WAIT_MS),
+            )
+            .min();
+        if deadline.is_some() && deadline != self.wake_at {
+            self.wake_at = deadline;
+            out.push(Effect::WakeAt(deadline.unwrap_or(now)));
+        }
+    }
+}
+
+fn status_reply(caller: CallerId, reply: StatusReply, upstream_calls: u32) -> Effect {
+    Effect::Reply {
+        caller,
+        reply: Reply::Status(reply),
+        upstream_calls,
+    }
+}
+
+fn alarm_done(caller: CallerId) -> Effect {
+    Effect::Reply {
+        caller,
+        reply: Reply::AlarmDone,
+        upstream_calls: 0,
+    }
+}
+
+fn log(line: Value) -> Effect {
+    Effect::Log(line)
+}
+
+pub fn view(p: &PaymentRecord, amount_mismatch: bool) -> StatusView {
+    StatusView {
+        reference: p.reference.clone(),
+        status: p.status.clone(),
+        code: p.code.clone(),
+        checked_ms: p.confirmed_ms.or(p.checked_ms).unwrap_or(p.created_ms),
+        amount_mismatch,
+    }
+}

@@ -1,0 +1,378 @@
+//! The guarantees the README makes of one payment, as native tests of `SlotMachine`: a small
+//! driver performs its effects on a clock it controls (the simulation does the same over
+//! months, with faults; these pin each rule down on its own).
+
+use kelantanpay::{
+    parse_created, parse_requery, Amount, BaseUrl, Call, Error, Secret, StatusCheck,
+};
+
+use super::{CallerId, Effect, Input, Reply, Rules, SlotMachine};
+use crate::payment::messages::{CreateReply, StatusCall};
+use crate::payment::record::SlotState;
+use crate::payment::schedule::{ReconcileSchedule, Timing, CALLBACK_REQUERY_EVERY_MS};
+use crate::payment::slot::{IdempotencyKey, SlotId};
+use crate::sim::world::create_call;
+
+const T0: u64 = 1_767_225_600_000;
+/// How long the simulated gateway takes to answer a requery here.
+const REQUERY_TAKES_MS: u64 = 500;
+
+fn rules() -> Rules {
+    Rules {
+        timing: Timing {
+            schedule: ReconcileSchedule::default(),
+            retention_ms: 90 * 24 * 3600 * 1000,
+        },
+        webhooks: true,
+        signing_secret: Secret::new("test-signing-secret-0123456789abcdef"),
+    }
+}
+
+fn slot() -> SlotId {
+    let key = IdempotencyKey::parse("order-1001").unwrap_or_else(|| unreachable!("valid"));
+    SlotId::for_key(&key, None)
+}
+
+fn pending() -> Result<StatusCheck, Error> {
+    parse_requery(200, br#"{"status":"11"}"#).map(|result| StatusCheck {
+        status: result.status(result.age_ms(T0 + 60_000, Some(T0))),
+        result,
+    })
+}
+
+/// Performs the machine's effects as the interpreter does, on a clock the test moves.
+struct Driver {
+    m: SlotMachine,
+    rules: Rules,
+    now: u64,
+    alarm: Option<u64>,
+    requery_due: Option<u64>,
+    /// When each requery began.
+    requeries: Vec<u64>,
+    sends: Vec<(u32, String)>,
+    replies: Vec<(CallerId, Reply, u64)>,
+    effects: Vec<Effect>,
+    next_caller: CallerId,
+}
+
+impl Driver {
+    fn new() -> Driver {
+        Driver {
+            m: SlotMachine::resume(SlotState::default(), 1),
+            rules: rules(),
+            now: T0,
+            alarm: None,
+            requery_due: None,
+            requeries: Vec::new(),
+            sends: Vec::new(),
+            replies: Vec::new(),
+            effects: Vec::new(),
+            next_caller: 1,
+        }
+    }
+
+    fn caller(&mut self) -> CallerId {
+        self.next_caller += 1;
+        self.next_caller
+    }
+
+    fn feed(&mut self, input: Input) -> Vec<Effect> {
+        let out = self.m.step(input, self.now, &self.rules);
+        // Every step stores what it decided before it waits on the world (the interpreter may
+        // lose its instance at any await): no store after a send, a reply or a delivery.
+        let first_wait = out
+            .iter()
+            .position(|e| !matches!(e, Effect::Store(_) | Effect::Log(_) | Effect::SetAlarm(_)));
+        if let Some(w) = first_wait {
+            assert!(
+                !out[w..].iter().any(|e| matches!(e, Effect::Store(_))),
+                "a store after the step's first wait: {out:?}"
+            );
+        }
+        for e in &out {
+            match e {
+                Effect::SetAlarm(at) => self.alarm = *at,
+                Effect::Requery { .. } => {
+                    self.requeries.push(self.now);
+                    self.requery_due = Some(self.now + REQUERY_TAKES_MS);
+                }
+                Effect::SendCreate { attempt, payment } => {
+                    self.sends
+                        .push((*attempt, payment.reference.as_str().to_owned()));
+                }
+                Effect::Reply { caller, reply, .. } => {
+                    self.replies.push((*caller, reply.clone(), self.now));
+                }
+                _ => {}
+            }
+        }
+        self.effects.extend(out.iter().cloned());
+        out
+    }
+
+    fn create(&mut self) -> CallerId {
+        let caller = self.caller();
+        let call = create_call(
+            &slot(),
+            Amount::from_sen(1250).unwrap_or_else(|| unreachable!("in range")),
+        );
+        self.feed(Input::Create(caller, Box::new(call)));
+        caller
+    }
+
+    fn answer_create(&mut self, attempt: u32) {
+        let reference = self.sends.last().map(|s| s.1.clone()).unwrap_or_default();
+        let body = format!(
+            r#"{{"status":true,"url":"https://payment.kelantanpay.com/checkout/o1","reference":"{reference}","orderid":"o1","amount":"12.50"}}"#
+        );
+        let base = BaseUrl::parse("https://payment.kelantanpay.com").unwrap_or_default();
+        let result = parse_created(&base, 200, body.as_bytes());
+        self.feed(Input::CreateAnswered {
+            attempt,
+            result,
+            calls: 1,
+        });
+    }
+
+    fn created(&mut self) -> StatusCall {
+        let caller = self.create();
+        self.answer_create(0);
+        let reference = match self.create_replies_to(caller).first() {
+            Some((CreateReply::Created(p), _)) => p.reference.clone(),
+            other => unreachable!("not created: {other:?}"),
+        };
+        StatusCall {
+            reference,
+            created_ms: Some(T0),
+            fresh: false,
+        }
+    }
+
+    /// Moves the clock, answering requeries and firing the alarm as they come due.
+    fn advance_to(&mut self, until: u64) {
+        loop {
+            let next = [self.requery_due, self.alarm]
+                .into_iter()
+                .flatten()
+                .filter(|t| *t <= until)
+                .min();
+            let Some(t) = next else { break };
+            self.now = t.max(self.now);
+            if self.requery_due == Some(t) {
+                self.requery_due = None;
+                self.feed(Input::Requeried {
+                    result: pending(),
+                    calls: 1,
+                });
+            } else {
+                self.alarm = None;
+                let caller = self.caller();
+                self.feed(Input::Alarm(caller));
+            }
+        }
+        self.now = until.max(self.now);
+    }
+
+    fn status(&mut self, call: &StatusCall, fresh: bool) {
+        let caller = self.caller();
+        let mut call = call.clone();
+        call.fresh = fresh;
+        self.feed(Input::Status(caller, call));
+    }
+
+    fn create_replies_to(&self, caller: CallerId) -> Vec<(CreateReply, u64)> {
+        self.replies
+            .iter()
+            .filter(|(c, _, _)| *c == caller)
+            .filter_map(|(_, r, at)| match r {
+                Reply::Create(r) => Some((r.clone(), *at)),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+#[test]
+fn twenty_polls_and_twenty_callbacks_together_cost_two_requeries() {
+    let mut d = Driver::new();
+    let call = d.created();
+    d.advance_to(T0 + 10_000);
+    let before = d.requeries.len();
+    let burst = d.now;
+    for i in 0..40 {
+        d.status(&call, i % 2 == 1);
+        d.advance_to(burst + i * 25);
+    }
+    let last_callback = d.now;
+    d.advance_to(burst + 20_000);
+    let spent: Vec<u64> = d.requeries[before..].to_vec();
+    assert!(spent.len() <= 2, "requeries at {spent:?}");
+    // The hint is honoured: a requery begins after the last callback came.
+    assert!(
+        spent.iter().any(|&at| at >= last_callback),
+        "no requery began after the callback at {last_callback}: {spent:?}"
+    );
+}
+
+#[test]
+fn a_callback_every_second_costs_one_requery_per_five_seconds_and_each_is_followed_by_one() {
+    let mut d = Driver::new();
+    let call = d.created();
+    d.advance_to(T0 + 10_000);
+    let before = d.requeries.len();
+    let start = d.now;
+    let mut callbacks = Vec::new();
+    for s in 0..60 {
+        d.advance_to(start + s * 1_000);
+        callbacks.push(d.now);
+        d.status(&call, true);
+    }
+    d.advance_to(start + 80_000);
+    // The default schedule checks at 60 s and 120 s: the first falls in this minute.
+    let spent: Vec<u64> = d.requeries[before..].to_vec();
+    let bound = 60_000 / CALLBACK_REQUERY_EVERY_MS + 2;
+    assert!(
+        spent.len() as u64 <= bound,
+        "{} requeries: {spent:?}",
+        spent.len()
+    );
+    for at in callbacks {
+        assert!(
+            spent
+                .iter()
+                .any(|&r| r >= at && r <= at + CALLBACK_REQUERY_EVERY_MS + 1_000),
+            "the callback at +{} ms was not followed by a requery: {spent:?}",
+            at - start
+        );
+    }
+}
+
+#[test]
+fn the_original_create_waits_for_its_own_answer_past_thirty_seconds() {
+    let mut d = Driver::new();
+    let original = d.create();
+    d.now = T0 + 1_000;
+    let repeat = d.create();
+    // The gateway answers after 36 s: ticks come at every deadline the machine asked for.
+    for at in [T0 + 30_000, T0 + 31_000, T0 + 35_000] {
+        d.now = at;
+        d.feed(Input::Tick);
+    }
+    assert_eq!(
+        d.create_replies_to(repeat),
+        vec![(CreateReply::StillRunning, T0 + 31_000)]
+    );
+    assert!(
+        d.create_replies_to(original).is_empty(),
+        "the original was answered early"
+    );
+    d.now = T0 + 36_000;
+    d.answer_create(0);
+    let got = d.create_replies_to(original);
+    assert!(
+        matches!(got.as_slice(), [(CreateReply::Created(_), at)] if *at == T0 + 36_000),
+        "{got:?}"
+    );
+    assert_eq!(d.sends.len(), 1, "one create upstream");
+}
+
+#[test]
+fn a_token_rejection_is_retried_once_under_the_next_reference() {
+    let mut d = Driver::new();
+    let caller = d.create();
+    let rejected = || Error::Upstream {
+        call: Call::CreatePayment,
+        http_status: 401,
+        description: "Unauthorized".into(),
+        code: None,
+    };
+    d.feed(Input::CreateAnswered {
+        attempt: 0,
+        result: Err(rejected()),
+        calls: 1,
+    });
+    assert_eq!(d.sends.len(), 2);
+    assert_ne!(d.sends[0].1, d.sends[1].1, "a new reference for the retry");
+    d.feed(Input::CreateAnswered {
+        attempt: 1,
+        result: Err(rejected()),
+        calls: 1,
+    });
+    assert_eq!(d.sends.len(), 2, "only once");
+    let got = d.create_replies_to(caller);
+    assert!(
+        matches!(got.as_slice(), [(CreateReply::Failed(_), _)]),
+        "{got:?}"
+    );
+}
+
+/// The alarm each step needs is set before the step's first wait on the world.
+/// And it follows a store at once (the interpreter writes the two as one), if one came first.
+fn alarm_before(effects: &[Effect], waits: impl Fn(&Effect) -> bool) -> bool {
+    let wait = effects.iter().position(waits);
+    let alarm = effects
+        .iter()
+        .position(|e| matches!(e, Effect::SetAlarm(Some(_))));
+    let stored_first = effects
+        .iter()
+        .position(|e| matches!(e, Effect::Store(_)))
+        .is_some_and(|s| alarm.is_some_and(|a| s < a));
+    let with_its_store =
+        !stored_first || alarm.is_some_and(|a| a > 0 && matches!(effects[a - 1], Effect::Store(_)));
+    with_its_store && matches!((alarm, wait), (Some(a), Some(w)) if a < w)
+}
+
+#[test]
+fn the_alarm_is_set_before_the_create_leaves_and_before_anyone_is_answered() {
+    let mut d = Driver::new();
+    d.create();
+    assert!(
+        alarm_before(&d.effects, |e| matches!(e, Effect::SendCreate { .. })),
+        "{:?}",
+        d.effects
+    );
+    d.effects.clear();
+    d.answer_create(0);
+    assert!(
+        alarm_before(&d.effects, |e| matches!(
+            e,
+            Effect::Reply { .. } | Effect::RememberOrder { .. }
+        )),
+        "{:?}",
+        d.effects
+    );
+}
+
+#[test]
+fn a_callbacks_requery_cut_off_by_a_lost_instance_is_made_by_the_alarm() {
+    let mut d = Driver::new();
+    let call = d.created();
+    d.advance_to(T0 + 10_000);
+    d.effects.clear();
+    d.status(&call, true);
+    assert!(
+        alarm_before(&d.effects, |e| matches!(e, Effect::Requery { .. })),
+        "{:?}",
+        d.effects
+    );
+    // The instance is lost with the requery in flight: a new one starts from what was stored.
+    let stored = d
+        .effects
+        .iter()
+        .rev()
+        .find_map(|e| match e {
+            Effect::Store(s) => Some((**s).clone()),
+            _ => None,
+        })
+        .unwrap_or_else(|| unreachable!("the callback stored nothing: {:?}", d.effects));
+    let lost_at = d.now;
+    d.m = SlotMachine::resume(stored, 2);
+    d.requery_due = None;
+    let before = d.requeries.len();
+    d.advance_to(lost_at + CALLBACK_REQUERY_EVERY_MS + 1_000);
+    assert!(
+        d.requeries[before..].iter().any(|&at| at > lost_at),
+        "the callback's requery was lost with its instance: {:?}",
+        d.requeries
+    );
+}

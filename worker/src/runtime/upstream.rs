@@ -1,0 +1,114 @@
+//! The Worker's side of the core client: a fetch-based transport with a hard
+//! timeout, the clock it runs on, and the per-isolate token cache.
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::time::Duration;
+
+use kelantanpay::{
+    Client, ClientConfig, Clock, Request, Response, TokenCache, Transport, TransportError,
+};
+use wasm_bindgen::{JsCast, JsValue};
+use worker::wasm_bindgen_futures::JsFuture;
+
+use crate::runtime::clock::{now_ms, sleep};
+
+pub type UpstreamClient = Client<FetchTransport, WorkerClock>;
+
+thread_local! {
+    /// One token per merchant account per isolate, shared by all its requests,
+    /// so concurrent cold requests make one login between them.
+    static TOKENS: RefCell<HashMap<String, Rc<TokenCache>>> = RefCell::new(HashMap::new());
+}
+
+/// A client for one request: the shared token cache, and a transport that counts
+/// this request's upstream calls for its log line.
+pub fn client(config: &Rc<ClientConfig>, calls: Rc<Cell<u32>>) -> UpstreamClient {
+    let key = format!(
+        "{}|{}",
+        config.base_url.as_str(),
+        config.credentials.username
+    );
+    let tokens = TOKENS.with(|t| t.borrow_mut().entry(key).or_default().clone());
+    Client::with_shared(
+        config.clone(),
+        tokens,
+        FetchTransport { calls },
+        WorkerClock,
+    )
+}
+
+pub struct FetchTransport {
+    calls: Rc<Cell<u32>>,
+}
+
+impl Transport for FetchTransport {
+    async fn send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError> {
+        self.calls.set(self.calls.get() + 1);
+        let (status, body) = fetch_all(request, timeout).await.map_err(|e| {
+            if is_timeout(&e) {
+                TransportError::Timeout
+            } else {
+                TransportError::Failed(worker::Error::from(e).to_string())
+            }
+        })?;
+        Ok(Response { status, body })
+    }
+}
+
+async fn fetch_all(request: Request, timeout: Duration) -> Result<(u16, Vec<u8>), JsValue> {
+    let headers = web_sys::Headers::new()?;
+    for (name, value) in request.headers {
+        headers.set(name, value)?;
+    }
+    let init = web_sys::RequestInit::new();
+    init.set_method(request.method.as_str());
+    init.set_headers(&headers);
+    if !request.body.is_empty() {
+        init.set_body(&js_sys::Uint8Array::from(request.body.as_slice()));
+    }
+    let response = fetch(&request.url, &init, timeout).await?;
+    let status = response.status();
+    // One call for the whole body, under the same timer as the headers.
+    let bytes = JsFuture::from(response.array_buffer()?).await?;
+    Ok((status, js_sys::Uint8Array::new(&bytes).to_vec()))
+}
+
+/// `fetch(url, init)` with `AbortSignal.timeout()`: the runtime's own timer covers the headers
+/// and the body (no timer raced in Rust per call); it rejects with a `TimeoutError`.
+pub async fn fetch(
+    url: &str,
+    init: &web_sys::RequestInit,
+    timeout: Duration,
+) -> Result<web_sys::Response, JsValue> {
+    let ms = u32::try_from(timeout.as_millis()).unwrap_or(u32::MAX);
+    init.set_signal(Some(&web_sys::AbortSignal::timeout_with_u32(ms)));
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let answer = JsFuture::from(scope.fetch_with_str_and_init(url, init)).await?;
+    Ok(answer.unchecked_into())
+}
+
+/// The rejection of a fetch (or its body) whose timeout signal fired.
+pub fn is_timeout(error: &JsValue) -> bool {
+    let name = js_sys::Reflect::get(error, &JsValue::from_str("name"))
+        .ok()
+        .and_then(|n| n.as_string());
+    matches!(name.as_deref(), Some("TimeoutError" | "AbortError"))
+}
+
+pub struct WorkerClock;
+
+impl Clock for WorkerClock {
+    fn now_ms(&self) -> u64 {
+        now_ms()
+    }
+
+    async fn sleep(&self, duration: Duration) {
+        sleep(duration).await;
+    }
+
+    fn random(&self) -> f64 {
+        js_sys::Math::random()
+    }
+}
