@@ -7,7 +7,7 @@
 //   request.
 // - Each Durable Object is the Rust object inside a class that extends `DurableObject`, so the
 //   Worker reaches it over JS RPC: `answer(message)` with one JSON string each way, instead of a
-//   fetch that builds a Request and a Response on both sides (README, "Levers, measured").
+//   fetch that builds a Request and a Response on both sides (bench/RESULTS.md, "Levers, measured").
 import { DurableObject } from 'cloudflare:workers';
 import RustWorker, {
   PaymentObject as RustPaymentObject,
