@@ -9,8 +9,8 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::login::Token;
 use crate::operation::{
-    CheckStatus, ClientConfig, CreatePayment, Input, Login, Operation, Requery, StatusCheck, Step,
-    Tokens, WaitForFinalStatus,
+    CheckStatus, ClientConfig, CreatePayment, Login, OpEffect, OpInput, Operation, Requery,
+    StatusCheck, Tokens, WaitForFinalStatus,
 };
 use crate::payment::{CreatedPayment, NewPayment};
 use crate::reference::Reference;
@@ -132,7 +132,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
 
     /// The driver: performs each step the operation asks for and feeds back what happened.
     async fn run<O: Operation>(&self, mut op: O) -> Result<O::Output, Error> {
-        let mut input = Input::Start;
+        let mut input = OpInput::Start;
         loop {
             let now_ms = self.clock.now_ms();
             let step = op.step(now_ms, input, &mut self.tokens.state.borrow_mut());
@@ -145,20 +145,20 @@ impl<T: Transport, C: Clock> Client<T, C> {
 
     /// Performs a `Send` or a `Sleep` and says what happened: one function for every kind
     /// of operation, not a copy of the transport's and the clock's futures in each.
-    async fn perform(&self, io: Step<()>) -> Input {
+    async fn perform(&self, io: OpEffect<()>) -> OpInput {
         match io {
-            Step::Send {
+            OpEffect::Send {
                 id,
                 request,
                 timeout,
-            } => Input::Answered(id, self.transport.send(request, timeout).await),
-            Step::Sleep { until_ms } => {
+            } => OpInput::Answered(id, self.transport.send(request, timeout).await),
+            OpEffect::Sleep { until_ms } => {
                 let pause = until_ms.saturating_sub(self.clock.now_ms());
                 self.clock.sleep(Duration::from_millis(pause)).await;
-                Input::Woke
+                OpInput::Woke
             }
             // Not asked for: `run` returns on `Done`.
-            Step::Done(_) => Input::Woke,
+            OpEffect::Done(_) => OpInput::Woke,
         }
     }
 

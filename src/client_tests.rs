@@ -33,27 +33,27 @@ impl Future for YieldNow {
     }
 }
 
-type Reply = Result<(u16, String), TransportError>;
+type ScriptedReply = Result<(u16, String), TransportError>;
 
 /// A scripted gateway: answers by path from queues, counts calls, keeps the requests.
 #[derive(Default)]
-struct Gateway {
+struct ScriptedGateway {
     now_ms: Cell<u64>,
-    scripted: RefCell<Vec<(&'static str, Reply)>>,
+    scripted: RefCell<Vec<(&'static str, ScriptedReply)>>,
     requests: RefCell<Vec<(String, Value)>>,
     token_ttl_secs: Cell<u64>,
 }
 
-impl Gateway {
-    fn new() -> Rc<Gateway> {
-        let g = Gateway::default();
+impl ScriptedGateway {
+    fn new() -> Rc<ScriptedGateway> {
+        let g = ScriptedGateway::default();
         g.now_ms.set(1_700_000_000_000);
         g.token_ttl_secs.set(3600);
         Rc::new(g)
     }
 
     /// The next call to a path containing `path` gets `reply` instead of the default.
-    fn script(&self, path: &'static str, reply: Reply) {
+    fn script(&self, path: &'static str, reply: ScriptedReply) {
         self.scripted.borrow_mut().push((path, reply));
     }
 
@@ -90,7 +90,7 @@ impl Gateway {
         }
     }
 
-    fn handle(&self, request: Request) -> Reply {
+    fn handle(&self, request: Request) -> ScriptedReply {
         let path = request
             .url
             .strip_prefix("http://gw.test")
@@ -106,7 +106,7 @@ impl Gateway {
     }
 }
 
-struct TestClock(Rc<Gateway>);
+struct TestClock(Rc<ScriptedGateway>);
 
 impl Clock for TestClock {
     fn now_ms(&self) -> u64 {
@@ -123,11 +123,14 @@ impl Clock for TestClock {
     }
 }
 
-fn client(gw: &Rc<Gateway>) -> Client<impl Transport, TestClock> {
+fn client(gw: &Rc<ScriptedGateway>) -> Client<impl Transport, TestClock> {
     client_with_password(gw, "s3cret-pw")
 }
 
-fn client_with_password(gw: &Rc<Gateway>, password: &str) -> Client<impl Transport, TestClock> {
+fn client_with_password(
+    gw: &Rc<ScriptedGateway>,
+    password: &str,
+) -> Client<impl Transport, TestClock> {
     let g = gw.clone();
     let transport = move |req: Request, _timeout: Duration| {
         let g = g.clone();
@@ -145,7 +148,7 @@ fn client_with_password(gw: &Rc<Gateway>, password: &str) -> Client<impl Transpo
 
 #[test]
 fn concurrent_cold_creates_share_one_login() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let p = payment();
     let results = block_on(join_all((0..50).map(|_| c.create_payment(&p))));
@@ -156,7 +159,7 @@ fn concurrent_cold_creates_share_one_login() {
 
 #[test]
 fn token_travels_in_the_body_and_is_renewed_before_expiry() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     gw.token_ttl_secs.set(120);
     let c = client(&gw);
     block_on(c.create_payment(&payment())).unwrap();
@@ -176,7 +179,7 @@ fn token_travels_in_the_body_and_is_renewed_before_expiry() {
 
 #[test]
 fn a_401_on_create_is_never_resent_and_the_next_create_logs_in_afresh() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let expired = Ok((
         401,
@@ -200,7 +203,7 @@ fn a_401_on_create_is_never_resent_and_the_next_create_logs_in_afresh() {
 
 #[test]
 fn creation_is_never_retried_on_outages() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script(
         "payment-generator",
@@ -230,7 +233,7 @@ fn creation_is_never_retried_on_outages() {
 
 #[test]
 fn requery_retries_outages_with_backoff_then_gives_up() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let outage = Ok((502, "<html>Bad gateway</html>".to_owned()));
     gw.script("requery", outage.clone());
@@ -257,7 +260,7 @@ fn requery_retries_outages_with_backoff_then_gives_up() {
 
 #[test]
 fn timeouts_are_not_retried() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script("requery", Err(TransportError::Timeout));
     let err = block_on(c.requery(&reference())).unwrap_err();
@@ -267,7 +270,7 @@ fn timeouts_are_not_retried() {
 
 #[test]
 fn refused_login_fails_every_waiter_with_auth_failed() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script(
         "loginApi",
@@ -288,7 +291,7 @@ fn refused_login_fails_every_waiter_with_auth_failed() {
 
 #[test]
 fn early_22_is_retried_then_reported_pending_and_late_22_is_failed() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let created = gw.now_ms.get();
     for _ in 0..4 {
@@ -314,7 +317,7 @@ fn early_22_is_retried_then_reported_pending_and_late_22_is_failed() {
 
 #[test]
 fn wait_for_final_status_polls_until_paid_or_timeout() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script("requery", Ok((200, r#"{"status":"22"}"#.into())));
     gw.script("requery", Ok((200, r#"{"status":"11"}"#.into())));
@@ -336,7 +339,7 @@ fn wait_for_final_status_polls_until_paid_or_timeout() {
 
 #[test]
 fn a_dropped_login_leader_hands_over_to_a_waiter() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let p = payment();
     block_on(async {
@@ -360,13 +363,13 @@ fn a_dropped_login_leader_hands_over_to_a_waiter() {
 
 #[test]
 fn config_debug_redacts_the_password() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let shown = format!("{:?}", c.config());
     assert!(shown.contains("[redacted]") && !shown.contains("s3cret-pw"));
 }
 
-fn refused_login() -> Reply {
+fn refused_login() -> ScriptedReply {
     Ok((
         200,
         r#"{"status":"false","description":"Invalid username or password"}"#.into(),
@@ -375,7 +378,7 @@ fn refused_login() -> Reply {
 
 #[test]
 fn a_refused_login_is_remembered_for_30_seconds_not_asked_per_request() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script("loginApi", refused_login());
     for _ in 0..10 {
@@ -403,7 +406,7 @@ fn a_refused_login_is_remembered_for_30_seconds_not_asked_per_request() {
 
 #[test]
 fn login_outages_are_not_remembered_as_refusals() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     for _ in 0..3 {
         gw.script("loginApi", Ok((503, "<html>down</html>".into())));
@@ -440,7 +443,7 @@ fn token_cache_refusal_memory_is_a_function_of_now() {
 
 #[test]
 fn a_description_mentioning_a_token_is_not_a_rejection_and_is_not_resent() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script(
         "payment-generator",
@@ -461,7 +464,7 @@ fn a_description_mentioning_a_token_is_not_a_rejection_and_is_not_resent() {
 /// error: if `Client::redact` stopped taking its list from `redaction_list`, this would fail.
 #[test]
 fn client_errors_are_cleaned_of_the_whole_redaction_list() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client_with_password(&gw, "p@ss word/1");
     block_on(c.create_payment(&payment())).unwrap();
     let token = gw.requests.borrow()[1].1["token"]
@@ -484,7 +487,7 @@ fn client_errors_are_cleaned_of_the_whole_redaction_list() {
 
 #[test]
 fn errors_leave_the_client_without_credentials_or_tokens() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     block_on(c.create_payment(&payment())).unwrap();
     let token = gw.requests.borrow()[1].1["token"]
@@ -550,7 +553,7 @@ fn errors_leave_the_client_without_credentials_or_tokens() {
 
 #[test]
 fn without_a_creation_time_the_gateways_date_dates_the_payment() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let dated = |age_secs: u64| {
         let created = crate::time::iso8601(gw.now_ms.get() / 1000 - age_secs);

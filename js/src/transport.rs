@@ -99,7 +99,7 @@ pub struct Trace {
     pub aborted: bool,
 }
 
-pub struct FetchTransport {
+pub struct JsTransport {
     pub shared: Rc<Shared>,
     pub signal: JsValue,
     pub trace: Rc<RefCell<Trace>>,
@@ -114,7 +114,7 @@ pub fn call_name(call: Call) -> &'static str {
     }
 }
 
-impl Transport for FetchTransport {
+impl Transport for JsTransport {
     async fn send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError> {
         let call = call_name(request.call);
         let secrets = secrets_of(&request.body, &self.shared.username);

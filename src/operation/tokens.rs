@@ -16,7 +16,7 @@ use super::config::{millis, LOGIN_REFUSAL_BACKOFF};
 #[derive(Debug, Default)]
 pub struct Tokens {
     token: Option<Token>,
-    flight: Option<Flight>,
+    flight: Option<LoginFlight>,
     /// Flights begun so far: each one's id.
     flights: u64,
     /// The outcome of the last flight that landed, for the operations that waited on it.
@@ -27,7 +27,7 @@ pub struct Tokens {
 
 /// A login in flight, led by one operation.
 #[derive(Debug, Clone, Copy)]
-struct Flight {
+struct LoginFlight {
     id: u64,
     lease_until_ms: u64,
 }
@@ -87,7 +87,7 @@ impl Tokens {
     /// Marks a new login in flight (taking over any whose lease ran out).
     pub(crate) fn take_off(&mut self, lease_until_ms: u64) -> u64 {
         self.flights = self.flights.wrapping_add(1);
-        self.flight = Some(Flight {
+        self.flight = Some(LoginFlight {
             id: self.flights,
             lease_until_ms,
         });
@@ -101,7 +101,7 @@ impl Tokens {
         }
     }
 
-    /// Flight `id` is over: its token is cached, its refusal remembered, and its
+    /// LoginFlight `id` is over: its token is cached, its refusal remembered, and its
     /// outcome left for the operations that waited on it. A leader whose lease ran
     /// out still lands: its token is as good as any.
     pub(crate) fn land(&mut self, id: u64, result: &Result<Token, Error>, now_ms: u64) {

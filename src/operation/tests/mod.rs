@@ -20,7 +20,7 @@ use crate::secret::Secret;
 use crate::transport::{Request, Response, RetryPolicy, TransportError};
 use crate::url::BaseUrl;
 
-use super::{ClientConfig, Input, Operation, RequestId, Step, Tokens};
+use super::{ClientConfig, OpEffect, OpInput, Operation, RequestId, Tokens};
 
 pub(super) const T0: u64 = 1_700_000_000_000;
 pub(super) const SEED: u64 = 7;
@@ -103,9 +103,9 @@ pub(super) fn requery_answer(code: &str) -> Result<Response, TransportError> {
 
 /// The request a step sends, and its id; fails the test on any other step.
 #[track_caller]
-pub(super) fn sent<T: Debug>(step: Step<T>) -> (RequestId, Request) {
+pub(super) fn sent<T: Debug>(step: OpEffect<T>) -> (RequestId, Request) {
     match step {
-        Step::Send {
+        OpEffect::Send {
             id,
             request,
             timeout,
@@ -118,17 +118,17 @@ pub(super) fn sent<T: Debug>(step: Step<T>) -> (RequestId, Request) {
 }
 
 #[track_caller]
-pub(super) fn slept<T: Debug>(step: Step<T>) -> u64 {
+pub(super) fn slept<T: Debug>(step: OpEffect<T>) -> u64 {
     match step {
-        Step::Sleep { until_ms } => until_ms,
+        OpEffect::Sleep { until_ms } => until_ms,
         other => panic!("expected a Sleep, got {other:?}"),
     }
 }
 
 #[track_caller]
-pub(super) fn done<T: Debug>(step: Step<T>) -> Result<T, Error> {
+pub(super) fn done<T: Debug>(step: OpEffect<T>) -> Result<T, Error> {
     match step {
-        Step::Done(result) => result,
+        OpEffect::Done(result) => result,
         other => panic!("expected Done, got {other:?}"),
     }
 }
@@ -156,20 +156,20 @@ pub(super) fn run<O: Operation>(
     mut reply: impl FnMut(&Request) -> Result<Response, TransportError>,
 ) -> (Result<O::Output, Error>, u64, Vec<String>) {
     let mut now = start_ms;
-    let mut input = Input::Start;
+    let mut input = OpInput::Start;
     let mut paths = Vec::new();
     for _ in 0..10_000 {
         input = match op.step(now, input, tokens) {
-            Step::Send { id, request, .. } => {
+            OpEffect::Send { id, request, .. } => {
                 paths.push(path(&request).to_owned());
-                Input::Answered(id, reply(&request))
+                OpInput::Answered(id, reply(&request))
             }
-            Step::Sleep { until_ms } => {
+            OpEffect::Sleep { until_ms } => {
                 assert!(until_ms >= now, "a sleep into the past");
                 now = until_ms;
-                Input::Woke
+                OpInput::Woke
             }
-            Step::Done(result) => return (result, now, paths),
+            OpEffect::Done(result) => return (result, now, paths),
         };
     }
     panic!("the operation never finished")
