@@ -33,6 +33,8 @@ mod reference;
 mod requery;
 mod secret;
 mod serde_types;
+#[cfg(test)]
+mod testing;
 mod text;
 mod time;
 mod transport;

@@ -56,4 +56,4 @@ pub use tokens::Tokens;
 pub use wait::WaitForFinalStatus;
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;

@@ -8,7 +8,7 @@ use crate::redaction_list;
 use crate::secret::Secret;
 use crate::transport::TransportError;
 
-use super::super::{CreatePayment, Login, OpInput, Requery, Tokens};
+use super::super::{ClientConfig, CreatePayment, Login, OpInput, Requery, Tokens};
 use super::*;
 
 /// A create whose login (if any) succeeds with `token` and whose create is answered with `reply`.

@@ -11,64 +11,17 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::base64url;
 use crate::error::Error;
-use crate::login::{Credentials, Token};
-use crate::payment::{Merchant, NewPayment};
-use crate::reference::Reference;
+use crate::login::Token;
 use crate::secret::Secret;
-use crate::transport::{Request, Response, RetryPolicy, TransportError};
-use crate::url::BaseUrl;
+use crate::transport::{Request, Response, TransportError};
 
-use super::{ClientConfig, OpEffect, OpInput, Operation, RequestId, Tokens};
+use super::{OpEffect, OpInput, Operation, RequestId, Tokens};
+
+pub(super) use crate::testing::{config, config_with_password, jwt, payment, reference, token_at};
 
 pub(super) const T0: u64 = 1_700_000_000_000;
 pub(super) const SEED: u64 = 7;
-
-pub(super) fn config() -> ClientConfig {
-    config_with_password("s3cret-pw")
-}
-
-pub(crate) fn config_with_password(password: &str) -> ClientConfig {
-    ClientConfig {
-        base_url: BaseUrl::parse("http://gw.test").expect("a valid base URL"),
-        credentials: Credentials {
-            username: "merchant".into(),
-            password: Secret::new(password),
-        },
-        merchant: Merchant {
-            provider: "p".into(),
-            account: "a".into(),
-            country: "MY".into(),
-        },
-        timeout: Duration::from_secs(10),
-        retry: RetryPolicy::default(),
-    }
-}
-
-pub(crate) fn payment() -> NewPayment {
-    let input = json!({"amount": 2, "name": "A", "email": "a@b.co", "mobile": "0123456789"});
-    let object = input.as_object().expect("an object");
-    NewPayment::from_json(object, reference).expect("a valid payment")
-}
-
-pub(crate) fn reference() -> Reference {
-    Reference::parse("R1").expect("a valid reference")
-}
-
-/// A JWT that expires at `exp` (unix seconds); `n` tells tokens apart.
-pub(super) fn jwt(exp: u64, n: u32) -> String {
-    format!(
-        "{}.{}.signature-of-login-{n}",
-        base64url::encode(br#"{"typ":"JWT","alg":"HS256"}"#),
-        base64url::encode(format!(r#"{{"exp":{exp},"n":{n}}}"#).as_bytes())
-    )
-}
-
-/// A token good for an hour from `now_ms`.
-pub(super) fn token_at(now_ms: u64, n: u32) -> String {
-    jwt(now_ms / 1000 + 3600, n)
-}
 
 pub(super) fn answer(status: u16, body: &str) -> Result<Response, TransportError> {
     Ok(Response {

@@ -8,12 +8,11 @@ use futures::future::join_all;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::base64url;
 use crate::error::Call;
 use crate::login::Token;
-use crate::operation::tests::{config_with_password, payment, reference};
 use crate::requery::PaymentStatus;
 use crate::secret::Secret;
+use crate::testing::{config_with_password, jwt, payment, reference};
 use crate::transport::{Request, Response, TransportError};
 use crate::LOGIN_REFUSAL_BACKOFF;
 
@@ -68,11 +67,7 @@ impl ScriptedGateway {
     fn jwt(&self) -> String {
         let exp = self.now_ms.get() / 1000 + self.token_ttl_secs.get();
         let n = self.calls("loginApi");
-        format!(
-            "{}.{}.signature-of-login-{n}",
-            base64url::encode(br#"{"typ":"JWT","alg":"HS256"}"#),
-            base64url::encode(format!(r#"{{"exp":{exp},"n":{n}}}"#).as_bytes())
-        )
+        jwt(exp, n as u32)
     }
 
     fn default_reply(&self, path: &str) -> (u16, String) {

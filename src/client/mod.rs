@@ -170,5 +170,4 @@ impl<T: Transport, C: Clock> Client<T, C> {
 }
 
 #[cfg(test)]
-#[path = "client_tests.rs"]
 mod tests;
