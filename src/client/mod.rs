@@ -2,6 +2,8 @@
 //! [`crate::operation`] over the adapter's transport and clock. Every policy (the
 //! shared login, retries, the early-22 wait, the age rule, redaction) lives there.
 
+pub(crate) mod bell;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -17,15 +19,39 @@ use crate::reference::Reference;
 use crate::requery::RequeryResult;
 use crate::transport::{Clock, Transport};
 
+pub use bell::{LoginBell, RingTicket, WakeFn};
+
 /// The login token, shared by every client of one merchant account (in the
 /// Worker: by every request an isolate serves), with one login at a time.
 #[derive(Default)]
 pub struct TokenCache {
     /// Borrowed only inside a step, never across an await.
     state: RefCell<Tokens>,
+    /// Rung when a login lands, for the operations sleeping on it.
+    bell: LoginBell,
 }
 
 impl TokenCache {
+    /// The bell the operations waiting for a login sleep on.
+    pub fn bell(&self) -> &LoginBell {
+        &self.bell
+    }
+
+    /// Steps `op` over the shared state, then rings the bell if a login landed in the step
+    /// (once the state is no longer borrowed, so a woken operation may step at once).
+    fn step<O: Operation>(&self, op: &mut O, now_ms: u64, input: OpInput) -> OpEffect<O::Output> {
+        let (effect, landed) = {
+            let mut state = self.state.borrow_mut();
+            let before = state.landings();
+            let effect = op.step(now_ms, input, &mut state);
+            (effect, state.landings() != before)
+        };
+        if landed {
+            self.bell.ring();
+        }
+        effect
+    }
+
     /// The refusal to answer instead of logging in, while one younger than
     /// [`crate::LOGIN_REFUSAL_BACKOFF`] is remembered.
     pub fn refusal(&self, now_ms: u64) -> Option<Error> {
@@ -135,7 +161,7 @@ impl<T: Transport, C: Clock> Client<T, C> {
         let mut input = OpInput::Start;
         loop {
             let now_ms = self.clock.now_ms();
-            let step = op.step(now_ms, input, &mut self.tokens.state.borrow_mut());
+            let step = self.tokens.step(&mut op, now_ms, input);
             input = match step.finished() {
                 Ok(result) => return result,
                 Err(io) => self.perform(io).await,
@@ -152,9 +178,17 @@ impl<T: Transport, C: Clock> Client<T, C> {
                 request,
                 timeout,
             } => OpInput::Answered(id, self.transport.send(request, timeout).await),
-            OpEffect::Sleep { until_ms } => {
-                let pause = until_ms.saturating_sub(self.clock.now_ms());
-                self.clock.sleep(Duration::from_millis(pause)).await;
+            OpEffect::Sleep {
+                until_ms,
+                wake_on_login,
+            } => {
+                let pause = Duration::from_millis(until_ms.saturating_sub(self.clock.now_ms()));
+                if wake_on_login {
+                    // Until the login lands (one wake), at the latest until its lease ends.
+                    self.clock.sleep_or_ring(pause, &self.tokens.bell).await;
+                } else {
+                    self.clock.sleep(pause).await;
+                }
                 OpInput::Woke
             }
             // Not asked for: `run` returns on `Done`.

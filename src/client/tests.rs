@@ -41,6 +41,8 @@ struct ScriptedGateway {
     scripted: RefCell<Vec<(&'static str, ScriptedReply)>>,
     requests: RefCell<Vec<(String, Value)>>,
     token_ttl_secs: Cell<u64>,
+    /// Sleeps begun on the clock.
+    sleeps: Cell<u32>,
 }
 
 impl ScriptedGateway {
@@ -107,11 +109,13 @@ impl Clock for TestClock {
     fn now_ms(&self) -> u64 {
         self.0.now_ms.get()
     }
+    /// Yields once, then the clock reads (at least) the sleep's end: sleeps that overlap
+    /// take the time of the longest, not of all of them added up, as on a real clock.
     async fn sleep(&self, duration: Duration) {
-        self.0
-            .now_ms
-            .set(self.0.now_ms.get() + duration.as_millis() as u64);
+        self.0.sleeps.set(self.0.sleeps.get() + 1);
+        let until_ms = self.0.now_ms.get() + duration.as_millis() as u64;
         YieldNow(false).await;
+        self.0.now_ms.set(self.0.now_ms.get().max(until_ms));
     }
     fn random(&self) -> f64 {
         0.5
@@ -150,6 +154,61 @@ fn concurrent_cold_creates_share_one_login() {
     assert!(results.iter().all(Result::is_ok));
     assert_eq!(gw.calls("loginApi"), 1);
     assert_eq!(gw.calls("payment-generator"), 50);
+}
+
+#[test]
+fn waiters_sleep_once_on_the_login_and_wake_when_it_lands() {
+    let gw = ScriptedGateway::new();
+    let c = client(&gw);
+    let p = payment();
+    let start = gw.now_ms.get();
+    let results = block_on(join_all((0..20).map(|_| c.create_payment(&p))));
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(gw.calls("loginApi"), 1);
+    assert_eq!(gw.calls("payment-generator"), 20);
+    // Each of the 19 waiters began one sleep (to the end of the login's lease), and the
+    // ring ended it: no polling, and the clock never reached the lease.
+    assert_eq!(gw.sleeps.get(), 19, "one sleep per waiter");
+    assert_eq!(
+        gw.now_ms.get(),
+        start,
+        "woken by the ring, not by the lease running out"
+    );
+    assert_eq!(c.tokens.bell().rings(), 1, "one login, one ring");
+    assert_eq!(c.tokens.bell().waiting(), 0, "no wake left behind");
+}
+
+#[test]
+fn the_bell_wakes_each_registered_sleeper_once_and_forgets_the_cancelled() {
+    let bell = LoginBell::default();
+    let woken = Rc::new(Cell::new(0u32));
+    let wake = |woken: &Rc<Cell<u32>>| {
+        let woken = woken.clone();
+        Box::new(move || woken.set(woken.get() + 1)) as Box<dyn FnOnce()>
+    };
+    for _ in 0..5 {
+        bell.on_ring(wake(&woken));
+    }
+    let gone = bell.on_ring(wake(&woken));
+    bell.cancel(gone);
+    assert_eq!(bell.waiting(), 5);
+    bell.ring();
+    assert_eq!((woken.get(), bell.rings(), bell.waiting()), (5, 1, 0));
+    bell.ring();
+    assert_eq!(woken.get(), 5, "a wake is called once");
+    // A sleeper whose own timer ends first takes its registration back.
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut listening = Box::pin(bell.next_ring());
+    assert!(listening.as_mut().poll(&mut cx).is_pending());
+    assert!(listening.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(bell.waiting(), 1, "re-polled, still one registration");
+    drop(listening);
+    assert_eq!(bell.waiting(), 0);
+    let mut listening = Box::pin(bell.next_ring());
+    assert!(listening.as_mut().poll(&mut cx).is_pending());
+    bell.ring();
+    assert!(listening.as_mut().poll(&mut cx).is_ready());
 }
 
 #[test]

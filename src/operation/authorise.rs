@@ -13,9 +13,6 @@ use super::gateway_call::GatewayCall;
 use super::redact::redact;
 use super::step::{out_of_turn, OpEffect, OpInput};
 
-/// How often an operation waiting for another's login checks on it.
-pub(crate) const LOGIN_POLL: Duration = Duration::from_millis(5);
-
 /// Added to a leader's lease beyond its call's timeout: the time a driver may take
 /// between an answer and the next step.
 const LEASE_SLACK: Duration = Duration::from_secs(1);
@@ -61,10 +58,13 @@ impl Authorise {
         if let Some(refused) = cx.tokens.refusal(cx.now_ms) {
             return OpEffect::Done(Err(refused));
         }
-        if let Some(flight) = cx.tokens.flight_in_air(cx.now_ms) {
+        if let Some((flight, lease_until_ms)) = cx.tokens.lease_in_air(cx.now_ms) {
+            // Woken when the login lands; at the latest when its lease runs out, to take over
+            // from a leader that was dropped (a leader alive renews its lease at each step).
             self.phase = AuthorisePhase::Waiting { flight };
             return OpEffect::Sleep {
-                until_ms: cx.now_ms.saturating_add(millis(LOGIN_POLL)),
+                until_ms: lease_until_ms,
+                wake_on_login: true,
             };
         }
         let flight = cx.tokens.take_off(lease_until(cx, cx.now_ms));
@@ -91,7 +91,7 @@ impl Authorise {
             Err(pending) => pending,
         };
         let busy_from = match &pending {
-            OpEffect::Sleep { until_ms } => *until_ms,
+            OpEffect::Sleep { until_ms, .. } => *until_ms,
             _ => cx.now_ms,
         };
         cx.tokens.renew(flight, lease_until(cx, busy_from));

@@ -68,7 +68,7 @@ impl GatewayCall {
             }
             (CallPhase::Backoff { until_ms }, OpInput::Woke) if cx.now_ms < until_ms => {
                 self.phase = CallPhase::Backoff { until_ms };
-                OpEffect::Sleep { until_ms }
+                OpEffect::sleep(until_ms)
             }
             (CallPhase::Backoff { .. }, OpInput::Woke) => self.send(cx),
             _ => out_of_turn(self.call()),
@@ -97,7 +97,7 @@ impl GatewayCall {
             self.retried += 1;
             let until_ms = cx.now_ms.saturating_add(millis(delay));
             self.phase = CallPhase::Backoff { until_ms };
-            return OpEffect::Sleep { until_ms };
+            return OpEffect::sleep(until_ms);
         }
         OpEffect::Done(match result {
             Ok(response) => Ok((response.status, response.body)),

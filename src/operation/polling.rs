@@ -66,7 +66,7 @@ impl Polling {
             (PollingPhase::Asking(ask), given) => (ask, given),
             (PollingPhase::Pausing { until_ms, ask }, OpInput::Woke) if now_ms < until_ms => {
                 self.phase = PollingPhase::Pausing { until_ms, ask };
-                return Err(OpEffect::Sleep { until_ms });
+                return Err(OpEffect::sleep(until_ms));
             }
             (PollingPhase::Pausing { ask, .. }, OpInput::Woke) => (ask.again(), OpInput::Start),
             _ => return Err(out_of_turn(Call::Requery)),
@@ -93,7 +93,7 @@ impl Polling {
         match mem::replace(&mut self.phase, PollingPhase::Over) {
             PollingPhase::Judging(ask) => {
                 self.phase = PollingPhase::Pausing { until_ms, ask };
-                OpEffect::Sleep { until_ms }
+                OpEffect::sleep(until_ms)
             }
             _ => out_of_turn(Call::Requery),
         }

@@ -32,8 +32,11 @@ pub enum OpEffect<T> {
         request: Request,
         timeout: Duration,
     },
-    /// Steps again with [`OpInput::Woke`] once the clock reads `until_ms`.
-    Sleep { until_ms: u64 },
+    /// Steps again with [`OpInput::Woke`] once the clock reads `until_ms`. With
+    /// `wake_on_login`, the operation waits for another's login, `until_ms` is the end of
+    /// that login's lease, and the driver steps it as soon as the login lands instead
+    /// (the client rings [`crate::LoginBell`]); a driver that ignores it only waits longer.
+    Sleep { until_ms: u64, wake_on_login: bool },
     /// The operation is over; further steps answer an error.
     Done(Result<T, Error>),
 }
@@ -49,6 +52,14 @@ pub trait Operation {
 }
 
 impl<T> OpEffect<T> {
+    /// A sleep on the clock alone (a backoff, a pause between requeries).
+    pub(crate) fn sleep(until_ms: u64) -> OpEffect<T> {
+        OpEffect::Sleep {
+            until_ms,
+            wake_on_login: false,
+        }
+    }
+
     /// A finished result, or the step to pass on to the driver, retyped: lets an
     /// operation run another as one of its parts.
     pub(crate) fn finished<U>(self) -> Result<Result<T, Error>, OpEffect<U>> {
@@ -63,7 +74,13 @@ impl<T> OpEffect<T> {
                 request,
                 timeout,
             }),
-            OpEffect::Sleep { until_ms } => Err(OpEffect::Sleep { until_ms }),
+            OpEffect::Sleep {
+                until_ms,
+                wake_on_login,
+            } => Err(OpEffect::Sleep {
+                until_ms,
+                wake_on_login,
+            }),
         }
     }
 }

@@ -70,10 +70,22 @@ pub(super) fn sent<T: Debug>(step: OpEffect<T>) -> (RequestId, Request) {
     }
 }
 
+/// The end of a sleep on another's login (woken when it lands); fails the test on any other step.
+#[track_caller]
+pub(super) fn slept_on_login<T: Debug>(step: OpEffect<T>) -> u64 {
+    match step {
+        OpEffect::Sleep {
+            until_ms,
+            wake_on_login: true,
+        } => until_ms,
+        other => panic!("expected a Sleep on the login, got {other:?}"),
+    }
+}
+
 #[track_caller]
 pub(super) fn slept<T: Debug>(step: OpEffect<T>) -> u64 {
     match step {
-        OpEffect::Sleep { until_ms } => until_ms,
+        OpEffect::Sleep { until_ms, .. } => until_ms,
         other => panic!("expected a Sleep, got {other:?}"),
     }
 }
@@ -117,7 +129,7 @@ pub(super) fn run<O: Operation>(
                 paths.push(path(&request).to_owned());
                 OpInput::Answered(id, reply(&request))
             }
-            OpEffect::Sleep { until_ms } => {
+            OpEffect::Sleep { until_ms, .. } => {
                 assert!(until_ms >= now, "a sleep into the past");
                 now = until_ms;
                 OpInput::Woke

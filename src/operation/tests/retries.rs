@@ -21,7 +21,7 @@ fn backoff_sleeps(seed: u64) -> (Vec<u64>, Result<crate::RequeryResult, Error>) 
     loop {
         let outage = answer(502, "<html>Bad gateway</html>");
         match op.step(now, OpInput::Answered(id, outage), &mut tokens) {
-            OpEffect::Sleep { until_ms } => {
+            OpEffect::Sleep { until_ms, .. } => {
                 sleeps.push(until_ms - now);
                 now = until_ms;
                 let (next, again) = sent(op.step(now, OpInput::Woke, &mut tokens));

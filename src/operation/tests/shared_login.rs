@@ -65,28 +65,74 @@ fn concurrent_operations_share_one_login() {
     let mut leader = CreatePayment::new(&config, &payment, 1);
     let mut waiter = CreatePayment::new(&config, &payment, 2);
     let (login, _) = sent(leader.step(T0, OpInput::Start, &mut tokens));
-    // The waiter polls on its own timer, every 5 ms, while the login is out.
+    // The waiter sleeps on the login, once: at the latest until its lease runs out (the
+    // login's timeout and a second of slack), woken as soon as it lands. No 5 ms polling.
     assert_eq!(
-        slept(waiter.step(T0 + 1, OpInput::Start, &mut tokens)),
-        T0 + 6
-    );
-    assert_eq!(
-        slept(waiter.step(T0 + 6, OpInput::Woke, &mut tokens)),
-        T0 + 11
+        slept_on_login(waiter.step(T0 + 1, OpInput::Start, &mut tokens)),
+        T0 + 11_000
     );
     let token = token_at(T0, 1);
+    let landings = tokens.landings();
     let (_, leader_create) = sent(leader.step(
         T0 + 8,
         OpInput::Answered(login, login_answer(&token)),
         &mut tokens,
     ));
-    let (_, waiter_create) = sent(waiter.step(T0 + 11, OpInput::Woke, &mut tokens));
+    assert_eq!(
+        tokens.landings(),
+        landings + 1,
+        "the driver's cue to wake it"
+    );
+    let (_, waiter_create) = sent(waiter.step(T0 + 8, OpInput::Woke, &mut tokens));
     assert!(
         path(&waiter_create).contains("payment-generator"),
         "no second login"
     );
     assert_eq!(body_field(&waiter_create, "token"), Some(token.clone()));
     assert_eq!(body_field(&leader_create, "token"), Some(token));
+}
+
+#[test]
+fn n_waiters_are_woken_once_each_when_the_login_lands_and_none_spins() {
+    let config = config();
+    let payment = payment();
+    let mut tokens = Tokens::default();
+    let mut leader = CreatePayment::new(&config, &payment, 1);
+    let mut waiters: Vec<_> = (0..8)
+        .map(|n| CreatePayment::new(&config, &payment, 10 + n))
+        .collect();
+    let (login, _) = sent(leader.step(T0, OpInput::Start, &mut tokens));
+    for (n, waiter) in waiters.iter_mut().enumerate() {
+        let at = T0 + 1 + n as u64;
+        assert_eq!(
+            slept_on_login(waiter.step(at, OpInput::Start, &mut tokens)),
+            T0 + 11_000
+        );
+    }
+    // Woken early (a ring for another login, a driver's whim): the same sleep again, to the
+    // same lease, not a timer 5 ms on.
+    assert_eq!(
+        slept_on_login(waiters[0].step(T0 + 20, OpInput::Woke, &mut tokens)),
+        T0 + 11_000
+    );
+    assert_eq!(tokens.landings(), 0);
+    let token = token_at(T0, 1);
+    sent(leader.step(
+        T0 + 30,
+        OpInput::Answered(login, login_answer(&token)),
+        &mut tokens,
+    ));
+    assert_eq!(
+        tokens.landings(),
+        1,
+        "one landing: one ring for all of them"
+    );
+    // One wake each, and each goes straight on to its create with the shared token.
+    for waiter in &mut waiters {
+        let (_, create) = sent(waiter.step(T0 + 30, OpInput::Woke, &mut tokens));
+        assert!(path(&create).contains("payment-generator"));
+        assert_eq!(body_field(&create, "token"), Some(token.clone()));
+    }
 }
 
 #[test]
@@ -150,7 +196,7 @@ fn a_leader_dropped_mid_flight_hands_over_when_its_lease_runs_out() {
     let mut input = OpInput::Start;
     let takeover = loop {
         match waiter.step(now, input, &mut tokens) {
-            OpEffect::Sleep { until_ms } => now = until_ms,
+            OpEffect::Sleep { until_ms, .. } => now = until_ms,
             OpEffect::Send { id, request, .. } => break (now, id, request),
             OpEffect::Done(result) => panic!("{result:?}"),
         }

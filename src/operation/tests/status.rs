@@ -25,7 +25,7 @@ fn check(created_at_ms: Option<u64>, codes: &[&str]) -> (StatusCheck, Vec<u64>) 
                 asked.push(now);
                 OpInput::Answered(id, requery_answer(code))
             }
-            OpEffect::Sleep { until_ms } => {
+            OpEffect::Sleep { until_ms, .. } => {
                 now = until_ms;
                 OpInput::Woke
             }
