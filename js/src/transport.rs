@@ -221,12 +221,12 @@ impl Clock for JsClock {
     async fn sleep_or_ring(&self, duration: Duration, bell: &LoginBell) {
         let ring = js_new_ring();
         let fire: js_sys::Function = ring.get(1).unchecked_into();
-        let ticket = bell.on_ring(Box::new(move || {
+        // Taken back when this sleep ends or is dropped.
+        let _ticket = bell.on_ring(Box::new(move || {
             let _ = fire.call0(&JsValue::UNDEFINED);
         }));
         let ms = duration.as_millis() as f64;
         let _ = JsFuture::from(js_sleep(ms, &self.signal, &ring.get(0))).await;
-        bell.cancel(ticket);
     }
 
     fn random(&self) -> f64 {

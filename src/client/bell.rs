@@ -14,15 +14,28 @@ pub struct LoginBell {
     rings: Cell<u64>,
     /// Registrations so far: each one's ticket.
     issued: Cell<u64>,
-    waiting: RefCell<Vec<(RingTicket, WakeFn)>>,
+    waiting: RefCell<Vec<(u64, WakeFn)>>,
 }
 
 /// What a ring calls: a sleeper's way back to its own task.
 pub type WakeFn = Box<dyn FnOnce()>;
 
-/// Names one wake registered with [`LoginBell::on_ring`], to take it back.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RingTicket(u64);
+/// A wake registered with [`LoginBell::on_ring`]: taken back when dropped (its sleeper woke on
+/// its own timer, or went away), so the bell never keeps a stale one.
+#[must_use = "the wake is taken back when this is dropped"]
+pub struct RingTicket<'a> {
+    bell: &'a LoginBell,
+    id: u64,
+}
+
+impl Drop for RingTicket<'_> {
+    fn drop(&mut self) {
+        self.bell
+            .waiting
+            .borrow_mut()
+            .retain(|(id, _)| *id != self.id);
+    }
+}
 
 impl LoginBell {
     /// How many times it has rung: one per login that landed.
@@ -30,19 +43,15 @@ impl LoginBell {
         self.rings.get()
     }
 
-    /// Calls `wake` once, at the next ring. An adapter whose runtime ties a continuation
-    /// to the request that started it (workerd) passes a wake that settles a promise of the
-    /// sleeping request's own; see [`crate::Clock::sleep_or_ring`].
-    pub fn on_ring(&self, wake: WakeFn) -> RingTicket {
-        let ticket = RingTicket(self.issued.get().wrapping_add(1));
-        self.issued.set(ticket.0);
-        self.waiting.borrow_mut().push((ticket, wake));
-        ticket
-    }
-
-    /// Takes back a wake that has not been called (its sleeper woke on its own timer).
-    pub fn cancel(&self, ticket: RingTicket) {
-        self.waiting.borrow_mut().retain(|(t, _)| *t != ticket);
+    /// Calls `wake` once, at the next ring, unless the ticket is dropped first. An adapter
+    /// whose runtime ties a continuation to the request that started it (workerd) passes a
+    /// wake that settles a promise of the sleeping request's own; see
+    /// [`crate::Clock::sleep_or_ring`].
+    pub fn on_ring(&self, wake: WakeFn) -> RingTicket<'_> {
+        let id = self.issued.get().wrapping_add(1);
+        self.issued.set(id);
+        self.waiting.borrow_mut().push((id, wake));
+        RingTicket { bell: self, id }
     }
 
     /// How many wakes wait for the next ring.
@@ -60,42 +69,22 @@ impl LoginBell {
         }
     }
 
-    /// Finishes at the next ring: the first after the call. Registers this task's waker,
-    /// and takes it back when dropped (its sleep ended first), so no stale wake is left.
+    /// Finishes at the next ring: the first after its first poll. Its waker is registered
+    /// while it waits and taken back when it is dropped.
     pub async fn next_ring(&self) {
         let seen = self.rings();
-        let mut ticket: Option<RingTicket> = None;
-        let guard = Unregister {
-            bell: self,
-            ticket: &mut ticket,
-        };
+        let mut ticket: Option<RingTicket<'_>> = None;
         poll_fn(|cx| {
             if self.rings() != seen {
                 return Poll::Ready(());
             }
-            if let Some(old) = guard.ticket.take() {
-                self.cancel(old);
-            }
+            // The old registration goes first (dropped), then this poll's waker is kept.
+            drop(ticket.take());
             let waker = cx.waker().clone();
-            *guard.ticket = Some(self.on_ring(Box::new(move || waker.wake())));
+            ticket = Some(self.on_ring(Box::new(move || waker.wake())));
             Poll::Pending
         })
         .await;
-        drop(guard);
-    }
-}
-
-/// Takes a registration back when the future that made it ends or is dropped.
-struct Unregister<'a> {
-    bell: &'a LoginBell,
-    ticket: &'a mut Option<RingTicket>,
-}
-
-impl Drop for Unregister<'_> {
-    fn drop(&mut self) {
-        if let Some(ticket) = self.ticket.take() {
-            self.bell.cancel(ticket);
-        }
     }
 }
 

@@ -26,7 +26,8 @@ pub async fn sleep_or_ring(duration: Duration, bell: &kelantanpay::LoginBell) {
     use std::pin::pin;
     let mut fire = None;
     let ring = js_sys::Promise::new(&mut |resolve, _| fire = Some(resolve));
-    let ticket = fire.map(|fire| {
+    // Taken back when this sleep ends or is dropped.
+    let _ticket = fire.map(|fire| {
         bell.on_ring(Box::new(move || {
             let _ = fire.call0(&wasm_bindgen::JsValue::UNDEFINED);
         }))
@@ -41,9 +42,6 @@ pub async fn sleep_or_ring(duration: Duration, bell: &kelantanpay::LoginBell) {
         }
     })
     .await;
-    if let Some(ticket) = ticket {
-        bell.cancel(ticket);
-    }
 }
 
 #[cfg(not(test))]
