@@ -33,6 +33,8 @@ mod reference;
 mod requery;
 mod secret;
 mod serde_types;
+#[cfg(test)]
+mod testing;
 mod text;
 mod time;
 mod transport;
@@ -41,7 +43,7 @@ pub mod webhook;
 mod wire;
 
 pub use amount::{Amount, AmountError};
-pub use client::{Client, TokenCache};
+pub use client::{Client, LoginBell, RingTicket, TokenCache, WakeFn};
 pub use customer::{Customer, Email, Mobile, Name};
 pub use error::{scrub, Call, Error, MAX_DESCRIPTION_CHARS};
 pub use fields::{json_object, optional_str, PayerFields};

@@ -7,7 +7,7 @@ use crate::error::{Call, Error};
 use crate::secret::Secret;
 use crate::transport::Request;
 use crate::url::BaseUrl;
-use crate::wire::{json_strings, post_json, Answer};
+use crate::wire::{json_strings, post_json, JsonAnswer};
 
 /// Renew this long before a token's `exp`, so a token never expires mid-call.
 pub const RENEW_BEFORE_SECS: u64 = 60;
@@ -76,7 +76,7 @@ pub fn jwt_expiry(token: &str) -> Option<u64> {
 /// is not a token is an upstream error, since retrying may help there but not here.
 pub fn parse_login(http_status: u16, body: &[u8]) -> Result<Token, Error> {
     let refused = |description: String| Error::AuthFailed { description };
-    let answer = match Answer::read(Call::Login, http_status, body) {
+    let answer = match JsonAnswer::read(Call::Login, http_status, body) {
         Ok(a) => a,
         Err(_) if matches!(http_status, 401 | 403) => {
             return Err(refused(format!("HTTP {http_status}")))

@@ -11,7 +11,7 @@ use crate::secret::Secret;
 use crate::text::{Description, Refs, Via};
 use crate::transport::Request;
 use crate::url::{BaseUrl, HttpUrl};
-use crate::wire::{json_strings, malformed, post_json, Answer};
+use crate::wire::{json_strings, malformed, post_json, JsonAnswer};
 
 /// What the merchant account sends with every payment (`provider`, `account`, `country`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,7 +130,7 @@ pub fn parse_created(
     http_status: u16,
     body: &[u8],
 ) -> Result<CreatedPayment, Error> {
-    let answer = Answer::read(Call::CreatePayment, http_status, body)?;
+    let answer = JsonAnswer::read(Call::CreatePayment, http_status, body)?;
     if answer.is_error() {
         return Err(answer.into_error(Call::CreatePayment));
     }

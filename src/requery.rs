@@ -10,7 +10,7 @@ use crate::reference::Reference;
 use crate::time::parse_rfc3339_ms;
 use crate::transport::Request;
 use crate::url::{encode_component, BaseUrl};
-use crate::wire::{get_json, malformed, Answer};
+use crate::wire::{get_json, malformed, JsonAnswer};
 
 /// A `22` this soon after creation may only mean the gateway has no pending record
 /// yet, so it is not taken as a failure.
@@ -137,7 +137,7 @@ impl RequeryResult {
 }
 
 pub fn parse_requery(http_status: u16, body: &[u8]) -> Result<RequeryResult, Error> {
-    let answer = Answer::read(Call::Requery, http_status, body)?;
+    let answer = JsonAnswer::read(Call::Requery, http_status, body)?;
     if answer.is_error() {
         return Err(answer.into_error(Call::Requery));
     }

@@ -5,6 +5,7 @@ use std::fmt;
 use std::future::Future;
 use std::time::Duration;
 
+use crate::client::bell::{first_of, LoginBell};
 use crate::error::Call;
 
 /// Why a request got no answer.
@@ -102,6 +103,20 @@ pub trait Clock {
     async fn sleep(&self, duration: Duration);
     /// A uniformly random number in `[0, 1)`, for backoff jitter.
     fn random(&self) -> f64;
+
+    /// Sleeps for `duration`, or less: until `bell` rings, if it rings first. The client
+    /// sleeps so while another operation's login is in flight (`duration` runs to the end
+    /// of that login's lease); the ring says it has landed. Called in the same turn as
+    /// the step that asked for it, so no ring can come in between.
+    ///
+    /// The default races [`Clock::sleep`] against the bell in Rust: the ring wakes this
+    /// task from the task that rang it. Right on one event loop (Node, browsers, an
+    /// executor); a runtime that runs a continuation in the context of whatever woke it
+    /// (workerd, where each request has its own) overrides this, so the ring settles a
+    /// promise of the sleeping request's own (see [`LoginBell::on_ring`]).
+    async fn sleep_or_ring(&self, duration: Duration, bell: &LoginBell) {
+        first_of(bell.next_ring(), self.sleep(duration)).await;
+    }
 }
 
 /// How idempotent calls (login, requery) are retried. Payment creation is never

@@ -9,7 +9,7 @@ use sha2::Sha256;
 use crate::error::Error;
 use crate::secret::Secret;
 
-type HmacSha256 = Hmac<Sha256>;
+type WebhookMac = Hmac<Sha256>;
 
 /// The header the Worker sends the signature in.
 pub const SIGNATURE_HEADER: &str = "KelantanPay-Signature";
@@ -24,8 +24,8 @@ pub const MAX_TOLERANCE_SECS: u64 = 3600;
 const MAX_HEADER_LEN: usize = 2048;
 const TAG_HEX_LEN: usize = 64;
 
-fn mac(secret: &Secret, unix_secs: u64, body: &[u8]) -> HmacSha256 {
-    let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes())
+fn mac(secret: &Secret, unix_secs: u64, body: &[u8]) -> WebhookMac {
+    let mut mac = WebhookMac::new_from_slice(secret.expose().as_bytes())
         .expect("HMAC accepts any key length");
     mac.update(unix_secs.to_string().as_bytes());
     mac.update(b".");

@@ -11,18 +11,18 @@ use crate::transport::{Method, Request};
 const EXCERPT_CHARS: usize = 200;
 
 /// A JSON object answer from the gateway, together with the HTTP status it came with.
-pub(crate) struct Answer {
+pub(crate) struct JsonAnswer {
     pub http_status: u16,
     pub fields: Map<String, Value>,
 }
 
-impl Answer {
+impl JsonAnswer {
     /// Reads a body as a JSON object. Anything else is an error: an upstream
     /// error when the HTTP status already said so (an HTML 502 page), otherwise a
     /// malformed answer.
-    pub fn read(call: Call, http_status: u16, body: &[u8]) -> Result<Answer, Error> {
+    pub fn read(call: Call, http_status: u16, body: &[u8]) -> Result<JsonAnswer, Error> {
         match serde_json::from_slice::<Value>(body) {
-            Ok(Value::Object(fields)) => Ok(Answer {
+            Ok(Value::Object(fields)) => Ok(JsonAnswer {
                 http_status,
                 fields,
             }),
@@ -153,8 +153,8 @@ pub(crate) fn malformed(call: Call, http_status: u16, reason: &str, body: &[u8])
 mod tests {
     use super::*;
 
-    fn read(status: u16, body: &str) -> Result<Answer, Error> {
-        Answer::read(Call::Requery, status, body.as_bytes())
+    fn read(status: u16, body: &str) -> Result<JsonAnswer, Error> {
+        JsonAnswer::read(Call::Requery, status, body.as_bytes())
     }
 
     #[test]
@@ -224,7 +224,7 @@ mod tests {
 
     #[test]
     fn login_answers_are_never_quoted() {
-        let err = Answer::read(Call::Login, 200, b"[\"eyJsecret\"]")
+        let err = JsonAnswer::read(Call::Login, 200, b"[\"eyJsecret\"]")
             .err()
             .unwrap();
         match err {

@@ -25,7 +25,7 @@ use wasm_bindgen_futures::future_to_promise;
 
 use error::{set, set_str};
 use remembered::Remembered;
-use transport::{random_bytes, FetchTransport, JsClock, Shared, Trace};
+use transport::{random_bytes, JsClock, JsTransport, Shared, Trace};
 
 pub use error::set_error_class;
 pub use webhook::{parse_callback, sign_webhook, verify_webhook};
@@ -47,13 +47,13 @@ pub struct Core {
 }
 
 /// What a call runs with: a client over the shared state, and the trace its errors read.
-struct Call {
-    client: Client<FetchTransport, JsClock>,
+struct JsCall {
+    client: Client<JsTransport, JsClock>,
     trace: Rc<RefCell<Trace>>,
     signal: JsValue,
 }
 
-impl Call {
+impl JsCall {
     fn error(&self, error: &Error) -> JsValue {
         let trace = self.trace.borrow();
         // An aborted call rejects with the signal's reason, as fetch does.
@@ -73,12 +73,12 @@ type Work = Pin<Box<dyn Future<Output = Result<JsValue, Error>>>>;
 
 /// The one path from a prepared call to its Promise: input errors reject at once, the
 /// work's answer resolves as a plain JS object, its error rejects with the call's trace.
-fn run(prepare: impl FnOnce() -> Result<(Rc<Call>, Work), Error>) -> js_sys::Promise {
+fn run(prepare: impl FnOnce() -> Result<(Rc<JsCall>, Work), Error>) -> js_sys::Promise {
     promise(prepare())
 }
 
 #[inline(never)]
-fn promise(prepared: Result<(Rc<Call>, Work), Error>) -> js_sys::Promise {
+fn promise(prepared: Result<(Rc<JsCall>, Work), Error>) -> js_sys::Promise {
     future_to_promise(async move {
         let (call, work) = prepared.map_err(|e| error::to_js(&e))?;
         match work.await {
@@ -89,7 +89,7 @@ fn promise(prepared: Result<(Rc<Call>, Work), Error>) -> js_sys::Promise {
 }
 
 /// `work` over `call`, boxed as the one `Work` type.
-fn prepared<Fut>(call: Call, work: impl FnOnce(Rc<Call>) -> Fut) -> (Rc<Call>, Work)
+fn prepared<Fut>(call: JsCall, work: impl FnOnce(Rc<JsCall>) -> Fut) -> (Rc<JsCall>, Work)
 where
     Fut: Future<Output = Result<JsValue, Error>> + 'static,
 {
@@ -130,11 +130,11 @@ impl Core {
         Ok((reference, known))
     }
 
-    fn call(&self, options: &JsValue, allowed: &[&str]) -> Result<Call, Error> {
+    fn call(&self, options: &JsValue, allowed: &[&str]) -> Result<JsCall, Error> {
         options::call_options(options, allowed)?;
         let signal = options::signal(options)?;
         let trace = Rc::new(RefCell::new(Trace::default()));
-        let transport = FetchTransport {
+        let transport = JsTransport {
             shared: self.shared.clone(),
             signal: signal.clone(),
             trace: trace.clone(),
@@ -142,7 +142,7 @@ impl Core {
         let clock = JsClock {
             signal: signal.clone(),
         };
-        Ok(Call {
+        Ok(JsCall {
             client: Client::with_shared(self.config.clone(), self.tokens.clone(), transport, clock),
             trace,
             signal,
@@ -153,7 +153,7 @@ impl Core {
     pub fn login(&self, options: JsValue) -> js_sys::Promise {
         run(|| {
             let call = self.call(&options, &["signal"])?;
-            Ok(prepared(call, |call: Rc<Call>| async move {
+            Ok(prepared(call, |call: Rc<JsCall>| async move {
                 call.client.login().await?;
                 Ok(JsValue::NULL)
             }))
@@ -169,7 +169,7 @@ impl Core {
             let payment = NewPayment::from_json(&params, || {
                 Reference::generate(js_sys::Date::now() as u64, random_bytes())
             })?;
-            Ok(prepared(call, move |call: Rc<Call>| async move {
+            Ok(prepared(call, move |call: Rc<JsCall>| async move {
                 let started = js_sys::Date::now() as u64;
                 let answer = call.client.create_payment(&payment).await?;
                 created.borrow_mut().insert(
@@ -188,7 +188,7 @@ impl Core {
         run(|| {
             let call = self.call(&options, &["signal", "createdAt"])?;
             let (reference, known) = self.status_target(&reference, &options)?;
-            Ok(prepared(call, move |call: Rc<Call>| async move {
+            Ok(prepared(call, move |call: Rc<JsCall>| async move {
                 let started = js_sys::Date::now() as u64;
                 let result = call.client.requery(&reference).await?;
                 let now = js_sys::Date::now() as u64;
@@ -204,7 +204,7 @@ impl Core {
         run(|| {
             let call = self.call(&options, &["signal", "createdAt"])?;
             let (reference, known) = self.status_target(&reference, &options)?;
-            Ok(prepared(call, move |call: Rc<Call>| async move {
+            Ok(prepared(call, move |call: Rc<JsCall>| async move {
                 let check = call.client.check_status_from(&reference, known).await?;
                 status_result(&reference, &check, known)
             }))
@@ -224,7 +224,7 @@ impl Core {
                     "timeoutMs must be from 1 to 86400000",
                 ));
             }
-            Ok(prepared(call, move |call: Rc<Call>| async move {
+            Ok(prepared(call, move |call: Rc<JsCall>| async move {
                 let timeout = Duration::from_millis(timeout_ms as u64);
                 let check = call
                     .client

@@ -8,7 +8,7 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use gloo_net::http::{Method, RequestBuilder};
-use kelantanpay::{Call, Clock, Request, Response, Transport, TransportError};
+use kelantanpay::{Call, Clock, LoginBell, Request, Response, Transport, TransportError};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
@@ -44,7 +44,7 @@ export async function send(fetchFn, request, timeoutMs, signal, emit, call) {
     if (signal) signal.removeEventListener('abort', onAbort);
   }
 }
-export function sleep(ms, signal) {
+export function sleep(ms, signal, ring) {
   return new Promise((resolve) => {
     if (signal && signal.aborted) return resolve();
     const done = () => {
@@ -54,7 +54,15 @@ export function sleep(ms, signal) {
     };
     const timer = setTimeout(done, ms);
     if (signal) signal.addEventListener('abort', done, { once: true });
+    if (ring) ring.then(done);
   });
+}
+// A promise of the calling request's own and the function that settles it: rung from another
+// call's task, its continuation still runs in this call's context (workerd keeps them apart).
+export function newRing() {
+  let fire;
+  const ring = new Promise((resolve) => { fire = resolve; });
+  return [ring, fire];
 }
 "#)]
 extern "C" {
@@ -68,7 +76,9 @@ extern "C" {
         call: &str,
     ) -> js_sys::Promise;
     #[wasm_bindgen(js_name = sleep)]
-    fn js_sleep(ms: f64, signal: &JsValue) -> js_sys::Promise;
+    fn js_sleep(ms: f64, signal: &JsValue, ring: &JsValue) -> js_sys::Promise;
+    #[wasm_bindgen(js_name = newRing)]
+    fn js_new_ring() -> js_sys::Array;
 }
 
 #[wasm_bindgen]
@@ -99,7 +109,7 @@ pub struct Trace {
     pub aborted: bool,
 }
 
-pub struct FetchTransport {
+pub struct JsTransport {
     pub shared: Rc<Shared>,
     pub signal: JsValue,
     pub trace: Rc<RefCell<Trace>>,
@@ -114,7 +124,7 @@ pub fn call_name(call: Call) -> &'static str {
     }
 }
 
-impl Transport for FetchTransport {
+impl Transport for JsTransport {
     async fn send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError> {
         let call = call_name(request.call);
         let secrets = secrets_of(&request.body, &self.shared.username);
@@ -200,7 +210,23 @@ impl Clock for JsClock {
 
     /// Ends early when the caller aborts: the next request then fails at once.
     async fn sleep(&self, duration: Duration) {
-        let _ = JsFuture::from(js_sleep(duration.as_millis() as f64, &self.signal)).await;
+        let ms = duration.as_millis() as f64;
+        let _ = JsFuture::from(js_sleep(ms, &self.signal, &JsValue::UNDEFINED)).await;
+    }
+
+    /// Also ends early when the login it waits for lands. The ring settles a promise this
+    /// call made, not this call's Rust waker: in workerd a continuation woken from another
+    /// request's task would run in that request's context (its I/O cancelled with it, this
+    /// request cancelled as hung), while a promise's runs in the context that made it.
+    async fn sleep_or_ring(&self, duration: Duration, bell: &LoginBell) {
+        let ring = js_new_ring();
+        let fire: js_sys::Function = ring.get(1).unchecked_into();
+        // Taken back when this sleep ends or is dropped.
+        let _ticket = bell.on_ring(Box::new(move || {
+            let _ = fire.call0(&JsValue::UNDEFINED);
+        }));
+        let ms = duration.as_millis() as f64;
+        let _ = JsFuture::from(js_sleep(ms, &self.signal, &ring.get(0))).await;
     }
 
     fn random(&self) -> f64 {

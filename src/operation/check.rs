@@ -8,7 +8,7 @@ use super::config::ClientConfig;
 use super::cx::{Cx, Line};
 use super::polling::Polling;
 use super::status_check::StatusCheck;
-use super::step::{Input, Operation, Step};
+use super::step::{OpEffect, OpInput, Operation};
 use super::tokens::Tokens;
 
 /// How many times a young `22` is asked again.
@@ -44,7 +44,7 @@ impl<'a> CheckStatus<'a> {
 impl Operation for CheckStatus<'_> {
     type Output = StatusCheck;
 
-    fn step(&mut self, now_ms: u64, input: Input, tokens: &mut Tokens) -> Step<StatusCheck> {
+    fn step(&mut self, now_ms: u64, input: OpInput, tokens: &mut Tokens) -> OpEffect<StatusCheck> {
         let mut cx = Cx {
             now_ms,
             config: self.config,

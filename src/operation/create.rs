@@ -12,9 +12,9 @@ use crate::payment::{parse_created, CreatedPayment, NewPayment};
 use super::authorise::Authorise;
 use super::config::ClientConfig;
 use super::cx::{Cx, Line};
-use super::exchange::Exchange;
+use super::gateway_call::GatewayCall;
 use super::redact::redact;
-use super::step::{out_of_turn, Input, Operation, Step};
+use super::step::{out_of_turn, OpEffect, OpInput, Operation};
 use super::tokens::Tokens;
 
 #[must_use = "an operation does nothing until it is stepped"]
@@ -22,13 +22,13 @@ pub struct CreatePayment<'a> {
     config: &'a ClientConfig,
     payment: &'a NewPayment,
     line: Line,
-    phase: Phase,
+    phase: CreatePhase,
 }
 
-enum Phase {
+enum CreatePhase {
     Ready,
     Authorising(Authorise),
-    Creating(Token, Exchange),
+    Creating(Token, GatewayCall),
     Over,
 }
 
@@ -39,7 +39,7 @@ impl<'a> CreatePayment<'a> {
             config,
             payment,
             line: Line::new(seed),
-            phase: Phase::Ready,
+            phase: CreatePhase::Ready,
         }
     }
 }
@@ -47,7 +47,12 @@ impl<'a> CreatePayment<'a> {
 impl Operation for CreatePayment<'_> {
     type Output = CreatedPayment;
 
-    fn step(&mut self, now_ms: u64, input: Input, tokens: &mut Tokens) -> Step<CreatedPayment> {
+    fn step(
+        &mut self,
+        now_ms: u64,
+        input: OpInput,
+        tokens: &mut Tokens,
+    ) -> OpEffect<CreatedPayment> {
         let mut cx = Cx {
             now_ms,
             config: self.config,
@@ -56,9 +61,11 @@ impl Operation for CreatePayment<'_> {
         };
         let mut input = input;
         loop {
-            match (mem::replace(&mut self.phase, Phase::Over), input) {
-                (Phase::Ready, Input::Start) => self.phase = Phase::Authorising(Authorise::new()),
-                (Phase::Authorising(mut auth), given) => {
+            match (mem::replace(&mut self.phase, CreatePhase::Over), input) {
+                (CreatePhase::Ready, OpInput::Start) => {
+                    self.phase = CreatePhase::Authorising(Authorise::new())
+                }
+                (CreatePhase::Authorising(mut auth), given) => {
                     match auth.step(&mut cx, given).finished() {
                         Ok(Ok(token)) => {
                             let request = self.payment.request(
@@ -66,20 +73,20 @@ impl Operation for CreatePayment<'_> {
                                 &cx.config.merchant,
                                 token.secret(),
                             );
-                            self.phase = Phase::Creating(token, Exchange::once(request));
+                            self.phase = CreatePhase::Creating(token, GatewayCall::once(request));
                         }
-                        Ok(Err(e)) => return Step::Done(Err(e)),
+                        Ok(Err(e)) => return OpEffect::Done(Err(e)),
                         Err(pending) => {
-                            self.phase = Phase::Authorising(auth);
+                            self.phase = CreatePhase::Authorising(auth);
                             return pending;
                         }
                     }
                 }
-                (Phase::Creating(token, mut create), given) => {
+                (CreatePhase::Creating(token, mut create), given) => {
                     let answer = match create.step(&mut cx, given).finished() {
                         Ok(answer) => answer,
                         Err(pending) => {
-                            self.phase = Phase::Creating(token, create);
+                            self.phase = CreatePhase::Creating(token, create);
                             return pending;
                         }
                     };
@@ -91,11 +98,11 @@ impl Operation for CreatePayment<'_> {
                     if result.as_ref().is_err_and(crate::Error::is_token_rejection) {
                         cx.tokens.invalidate(&token);
                     }
-                    return Step::Done(result);
+                    return OpEffect::Done(result);
                 }
                 _ => return out_of_turn(Call::CreatePayment),
             }
-            input = Input::Start;
+            input = OpInput::Start;
         }
     }
 }

@@ -4,7 +4,7 @@ use crate::transport::Request;
 
 use super::config::{millis, ClientConfig};
 use super::jitter::Jitter;
-use super::step::{RequestId, Step};
+use super::step::{OpEffect, RequestId};
 use super::tokens::Tokens;
 
 /// An operation's own numbering of its requests and its jitter: kept across its
@@ -37,10 +37,10 @@ impl Cx<'_> {
     }
 
     /// A `Send` under a fresh id, returned with it so the caller can wait for it.
-    pub fn send<T>(&mut self, request: Request) -> (RequestId, Step<T>) {
+    pub fn send<T>(&mut self, request: Request) -> (RequestId, OpEffect<T>) {
         self.line.sent = self.line.sent.wrapping_add(1);
         let id = RequestId(self.line.sent);
-        let step = Step::Send {
+        let step = OpEffect::Send {
             id,
             request,
             timeout: self.config.timeout,

@@ -5,7 +5,7 @@ use crate::error::Call;
 use super::authorise::Authorise;
 use super::config::ClientConfig;
 use super::cx::{Cx, Line};
-use super::step::{out_of_turn, Input, Operation, Step};
+use super::step::{out_of_turn, OpEffect, OpInput, Operation};
 use super::tokens::Tokens;
 
 #[must_use = "an operation does nothing until it is stepped"]
@@ -29,7 +29,7 @@ impl<'a> Login<'a> {
 impl Operation for Login<'_> {
     type Output = ();
 
-    fn step(&mut self, now_ms: u64, input: Input, tokens: &mut Tokens) -> Step<()> {
+    fn step(&mut self, now_ms: u64, input: OpInput, tokens: &mut Tokens) -> OpEffect<()> {
         let mut cx = Cx {
             now_ms,
             config: self.config,
@@ -37,7 +37,7 @@ impl Operation for Login<'_> {
             line: &mut self.line,
         };
         if self.auth.is_none() {
-            if !matches!(input, Input::Start) {
+            if !matches!(input, OpInput::Start) {
                 return out_of_turn(Call::Login);
             }
             cx.tokens.forget();
@@ -47,7 +47,7 @@ impl Operation for Login<'_> {
             .get_or_insert_with(Authorise::new)
             .step(&mut cx, input);
         match auth.finished() {
-            Ok(result) => Step::Done(result.map(|_| ())),
+            Ok(result) => OpEffect::Done(result.map(|_| ())),
             Err(pending) => pending,
         }
     }

@@ -7,7 +7,7 @@
 //! [`crate::Client`] is one loop that performs the steps.
 //!
 //! ```
-//! use kelantanpay::operation::{Input, Operation, Requery, Step, Tokens};
+//! use kelantanpay::operation::{OpInput, Operation, Requery, OpEffect, Tokens};
 //! use kelantanpay::*;
 //!
 //! let config = ClientConfig {
@@ -20,10 +20,10 @@
 //! let reference = Reference::parse("R1").unwrap();
 //! let mut tokens = Tokens::default();
 //! let mut op = Requery::new(&config, &reference, 42);
-//! let Step::Send { id, request, .. } = op.step(0, Input::Start, &mut tokens) else { panic!() };
+//! let OpEffect::Send { id, request, .. } = op.step(0, OpInput::Start, &mut tokens) else { panic!() };
 //! assert_eq!(request.call, Call::Requery);
 //! let answer = Response { status: 200, body: br#"{"status":"11"}"#.to_vec() };
-//! let Step::Done(Ok(result)) = op.step(40, Input::Answered(id, Ok(answer)), &mut tokens) else {
+//! let OpEffect::Done(Ok(result)) = op.step(40, OpInput::Answered(id, Ok(answer)), &mut tokens) else {
 //!     panic!()
 //! };
 //! assert_eq!(result.code, "11");
@@ -34,7 +34,7 @@ mod check;
 mod config;
 mod create;
 mod cx;
-mod exchange;
+mod gateway_call;
 mod jitter;
 mod login;
 mod polling;
@@ -51,9 +51,9 @@ pub use create::CreatePayment;
 pub use login::Login;
 pub use requery::Requery;
 pub use status_check::StatusCheck;
-pub use step::{Input, Operation, RequestId, Step};
+pub use step::{OpEffect, OpInput, Operation, RequestId};
 pub use tokens::Tokens;
 pub use wait::WaitForFinalStatus;
 
 #[cfg(test)]
-pub(crate) mod tests;
+mod tests;

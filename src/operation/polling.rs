@@ -9,21 +9,21 @@ use crate::requery::RequeryResult;
 
 use super::config::ClientConfig;
 use super::cx::Cx;
-use super::requery::Ask;
+use super::requery::RequeryAsk;
 use super::status_check::{age_ms, StatusCheck};
-use super::step::{out_of_turn, Input, Step};
+use super::step::{out_of_turn, OpEffect, OpInput};
 
 pub(crate) struct Polling {
     created_at_ms: Option<u64>,
     started_ms: u64,
-    phase: Phase,
+    phase: PollingPhase,
 }
 
-enum Phase {
-    Ready(Ask),
-    Asking(Ask),
-    Judging(Ask),
-    Pausing { until_ms: u64, ask: Ask },
+enum PollingPhase {
+    Ready(RequeryAsk),
+    Asking(RequeryAsk),
+    Judging(RequeryAsk),
+    Pausing { until_ms: u64, ask: RequeryAsk },
     Over,
 }
 
@@ -47,35 +47,39 @@ impl Polling {
         Polling {
             created_at_ms,
             started_ms: 0,
-            phase: Phase::Ready(Ask::new(config, reference)),
+            phase: PollingPhase::Ready(RequeryAsk::new(config, reference)),
         }
     }
 
     /// An answer to judge, or the step to pass on.
-    pub fn step(&mut self, cx: &mut Cx<'_>, input: Input) -> Result<Judged, Step<StatusCheck>> {
+    pub fn step(
+        &mut self,
+        cx: &mut Cx<'_>,
+        input: OpInput,
+    ) -> Result<Judged, OpEffect<StatusCheck>> {
         let now_ms = cx.now_ms;
-        let (mut ask, given) = match (mem::replace(&mut self.phase, Phase::Over), input) {
-            (Phase::Ready(ask), Input::Start) => {
+        let (mut ask, given) = match (mem::replace(&mut self.phase, PollingPhase::Over), input) {
+            (PollingPhase::Ready(ask), OpInput::Start) => {
                 self.started_ms = now_ms;
-                (ask, Input::Start)
+                (ask, OpInput::Start)
             }
-            (Phase::Asking(ask), given) => (ask, given),
-            (Phase::Pausing { until_ms, ask }, Input::Woke) if now_ms < until_ms => {
-                self.phase = Phase::Pausing { until_ms, ask };
-                return Err(Step::Sleep { until_ms });
+            (PollingPhase::Asking(ask), given) => (ask, given),
+            (PollingPhase::Pausing { until_ms, ask }, OpInput::Woke) if now_ms < until_ms => {
+                self.phase = PollingPhase::Pausing { until_ms, ask };
+                return Err(OpEffect::sleep(until_ms));
             }
-            (Phase::Pausing { ask, .. }, Input::Woke) => (ask.again(), Input::Start),
+            (PollingPhase::Pausing { ask, .. }, OpInput::Woke) => (ask.again(), OpInput::Start),
             _ => return Err(out_of_turn(Call::Requery)),
         };
         let result = match ask.step(cx, given).finished() {
             Ok(Ok(result)) => result,
-            Ok(Err(e)) => return Err(Step::Done(Err(e))),
+            Ok(Err(e)) => return Err(OpEffect::Done(Err(e))),
             Err(pending) => {
-                self.phase = Phase::Asking(ask);
+                self.phase = PollingPhase::Asking(ask);
                 return Err(pending);
             }
         };
-        self.phase = Phase::Judging(ask);
+        self.phase = PollingPhase::Judging(ask);
         Ok(Judged {
             age_ms: age_ms(&result, now_ms, self.created_at_ms, self.started_ms),
             result,
@@ -85,20 +89,20 @@ impl Polling {
     }
 
     /// The judged answer will not do: ask again at `until_ms`.
-    pub fn ask_again_at(&mut self, until_ms: u64) -> Step<StatusCheck> {
-        match mem::replace(&mut self.phase, Phase::Over) {
-            Phase::Judging(ask) => {
-                self.phase = Phase::Pausing { until_ms, ask };
-                Step::Sleep { until_ms }
+    pub fn ask_again_at(&mut self, until_ms: u64) -> OpEffect<StatusCheck> {
+        match mem::replace(&mut self.phase, PollingPhase::Over) {
+            PollingPhase::Judging(ask) => {
+                self.phase = PollingPhase::Pausing { until_ms, ask };
+                OpEffect::sleep(until_ms)
             }
             _ => out_of_turn(Call::Requery),
         }
     }
 
     /// The judged answer will do.
-    pub fn answer(&mut self, judged: Judged) -> Step<StatusCheck> {
-        self.phase = Phase::Over;
-        Step::Done(Ok(StatusCheck::read(
+    pub fn answer(&mut self, judged: Judged) -> OpEffect<StatusCheck> {
+        self.phase = PollingPhase::Over;
+        OpEffect::Done(Ok(StatusCheck::read(
             judged.result,
             judged.now_ms,
             self.created_at_ms,

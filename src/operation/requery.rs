@@ -6,16 +6,16 @@ use crate::requery::{parse_requery, requery_request, RequeryResult};
 
 use super::config::ClientConfig;
 use super::cx::{Cx, Line};
-use super::exchange::Exchange;
+use super::gateway_call::GatewayCall;
 use super::redact::redact;
-use super::step::{out_of_turn, Input, Operation, Step};
+use super::step::{out_of_turn, OpEffect, OpInput, Operation};
 use super::tokens::Tokens;
 
 #[must_use = "an operation does nothing until it is stepped"]
 pub struct Requery<'a> {
     config: &'a ClientConfig,
     line: Line,
-    ask: Option<Ask>,
+    ask: Option<RequeryAsk>,
 }
 
 impl<'a> Requery<'a> {
@@ -24,7 +24,7 @@ impl<'a> Requery<'a> {
         Requery {
             config,
             line: Line::new(seed),
-            ask: Some(Ask::new(config, reference)),
+            ask: Some(RequeryAsk::new(config, reference)),
         }
     }
 }
@@ -32,7 +32,12 @@ impl<'a> Requery<'a> {
 impl Operation for Requery<'_> {
     type Output = RequeryResult;
 
-    fn step(&mut self, now_ms: u64, input: Input, tokens: &mut Tokens) -> Step<RequeryResult> {
+    fn step(
+        &mut self,
+        now_ms: u64,
+        input: OpInput,
+        tokens: &mut Tokens,
+    ) -> OpEffect<RequeryResult> {
         let mut cx = Cx {
             now_ms,
             config: self.config,
@@ -42,7 +47,7 @@ impl Operation for Requery<'_> {
         match &mut self.ask {
             Some(ask) => {
                 let step = ask.step(&mut cx, input);
-                if matches!(step, Step::Done(_)) {
+                if matches!(step, OpEffect::Done(_)) {
                     self.ask = None;
                 }
                 step
@@ -53,27 +58,27 @@ impl Operation for Requery<'_> {
 }
 
 /// One requery, as a part of an operation (the status checks ask many).
-pub(crate) struct Ask {
-    exchange: Exchange,
+pub(crate) struct RequeryAsk {
+    call: GatewayCall,
 }
 
-impl Ask {
-    pub fn new(config: &ClientConfig, reference: &Reference) -> Ask {
+impl RequeryAsk {
+    pub fn new(config: &ClientConfig, reference: &Reference) -> RequeryAsk {
         let request = requery_request(&config.base_url, &config.credentials.username, reference);
-        Ask {
-            exchange: Exchange::idempotent(request, config.retry),
+        RequeryAsk {
+            call: GatewayCall::idempotent(request, config.retry),
         }
     }
 
     /// The same requery again, from its first attempt.
-    pub fn again(mut self) -> Ask {
-        self.exchange.restart();
+    pub fn again(mut self) -> RequeryAsk {
+        self.call.restart();
         self
     }
 
-    pub fn step(&mut self, cx: &mut Cx<'_>, input: Input) -> Step<RequeryResult> {
-        match self.exchange.step(cx, input).finished() {
-            Ok(answer) => Step::Done(
+    pub fn step(&mut self, cx: &mut Cx<'_>, input: OpInput) -> OpEffect<RequeryResult> {
+        match self.call.step(cx, input).finished() {
+            Ok(answer) => OpEffect::Done(
                 answer
                     .and_then(|(status, body)| parse_requery(status, &body))
                     .map_err(|e: Error| redact(e, cx.config, cx.tokens, None)),

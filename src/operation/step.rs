@@ -13,7 +13,7 @@ pub struct RequestId(pub(crate) u32);
 
 /// What happened since the last step.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Input {
+pub enum OpInput {
     /// The first step of an operation.
     Start,
     /// The answer (or why there was none) to the `Send` with this id.
@@ -25,15 +25,18 @@ pub enum Input {
 /// What to do next.
 #[derive(Debug, Clone, PartialEq)]
 #[must_use = "a step says what the driver must do next"]
-pub enum Step<T> {
+pub enum OpEffect<T> {
     /// Send `request`, allow it `timeout`, and step again with its answer.
     Send {
         id: RequestId,
         request: Request,
         timeout: Duration,
     },
-    /// Step again with [`Input::Woke`] once the clock reads `until_ms`.
-    Sleep { until_ms: u64 },
+    /// Steps again with [`OpInput::Woke`] once the clock reads `until_ms`. With
+    /// `wake_on_login`, the operation waits for another's login, `until_ms` is the end of
+    /// that login's lease, and the driver steps it as soon as the login lands instead
+    /// (the client rings [`crate::LoginBell`]); a driver that ignores it only waits longer.
+    Sleep { until_ms: u64, wake_on_login: bool },
     /// The operation is over; further steps answer an error.
     Done(Result<T, Error>),
 }
@@ -45,25 +48,39 @@ pub trait Operation {
     /// Advances the operation. `now_ms` is the caller's clock (Unix ms); `tokens`
     /// is the login state shared by every operation of one merchant account, read
     /// and written only inside this call, so the caller may keep it in a `RefCell`.
-    fn step(&mut self, now_ms: u64, input: Input, tokens: &mut Tokens) -> Step<Self::Output>;
+    fn step(&mut self, now_ms: u64, input: OpInput, tokens: &mut Tokens) -> OpEffect<Self::Output>;
 }
 
-impl<T> Step<T> {
+impl<T> OpEffect<T> {
+    /// A sleep on the clock alone (a backoff, a pause between requeries).
+    pub(crate) fn sleep(until_ms: u64) -> OpEffect<T> {
+        OpEffect::Sleep {
+            until_ms,
+            wake_on_login: false,
+        }
+    }
+
     /// A finished result, or the step to pass on to the driver, retyped: lets an
     /// operation run another as one of its parts.
-    pub(crate) fn finished<U>(self) -> Result<Result<T, Error>, Step<U>> {
+    pub(crate) fn finished<U>(self) -> Result<Result<T, Error>, OpEffect<U>> {
         match self {
-            Step::Done(result) => Ok(result),
-            Step::Send {
+            OpEffect::Done(result) => Ok(result),
+            OpEffect::Send {
                 id,
                 request,
                 timeout,
-            } => Err(Step::Send {
+            } => Err(OpEffect::Send {
                 id,
                 request,
                 timeout,
             }),
-            Step::Sleep { until_ms } => Err(Step::Sleep { until_ms }),
+            OpEffect::Sleep {
+                until_ms,
+                wake_on_login,
+            } => Err(OpEffect::Sleep {
+                until_ms,
+                wake_on_login,
+            }),
         }
     }
 }
@@ -71,8 +88,8 @@ impl<T> Step<T> {
 /// The answer to a driver that fed an input the operation did not ask for (an
 /// answer to another request, a wake-up while a request is out, a step after
 /// `Done`): an error rather than a panic or a guess.
-pub(crate) fn out_of_turn<T>(call: Call) -> Step<T> {
-    Step::Done(Err(out_of_turn_error(call)))
+pub(crate) fn out_of_turn<T>(call: Call) -> OpEffect<T> {
+    OpEffect::Done(Err(out_of_turn_error(call)))
 }
 
 #[cold]

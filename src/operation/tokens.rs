@@ -2,11 +2,11 @@
 //! request an isolate serves), as plain data that steps read and write.
 //!
 //! One login at a time: the first operation that needs a token leads it and marks it
-//! in flight; the others poll on their own timer rather than being woken by the leader
-//! (in workerd a continuation woken from another request's I/O runs in that request's
-//! context, and the waiting request is cancelled as hung). The mark is a lease the
-//! leader renews at each of its steps, so a leader that is dropped mid-flight holds
-//! the others up for at most one call's timeout: then a waiter takes over.
+//! in flight; the others sleep until its lease runs out, and the driver wakes them as
+//! soon as it lands (it counts [`Tokens::landings`] and rings [`crate::LoginBell`]; how a
+//! ring reaches a sleeper is the adapter's, see [`crate::Clock::sleep_or_ring`]). The
+//! mark is a lease the leader renews at each of its steps, so a leader that is dropped
+//! mid-flight holds the others up for at most one call's timeout: then a waiter takes over.
 
 use crate::error::Error;
 use crate::login::Token;
@@ -16,9 +16,11 @@ use super::config::{millis, LOGIN_REFUSAL_BACKOFF};
 #[derive(Debug, Default)]
 pub struct Tokens {
     token: Option<Token>,
-    flight: Option<Flight>,
+    flight: Option<LoginFlight>,
     /// Flights begun so far: each one's id.
     flights: u64,
+    /// Flights landed so far: the driver wakes the waiters when this moves.
+    landings: u64,
     /// The outcome of the last flight that landed, for the operations that waited on it.
     landed: Option<(u64, Result<Token, Error>)>,
     /// The last refusal and until when (unix ms) it answers for the gateway.
@@ -27,7 +29,7 @@ pub struct Tokens {
 
 /// A login in flight, led by one operation.
 #[derive(Debug, Clone, Copy)]
-struct Flight {
+struct LoginFlight {
     id: u64,
     lease_until_ms: u64,
 }
@@ -78,16 +80,28 @@ impl Tokens {
     }
 
     /// The login in flight, while its lease holds.
+    #[cfg(test)]
     pub(crate) fn flight_in_air(&self, now_ms: u64) -> Option<u64> {
+        self.lease_in_air(now_ms).map(|(id, _)| id)
+    }
+
+    /// The login in flight and until when its lease holds, while it does.
+    pub(crate) fn lease_in_air(&self, now_ms: u64) -> Option<(u64, u64)> {
         self.flight
             .filter(|f| now_ms < f.lease_until_ms)
-            .map(|f| f.id)
+            .map(|f| (f.id, f.lease_until_ms))
+    }
+
+    /// How many logins have landed: a driver that sees it move wakes the operations
+    /// sleeping on a login (their `OpEffect::Sleep` with `wake_on_login`).
+    pub fn landings(&self) -> u64 {
+        self.landings
     }
 
     /// Marks a new login in flight (taking over any whose lease ran out).
     pub(crate) fn take_off(&mut self, lease_until_ms: u64) -> u64 {
         self.flights = self.flights.wrapping_add(1);
-        self.flight = Some(Flight {
+        self.flight = Some(LoginFlight {
             id: self.flights,
             lease_until_ms,
         });
@@ -101,7 +115,7 @@ impl Tokens {
         }
     }
 
-    /// Flight `id` is over: its token is cached, its refusal remembered, and its
+    /// LoginFlight `id` is over: its token is cached, its refusal remembered, and its
     /// outcome left for the operations that waited on it. A leader whose lease ran
     /// out still lands: its token is as good as any.
     pub(crate) fn land(&mut self, id: u64, result: &Result<Token, Error>, now_ms: u64) {
@@ -113,6 +127,7 @@ impl Tokens {
         }
         self.record_login(result, now_ms);
         self.landed = Some((id, result.clone()));
+        self.landings = self.landings.wrapping_add(1);
     }
 
     /// The outcome of flight `id`, once it has landed (and until another lands).

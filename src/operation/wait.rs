@@ -9,7 +9,7 @@ use super::config::{millis, ClientConfig};
 use super::cx::{Cx, Line};
 use super::polling::Polling;
 use super::status_check::StatusCheck;
-use super::step::{Input, Operation, Step};
+use super::step::{OpEffect, OpInput, Operation};
 use super::tokens::Tokens;
 
 const FIRST_PAUSE_MS: u64 = 1_000;
@@ -46,7 +46,7 @@ impl<'a> WaitForFinalStatus<'a> {
 impl Operation for WaitForFinalStatus<'_> {
     type Output = StatusCheck;
 
-    fn step(&mut self, now_ms: u64, input: Input, tokens: &mut Tokens) -> Step<StatusCheck> {
+    fn step(&mut self, now_ms: u64, input: OpInput, tokens: &mut Tokens) -> OpEffect<StatusCheck> {
         let mut cx = Cx {
             now_ms,
             config: self.config,

@@ -8,7 +8,7 @@ use crate::redaction_list;
 use crate::secret::Secret;
 use crate::transport::TransportError;
 
-use super::super::{CreatePayment, Input, Login, Requery, Tokens};
+use super::super::{ClientConfig, CreatePayment, Login, OpInput, Requery, Tokens};
 use super::*;
 
 /// A create whose login (if any) succeeds with `token` and whose create is answered with `reply`.
@@ -52,7 +52,7 @@ fn a_401_on_create_drops_that_token_so_the_next_create_logs_in_afresh() {
     assert!(tokens.cached().is_none(), "the rejected token is gone");
     let payment = payment();
     let (_, request) =
-        sent(CreatePayment::new(&config, &payment, SEED).step(T0, Input::Start, &mut tokens));
+        sent(CreatePayment::new(&config, &payment, SEED).step(T0, OpInput::Start, &mut tokens));
     assert_eq!(path(&request), "/api/loginApi");
 }
 
@@ -64,11 +64,11 @@ fn a_401_keeps_a_token_that_another_operation_already_replaced() {
     let old = token_at(T0, 1);
     tokens.land(1, &Ok(Token::new(Secret::new(old))), T0);
     let mut op = CreatePayment::new(&config, &payment, SEED);
-    let (id, _) = sent(op.step(T0, Input::Start, &mut tokens));
+    let (id, _) = sent(op.step(T0, OpInput::Start, &mut tokens));
     // Meanwhile another operation logs in afresh.
     let fresh = token_at(T0, 2);
     tokens.land(2, &Ok(Token::new(Secret::new(fresh.clone()))), T0 + 1);
-    assert!(done(op.step(T0 + 2, Input::Answered(id, expired()), &mut tokens)).is_err());
+    assert!(done(op.step(T0 + 2, OpInput::Answered(id, expired()), &mut tokens)).is_err());
     assert_eq!(
         tokens.cached().map(|t| t.secret().expose()),
         Some(fresh.as_str())

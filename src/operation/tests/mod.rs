@@ -11,64 +11,17 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::base64url;
 use crate::error::Error;
-use crate::login::{Credentials, Token};
-use crate::payment::{Merchant, NewPayment};
-use crate::reference::Reference;
+use crate::login::Token;
 use crate::secret::Secret;
-use crate::transport::{Request, Response, RetryPolicy, TransportError};
-use crate::url::BaseUrl;
+use crate::transport::{Request, Response, TransportError};
 
-use super::{ClientConfig, Input, Operation, RequestId, Step, Tokens};
+use super::{OpEffect, OpInput, Operation, RequestId, Tokens};
+
+pub(super) use crate::testing::{config, config_with_password, jwt, payment, reference, token_at};
 
 pub(super) const T0: u64 = 1_700_000_000_000;
 pub(super) const SEED: u64 = 7;
-
-pub(super) fn config() -> ClientConfig {
-    config_with_password("s3cret-pw")
-}
-
-pub(crate) fn config_with_password(password: &str) -> ClientConfig {
-    ClientConfig {
-        base_url: BaseUrl::parse("http://gw.test").expect("a valid base URL"),
-        credentials: Credentials {
-            username: "merchant".into(),
-            password: Secret::new(password),
-        },
-        merchant: Merchant {
-            provider: "p".into(),
-            account: "a".into(),
-            country: "MY".into(),
-        },
-        timeout: Duration::from_secs(10),
-        retry: RetryPolicy::default(),
-    }
-}
-
-pub(crate) fn payment() -> NewPayment {
-    let input = json!({"amount": 2, "name": "A", "email": "a@b.co", "mobile": "0123456789"});
-    let object = input.as_object().expect("an object");
-    NewPayment::from_json(object, reference).expect("a valid payment")
-}
-
-pub(crate) fn reference() -> Reference {
-    Reference::parse("R1").expect("a valid reference")
-}
-
-/// A JWT that expires at `exp` (unix seconds); `n` tells tokens apart.
-pub(super) fn jwt(exp: u64, n: u32) -> String {
-    format!(
-        "{}.{}.signature-of-login-{n}",
-        base64url::encode(br#"{"typ":"JWT","alg":"HS256"}"#),
-        base64url::encode(format!(r#"{{"exp":{exp},"n":{n}}}"#).as_bytes())
-    )
-}
-
-/// A token good for an hour from `now_ms`.
-pub(super) fn token_at(now_ms: u64, n: u32) -> String {
-    jwt(now_ms / 1000 + 3600, n)
-}
 
 pub(super) fn answer(status: u16, body: &str) -> Result<Response, TransportError> {
     Ok(Response {
@@ -103,9 +56,9 @@ pub(super) fn requery_answer(code: &str) -> Result<Response, TransportError> {
 
 /// The request a step sends, and its id; fails the test on any other step.
 #[track_caller]
-pub(super) fn sent<T: Debug>(step: Step<T>) -> (RequestId, Request) {
+pub(super) fn sent<T: Debug>(step: OpEffect<T>) -> (RequestId, Request) {
     match step {
-        Step::Send {
+        OpEffect::Send {
             id,
             request,
             timeout,
@@ -117,18 +70,30 @@ pub(super) fn sent<T: Debug>(step: Step<T>) -> (RequestId, Request) {
     }
 }
 
+/// The end of a sleep on another's login (woken when it lands); fails the test on any other step.
 #[track_caller]
-pub(super) fn slept<T: Debug>(step: Step<T>) -> u64 {
+pub(super) fn slept_on_login<T: Debug>(step: OpEffect<T>) -> u64 {
     match step {
-        Step::Sleep { until_ms } => until_ms,
+        OpEffect::Sleep {
+            until_ms,
+            wake_on_login: true,
+        } => until_ms,
+        other => panic!("expected a Sleep on the login, got {other:?}"),
+    }
+}
+
+#[track_caller]
+pub(super) fn slept<T: Debug>(step: OpEffect<T>) -> u64 {
+    match step {
+        OpEffect::Sleep { until_ms, .. } => until_ms,
         other => panic!("expected a Sleep, got {other:?}"),
     }
 }
 
 #[track_caller]
-pub(super) fn done<T: Debug>(step: Step<T>) -> Result<T, Error> {
+pub(super) fn done<T: Debug>(step: OpEffect<T>) -> Result<T, Error> {
     match step {
-        Step::Done(result) => result,
+        OpEffect::Done(result) => result,
         other => panic!("expected Done, got {other:?}"),
     }
 }
@@ -156,20 +121,20 @@ pub(super) fn run<O: Operation>(
     mut reply: impl FnMut(&Request) -> Result<Response, TransportError>,
 ) -> (Result<O::Output, Error>, u64, Vec<String>) {
     let mut now = start_ms;
-    let mut input = Input::Start;
+    let mut input = OpInput::Start;
     let mut paths = Vec::new();
     for _ in 0..10_000 {
         input = match op.step(now, input, tokens) {
-            Step::Send { id, request, .. } => {
+            OpEffect::Send { id, request, .. } => {
                 paths.push(path(&request).to_owned());
-                Input::Answered(id, reply(&request))
+                OpInput::Answered(id, reply(&request))
             }
-            Step::Sleep { until_ms } => {
+            OpEffect::Sleep { until_ms, .. } => {
                 assert!(until_ms >= now, "a sleep into the past");
                 now = until_ms;
-                Input::Woke
+                OpInput::Woke
             }
-            Step::Done(result) => return (result, now, paths),
+            OpEffect::Done(result) => return (result, now, paths),
         };
     }
     panic!("the operation never finished")

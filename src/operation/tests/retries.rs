@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::transport::{RetryPolicy, TransportError};
 
 use super::super::jitter::Jitter;
-use super::super::{CheckStatus, CreatePayment, Input, Requery, Tokens, WaitForFinalStatus};
+use super::super::{CheckStatus, CreatePayment, OpInput, Requery, Tokens, WaitForFinalStatus};
 use super::*;
 
 /// The sleeps a requery makes through three 502s, with `seed`.
@@ -17,19 +17,19 @@ fn backoff_sleeps(seed: u64) -> (Vec<u64>, Result<crate::RequeryResult, Error>) 
     let mut op = Requery::new(&config, &reference, seed);
     let mut now = T0;
     let mut sleeps = Vec::new();
-    let (mut id, first) = sent(op.step(now, Input::Start, &mut tokens));
+    let (mut id, first) = sent(op.step(now, OpInput::Start, &mut tokens));
     loop {
         let outage = answer(502, "<html>Bad gateway</html>");
-        match op.step(now, Input::Answered(id, outage), &mut tokens) {
-            Step::Sleep { until_ms } => {
+        match op.step(now, OpInput::Answered(id, outage), &mut tokens) {
+            OpEffect::Sleep { until_ms, .. } => {
                 sleeps.push(until_ms - now);
                 now = until_ms;
-                let (next, again) = sent(op.step(now, Input::Woke, &mut tokens));
+                let (next, again) = sent(op.step(now, OpInput::Woke, &mut tokens));
                 assert_eq!(again, first, "the same request again");
                 assert_ne!(next, id, "under a new id");
                 id = next;
             }
-            Step::Done(result) => return (sleeps, result),
+            OpEffect::Done(result) => return (sleeps, result),
             other => panic!("{other:?}"),
         }
     }
@@ -139,27 +139,27 @@ fn waking_early_sleeps_again_and_stray_inputs_end_in_an_error() {
     let reference = reference();
     let mut tokens = Tokens::default();
     let mut op = Requery::new(&config, &reference, SEED);
-    let (id, _) = sent(op.step(T0, Input::Start, &mut tokens));
-    let until = slept(op.step(T0, Input::Answered(id, answer(503, "")), &mut tokens));
-    assert_eq!(slept(op.step(until - 1, Input::Woke, &mut tokens)), until);
-    let (id, _) = sent(op.step(until, Input::Woke, &mut tokens));
+    let (id, _) = sent(op.step(T0, OpInput::Start, &mut tokens));
+    let until = slept(op.step(T0, OpInput::Answered(id, answer(503, "")), &mut tokens));
+    assert_eq!(slept(op.step(until - 1, OpInput::Woke, &mut tokens)), until);
+    let (id, _) = sent(op.step(until, OpInput::Woke, &mut tokens));
     let stray = RequestId(id.0 + 100);
     let result = done(op.step(
         until,
-        Input::Answered(stray, requery_answer("00")),
+        OpInput::Answered(stray, requery_answer("00")),
         &mut tokens,
     ));
     assert_eq!(result.unwrap_err().kind(), "upstream_error");
 
     let mut op = Requery::new(&config, &reference, SEED);
-    sent(op.step(T0, Input::Start, &mut tokens));
+    sent(op.step(T0, OpInput::Start, &mut tokens));
     assert!(
-        done(op.step(T0, Input::Woke, &mut tokens)).is_err(),
+        done(op.step(T0, OpInput::Woke, &mut tokens)).is_err(),
         "a wake-up while a request is out"
     );
 }
 
-fn any_input() -> impl Strategy<Value = Input> {
+fn any_input() -> impl Strategy<Value = OpInput> {
     let reply = prop_oneof![
         (100u16..600, "[ -~]{0,40}").prop_map(|(status, body)| answer(status, &body)),
         Just(Err(TransportError::Timeout)),
@@ -169,9 +169,9 @@ fn any_input() -> impl Strategy<Value = Input> {
         Just(requery_answer("22")),
     ];
     prop_oneof![
-        Just(Input::Start),
-        Just(Input::Woke),
-        (0u32..6, reply).prop_map(|(id, reply)| Input::Answered(RequestId(id), reply)),
+        Just(OpInput::Start),
+        Just(OpInput::Woke),
+        (0u32..6, reply).prop_map(|(id, reply)| OpInput::Answered(RequestId(id), reply)),
     ]
 }
 
@@ -194,9 +194,9 @@ proptest! {
         for (offset, input) in inputs {
             let now = T0 + offset;
             let is_done = match which {
-                0 => matches!(create.step(now, input, &mut tokens), Step::Done(_)),
-                1 => matches!(check.step(now, input, &mut tokens), Step::Done(_)),
-                _ => matches!(wait.step(now, input, &mut tokens), Step::Done(_)),
+                0 => matches!(create.step(now, input, &mut tokens), OpEffect::Done(_)),
+                1 => matches!(check.step(now, input, &mut tokens), OpEffect::Done(_)),
+                _ => matches!(wait.step(now, input, &mut tokens), OpEffect::Done(_)),
             };
             prop_assert!(is_done || !finished, "a step after Done that is not Done");
             finished |= is_done;

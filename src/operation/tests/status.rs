@@ -5,7 +5,7 @@ use serde_json::json;
 use crate::requery::{parse_requery, PaymentStatus};
 use crate::time::iso8601;
 
-use super::super::{CheckStatus, Input, StatusCheck, Tokens, WaitForFinalStatus};
+use super::super::{CheckStatus, OpInput, StatusCheck, Tokens, WaitForFinalStatus};
 use super::*;
 
 /// A check whose requeries are answered in turn by `codes` (then `11`): its result,
@@ -17,19 +17,19 @@ fn check(created_at_ms: Option<u64>, codes: &[&str]) -> (StatusCheck, Vec<u64>) 
     let mut op = CheckStatus::new(&config, &reference, created_at_ms, SEED);
     let mut asked = Vec::new();
     let mut now = T0;
-    let mut input = Input::Start;
+    let mut input = OpInput::Start;
     loop {
         input = match op.step(now, input, &mut tokens) {
-            Step::Send { id, .. } => {
+            OpEffect::Send { id, .. } => {
                 let code = codes.get(asked.len()).copied().unwrap_or("11");
                 asked.push(now);
-                Input::Answered(id, requery_answer(code))
+                OpInput::Answered(id, requery_answer(code))
             }
-            Step::Sleep { until_ms } => {
+            OpEffect::Sleep { until_ms, .. } => {
                 now = until_ms;
-                Input::Woke
+                OpInput::Woke
             }
-            Step::Done(result) => return (result.expect("a status"), asked),
+            OpEffect::Done(result) => return (result.expect("a status"), asked),
         };
     }
 }

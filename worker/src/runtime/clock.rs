@@ -17,6 +17,33 @@ pub async fn sleep(duration: Duration) {
     worker::Delay::from(duration).await;
 }
 
+/// [`sleep`], ended early by the login bell. The ring settles a promise this request made,
+/// never this request's Rust waker: workerd runs a continuation woken from another request's
+/// task in that request's context (its fetches die with it, and this request is cancelled as
+/// hung), while a promise's reactions run in the context that made it.
+pub async fn sleep_or_ring(duration: Duration, bell: &kelantanpay::LoginBell) {
+    use std::future::{poll_fn, Future};
+    use std::pin::pin;
+    let mut fire = None;
+    let ring = js_sys::Promise::new(&mut |resolve, _| fire = Some(resolve));
+    // Taken back when this sleep ends or is dropped.
+    let _ticket = fire.map(|fire| {
+        bell.on_ring(Box::new(move || {
+            let _ = fire.call0(&wasm_bindgen::JsValue::UNDEFINED);
+        }))
+    });
+    let mut rung = pin!(worker::wasm_bindgen_futures::JsFuture::from(ring));
+    let mut slept = pin!(sleep(duration));
+    poll_fn(|cx| {
+        if rung.as_mut().poll(cx).is_ready() || slept.as_mut().poll(cx).is_ready() {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+}
+
 #[cfg(not(test))]
 thread_local! {
     /// The runtime's `crypto`, looked up once per isolate (every request draws its id from it).

@@ -108,6 +108,10 @@ impl Clock for WorkerClock {
         sleep(duration).await;
     }
 
+    async fn sleep_or_ring(&self, duration: Duration, bell: &kelantanpay::LoginBell) {
+        crate::runtime::clock::sleep_or_ring(duration, bell).await;
+    }
+
     fn random(&self) -> f64 {
         js_sys::Math::random()
     }

@@ -2,6 +2,8 @@
 //! [`crate::operation`] over the adapter's transport and clock. Every policy (the
 //! shared login, retries, the early-22 wait, the age rule, redaction) lives there.
 
+pub(crate) mod bell;
+
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::time::Duration;
@@ -9,13 +11,15 @@ use std::time::Duration;
 use crate::error::Error;
 use crate::login::Token;
 use crate::operation::{
-    CheckStatus, ClientConfig, CreatePayment, Input, Login, Operation, Requery, StatusCheck, Step,
-    Tokens, WaitForFinalStatus,
+    CheckStatus, ClientConfig, CreatePayment, Login, OpEffect, OpInput, Operation, Requery,
+    StatusCheck, Tokens, WaitForFinalStatus,
 };
 use crate::payment::{CreatedPayment, NewPayment};
 use crate::reference::Reference;
 use crate::requery::RequeryResult;
 use crate::transport::{Clock, Transport};
+
+pub use bell::{LoginBell, RingTicket, WakeFn};
 
 /// The login token, shared by every client of one merchant account (in the
 /// Worker: by every request an isolate serves), with one login at a time.
@@ -23,9 +27,31 @@ use crate::transport::{Clock, Transport};
 pub struct TokenCache {
     /// Borrowed only inside a step, never across an await.
     state: RefCell<Tokens>,
+    /// Rung when a login lands, for the operations sleeping on it.
+    bell: LoginBell,
 }
 
 impl TokenCache {
+    /// The bell the operations waiting for a login sleep on.
+    pub fn bell(&self) -> &LoginBell {
+        &self.bell
+    }
+
+    /// Steps `op` over the shared state, then rings the bell if a login landed in the step
+    /// (once the state is no longer borrowed, so a woken operation may step at once).
+    fn step<O: Operation>(&self, op: &mut O, now_ms: u64, input: OpInput) -> OpEffect<O::Output> {
+        let (effect, landed) = {
+            let mut state = self.state.borrow_mut();
+            let before = state.landings();
+            let effect = op.step(now_ms, input, &mut state);
+            (effect, state.landings() != before)
+        };
+        if landed {
+            self.bell.ring();
+        }
+        effect
+    }
+
     /// The refusal to answer instead of logging in, while one younger than
     /// [`crate::LOGIN_REFUSAL_BACKOFF`] is remembered.
     pub fn refusal(&self, now_ms: u64) -> Option<Error> {
@@ -132,10 +158,10 @@ impl<T: Transport, C: Clock> Client<T, C> {
 
     /// The driver: performs each step the operation asks for and feeds back what happened.
     async fn run<O: Operation>(&self, mut op: O) -> Result<O::Output, Error> {
-        let mut input = Input::Start;
+        let mut input = OpInput::Start;
         loop {
             let now_ms = self.clock.now_ms();
-            let step = op.step(now_ms, input, &mut self.tokens.state.borrow_mut());
+            let step = self.tokens.step(&mut op, now_ms, input);
             input = match step.finished() {
                 Ok(result) => return result,
                 Err(io) => self.perform(io).await,
@@ -145,20 +171,28 @@ impl<T: Transport, C: Clock> Client<T, C> {
 
     /// Performs a `Send` or a `Sleep` and says what happened: one function for every kind
     /// of operation, not a copy of the transport's and the clock's futures in each.
-    async fn perform(&self, io: Step<()>) -> Input {
+    async fn perform(&self, io: OpEffect<()>) -> OpInput {
         match io {
-            Step::Send {
+            OpEffect::Send {
                 id,
                 request,
                 timeout,
-            } => Input::Answered(id, self.transport.send(request, timeout).await),
-            Step::Sleep { until_ms } => {
-                let pause = until_ms.saturating_sub(self.clock.now_ms());
-                self.clock.sleep(Duration::from_millis(pause)).await;
-                Input::Woke
+            } => OpInput::Answered(id, self.transport.send(request, timeout).await),
+            OpEffect::Sleep {
+                until_ms,
+                wake_on_login,
+            } => {
+                let pause = Duration::from_millis(until_ms.saturating_sub(self.clock.now_ms()));
+                if wake_on_login {
+                    // Until the login lands (one wake), at the latest until its lease ends.
+                    self.clock.sleep_or_ring(pause, &self.tokens.bell).await;
+                } else {
+                    self.clock.sleep(pause).await;
+                }
+                OpInput::Woke
             }
             // Not asked for: `run` returns on `Done`.
-            Step::Done(_) => Input::Woke,
+            OpEffect::Done(_) => OpInput::Woke,
         }
     }
 
@@ -170,5 +204,4 @@ impl<T: Transport, C: Clock> Client<T, C> {
 }
 
 #[cfg(test)]
-#[path = "client_tests.rs"]
 mod tests;

@@ -8,12 +8,11 @@ use futures::future::join_all;
 use serde_json::{json, Value};
 
 use super::*;
-use crate::base64url;
 use crate::error::Call;
 use crate::login::Token;
-use crate::operation::tests::{config_with_password, payment, reference};
 use crate::requery::PaymentStatus;
 use crate::secret::Secret;
+use crate::testing::{config_with_password, jwt, payment, reference};
 use crate::transport::{Request, Response, TransportError};
 use crate::LOGIN_REFUSAL_BACKOFF;
 
@@ -33,27 +32,29 @@ impl Future for YieldNow {
     }
 }
 
-type Reply = Result<(u16, String), TransportError>;
+type ScriptedReply = Result<(u16, String), TransportError>;
 
 /// A scripted gateway: answers by path from queues, counts calls, keeps the requests.
 #[derive(Default)]
-struct Gateway {
+struct ScriptedGateway {
     now_ms: Cell<u64>,
-    scripted: RefCell<Vec<(&'static str, Reply)>>,
+    scripted: RefCell<Vec<(&'static str, ScriptedReply)>>,
     requests: RefCell<Vec<(String, Value)>>,
     token_ttl_secs: Cell<u64>,
+    /// Sleeps begun on the clock.
+    sleeps: Cell<u32>,
 }
 
-impl Gateway {
-    fn new() -> Rc<Gateway> {
-        let g = Gateway::default();
+impl ScriptedGateway {
+    fn new() -> Rc<ScriptedGateway> {
+        let g = ScriptedGateway::default();
         g.now_ms.set(1_700_000_000_000);
         g.token_ttl_secs.set(3600);
         Rc::new(g)
     }
 
     /// The next call to a path containing `path` gets `reply` instead of the default.
-    fn script(&self, path: &'static str, reply: Reply) {
+    fn script(&self, path: &'static str, reply: ScriptedReply) {
         self.scripted.borrow_mut().push((path, reply));
     }
 
@@ -68,11 +69,7 @@ impl Gateway {
     fn jwt(&self) -> String {
         let exp = self.now_ms.get() / 1000 + self.token_ttl_secs.get();
         let n = self.calls("loginApi");
-        format!(
-            "{}.{}.signature-of-login-{n}",
-            base64url::encode(br#"{"typ":"JWT","alg":"HS256"}"#),
-            base64url::encode(format!(r#"{{"exp":{exp},"n":{n}}}"#).as_bytes())
-        )
+        jwt(exp, n as u32)
     }
 
     fn default_reply(&self, path: &str) -> (u16, String) {
@@ -90,7 +87,7 @@ impl Gateway {
         }
     }
 
-    fn handle(&self, request: Request) -> Reply {
+    fn handle(&self, request: Request) -> ScriptedReply {
         let path = request
             .url
             .strip_prefix("http://gw.test")
@@ -106,28 +103,33 @@ impl Gateway {
     }
 }
 
-struct TestClock(Rc<Gateway>);
+struct TestClock(Rc<ScriptedGateway>);
 
 impl Clock for TestClock {
     fn now_ms(&self) -> u64 {
         self.0.now_ms.get()
     }
+    /// Yields once, then the clock reads (at least) the sleep's end: sleeps that overlap
+    /// take the time of the longest, not of all of them added up, as on a real clock.
     async fn sleep(&self, duration: Duration) {
-        self.0
-            .now_ms
-            .set(self.0.now_ms.get() + duration.as_millis() as u64);
+        self.0.sleeps.set(self.0.sleeps.get() + 1);
+        let until_ms = self.0.now_ms.get() + duration.as_millis() as u64;
         YieldNow(false).await;
+        self.0.now_ms.set(self.0.now_ms.get().max(until_ms));
     }
     fn random(&self) -> f64 {
         0.5
     }
 }
 
-fn client(gw: &Rc<Gateway>) -> Client<impl Transport, TestClock> {
+fn client(gw: &Rc<ScriptedGateway>) -> Client<impl Transport, TestClock> {
     client_with_password(gw, "s3cret-pw")
 }
 
-fn client_with_password(gw: &Rc<Gateway>, password: &str) -> Client<impl Transport, TestClock> {
+fn client_with_password(
+    gw: &Rc<ScriptedGateway>,
+    password: &str,
+) -> Client<impl Transport, TestClock> {
     let g = gw.clone();
     let transport = move |req: Request, _timeout: Duration| {
         let g = g.clone();
@@ -145,7 +147,7 @@ fn client_with_password(gw: &Rc<Gateway>, password: &str) -> Client<impl Transpo
 
 #[test]
 fn concurrent_cold_creates_share_one_login() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let p = payment();
     let results = block_on(join_all((0..50).map(|_| c.create_payment(&p))));
@@ -155,8 +157,61 @@ fn concurrent_cold_creates_share_one_login() {
 }
 
 #[test]
+fn waiters_sleep_once_on_the_login_and_wake_when_it_lands() {
+    let gw = ScriptedGateway::new();
+    let c = client(&gw);
+    let p = payment();
+    let start = gw.now_ms.get();
+    let results = block_on(join_all((0..20).map(|_| c.create_payment(&p))));
+    assert!(results.iter().all(Result::is_ok));
+    assert_eq!(gw.calls("loginApi"), 1);
+    assert_eq!(gw.calls("payment-generator"), 20);
+    // Each of the 19 waiters began one sleep (to the end of the login's lease), and the
+    // ring ended it: no polling, and the clock never reached the lease.
+    assert_eq!(gw.sleeps.get(), 19, "one sleep per waiter");
+    assert_eq!(
+        gw.now_ms.get(),
+        start,
+        "woken by the ring, not by the lease running out"
+    );
+    assert_eq!(c.tokens.bell().rings(), 1, "one login, one ring");
+    assert_eq!(c.tokens.bell().waiting(), 0, "no wake left behind");
+}
+
+#[test]
+fn the_bell_wakes_each_registered_sleeper_once_and_forgets_the_cancelled() {
+    let bell = LoginBell::default();
+    let woken = Rc::new(Cell::new(0u32));
+    let wake = |woken: &Rc<Cell<u32>>| {
+        let woken = woken.clone();
+        Box::new(move || woken.set(woken.get() + 1)) as Box<dyn FnOnce()>
+    };
+    let tickets: Vec<_> = (0..5).map(|_| bell.on_ring(wake(&woken))).collect();
+    drop(bell.on_ring(wake(&woken)));
+    assert_eq!(bell.waiting(), 5, "a dropped ticket takes its wake back");
+    bell.ring();
+    assert_eq!((woken.get(), bell.rings(), bell.waiting()), (5, 1, 0));
+    bell.ring();
+    assert_eq!(woken.get(), 5, "a wake is called once");
+    drop(tickets);
+    // A sleeper whose own timer ends first takes its registration back.
+    let waker = futures::task::noop_waker();
+    let mut cx = Context::from_waker(&waker);
+    let mut listening = Box::pin(bell.next_ring());
+    assert!(listening.as_mut().poll(&mut cx).is_pending());
+    assert!(listening.as_mut().poll(&mut cx).is_pending());
+    assert_eq!(bell.waiting(), 1, "re-polled, still one registration");
+    drop(listening);
+    assert_eq!(bell.waiting(), 0);
+    let mut listening = Box::pin(bell.next_ring());
+    assert!(listening.as_mut().poll(&mut cx).is_pending());
+    bell.ring();
+    assert!(listening.as_mut().poll(&mut cx).is_ready());
+}
+
+#[test]
 fn token_travels_in_the_body_and_is_renewed_before_expiry() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     gw.token_ttl_secs.set(120);
     let c = client(&gw);
     block_on(c.create_payment(&payment())).unwrap();
@@ -176,7 +231,7 @@ fn token_travels_in_the_body_and_is_renewed_before_expiry() {
 
 #[test]
 fn a_401_on_create_is_never_resent_and_the_next_create_logs_in_afresh() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let expired = Ok((
         401,
@@ -200,7 +255,7 @@ fn a_401_on_create_is_never_resent_and_the_next_create_logs_in_afresh() {
 
 #[test]
 fn creation_is_never_retried_on_outages() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script(
         "payment-generator",
@@ -230,7 +285,7 @@ fn creation_is_never_retried_on_outages() {
 
 #[test]
 fn requery_retries_outages_with_backoff_then_gives_up() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let outage = Ok((502, "<html>Bad gateway</html>".to_owned()));
     gw.script("requery", outage.clone());
@@ -257,7 +312,7 @@ fn requery_retries_outages_with_backoff_then_gives_up() {
 
 #[test]
 fn timeouts_are_not_retried() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script("requery", Err(TransportError::Timeout));
     let err = block_on(c.requery(&reference())).unwrap_err();
@@ -267,7 +322,7 @@ fn timeouts_are_not_retried() {
 
 #[test]
 fn refused_login_fails_every_waiter_with_auth_failed() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script(
         "loginApi",
@@ -288,7 +343,7 @@ fn refused_login_fails_every_waiter_with_auth_failed() {
 
 #[test]
 fn early_22_is_retried_then_reported_pending_and_late_22_is_failed() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let created = gw.now_ms.get();
     for _ in 0..4 {
@@ -314,7 +369,7 @@ fn early_22_is_retried_then_reported_pending_and_late_22_is_failed() {
 
 #[test]
 fn wait_for_final_status_polls_until_paid_or_timeout() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script("requery", Ok((200, r#"{"status":"22"}"#.into())));
     gw.script("requery", Ok((200, r#"{"status":"11"}"#.into())));
@@ -336,7 +391,7 @@ fn wait_for_final_status_polls_until_paid_or_timeout() {
 
 #[test]
 fn a_dropped_login_leader_hands_over_to_a_waiter() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let p = payment();
     block_on(async {
@@ -360,13 +415,13 @@ fn a_dropped_login_leader_hands_over_to_a_waiter() {
 
 #[test]
 fn config_debug_redacts_the_password() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let shown = format!("{:?}", c.config());
     assert!(shown.contains("[redacted]") && !shown.contains("s3cret-pw"));
 }
 
-fn refused_login() -> Reply {
+fn refused_login() -> ScriptedReply {
     Ok((
         200,
         r#"{"status":"false","description":"Invalid username or password"}"#.into(),
@@ -375,7 +430,7 @@ fn refused_login() -> Reply {
 
 #[test]
 fn a_refused_login_is_remembered_for_30_seconds_not_asked_per_request() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script("loginApi", refused_login());
     for _ in 0..10 {
@@ -403,7 +458,7 @@ fn a_refused_login_is_remembered_for_30_seconds_not_asked_per_request() {
 
 #[test]
 fn login_outages_are_not_remembered_as_refusals() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     for _ in 0..3 {
         gw.script("loginApi", Ok((503, "<html>down</html>".into())));
@@ -440,7 +495,7 @@ fn token_cache_refusal_memory_is_a_function_of_now() {
 
 #[test]
 fn a_description_mentioning_a_token_is_not_a_rejection_and_is_not_resent() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     gw.script(
         "payment-generator",
@@ -461,7 +516,7 @@ fn a_description_mentioning_a_token_is_not_a_rejection_and_is_not_resent() {
 /// error: if `Client::redact` stopped taking its list from `redaction_list`, this would fail.
 #[test]
 fn client_errors_are_cleaned_of_the_whole_redaction_list() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client_with_password(&gw, "p@ss word/1");
     block_on(c.create_payment(&payment())).unwrap();
     let token = gw.requests.borrow()[1].1["token"]
@@ -484,7 +539,7 @@ fn client_errors_are_cleaned_of_the_whole_redaction_list() {
 
 #[test]
 fn errors_leave_the_client_without_credentials_or_tokens() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     block_on(c.create_payment(&payment())).unwrap();
     let token = gw.requests.borrow()[1].1["token"]
@@ -550,7 +605,7 @@ fn errors_leave_the_client_without_credentials_or_tokens() {
 
 #[test]
 fn without_a_creation_time_the_gateways_date_dates_the_payment() {
-    let gw = Gateway::new();
+    let gw = ScriptedGateway::new();
     let c = client(&gw);
     let dated = |age_secs: u64| {
         let created = crate::time::iso8601(gw.now_ms.get() / 1000 - age_secs);

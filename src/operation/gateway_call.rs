@@ -10,74 +10,74 @@ use crate::transport::{Request, Response, RetryPolicy, TransportError};
 
 use super::config::millis;
 use super::cx::Cx;
-use super::step::{out_of_turn, Input, RequestId, Step};
+use super::step::{out_of_turn, OpEffect, OpInput, RequestId};
 
 /// The gateway's HTTP status and body.
-pub(crate) type Answer = (u16, Vec<u8>);
+pub(crate) type RawAnswer = (u16, Vec<u8>);
 
-pub(crate) struct Exchange {
+pub(crate) struct GatewayCall {
     request: Request,
     policy: RetryPolicy,
     /// Retries made so far.
     retried: u32,
-    phase: Phase,
+    phase: CallPhase,
 }
 
-enum Phase {
+enum CallPhase {
     Ready,
     Awaiting(RequestId),
     Backoff { until_ms: u64 },
     Over,
 }
 
-impl Exchange {
+impl GatewayCall {
     /// A call that is safe to repeat.
-    pub fn idempotent(request: Request, policy: RetryPolicy) -> Exchange {
-        Exchange {
+    pub fn idempotent(request: Request, policy: RetryPolicy) -> GatewayCall {
+        GatewayCall {
             request,
             policy,
             retried: 0,
-            phase: Phase::Ready,
+            phase: CallPhase::Ready,
         }
     }
 
     /// A call sent once, whatever happens.
-    pub fn once(request: Request) -> Exchange {
+    pub fn once(request: Request) -> GatewayCall {
         let policy = RetryPolicy {
             retries: 0,
             ..RetryPolicy::default()
         };
-        Exchange::idempotent(request, policy)
+        GatewayCall::idempotent(request, policy)
     }
 
     /// The same call again, from its first attempt (a status asked again later).
     pub fn restart(&mut self) {
         self.retried = 0;
-        self.phase = Phase::Ready;
+        self.phase = CallPhase::Ready;
     }
 
     pub fn call(&self) -> Call {
         self.request.call
     }
 
-    pub fn step(&mut self, cx: &mut Cx<'_>, input: Input) -> Step<Answer> {
-        match (mem::replace(&mut self.phase, Phase::Over), input) {
-            (Phase::Ready, _) => self.send(cx),
-            (Phase::Awaiting(id), Input::Answered(got, result)) if got == id => {
+    pub fn step(&mut self, cx: &mut Cx<'_>, input: OpInput) -> OpEffect<RawAnswer> {
+        match (mem::replace(&mut self.phase, CallPhase::Over), input) {
+            (CallPhase::Ready, _) => self.send(cx),
+            (CallPhase::Awaiting(id), OpInput::Answered(got, result)) if got == id => {
                 self.answered(cx, result)
             }
-            (Phase::Backoff { until_ms }, Input::Woke) if cx.now_ms < until_ms => {
-                self.phase = Phase::Backoff { until_ms };
-                Step::Sleep { until_ms }
+            (CallPhase::Backoff { until_ms }, OpInput::Woke) if cx.now_ms < until_ms => {
+                self.phase = CallPhase::Backoff { until_ms };
+                OpEffect::sleep(until_ms)
             }
-            (Phase::Backoff { .. }, Input::Woke) => self.send(cx),
+            (CallPhase::Backoff { .. }, OpInput::Woke) => self.send(cx),
             _ => out_of_turn(self.call()),
         }
     }
 
-    fn send(&mut self, cx: &mut Cx<'_>) -> Step<Answer> {
+    fn send(&mut self, cx: &mut Cx<'_>) -> OpEffect<RawAnswer> {
         let (id, step) = cx.send(self.request.clone());
-        self.phase = Phase::Awaiting(id);
+        self.phase = CallPhase::Awaiting(id);
         step
     }
 
@@ -85,7 +85,7 @@ impl Exchange {
         &mut self,
         cx: &mut Cx<'_>,
         result: Result<Response, TransportError>,
-    ) -> Step<Answer> {
+    ) -> OpEffect<RawAnswer> {
         let call = self.call();
         let retryable = match &result {
             Ok(response) => RetryPolicy::is_retryable_status(response.status),
@@ -96,10 +96,10 @@ impl Exchange {
             let delay = self.policy.delay(self.retried, cx.line.jitter.next_unit());
             self.retried += 1;
             let until_ms = cx.now_ms.saturating_add(millis(delay));
-            self.phase = Phase::Backoff { until_ms };
-            return Step::Sleep { until_ms };
+            self.phase = CallPhase::Backoff { until_ms };
+            return OpEffect::sleep(until_ms);
         }
-        Step::Done(match result {
+        OpEffect::Done(match result {
             Ok(response) => Ok((response.status, response.body)),
             Err(TransportError::Timeout) => Err(Error::Timeout { call }),
             Err(TransportError::Failed(reason)) => Err(Error::Transport { call, reason }),
