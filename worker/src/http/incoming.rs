@@ -21,18 +21,21 @@ impl HttpMethod {
     /// The method's name in any case; anything else reads as `GET`, as `worker::Method` read
     /// it before (workerd passes only methods it knows).
     pub fn parse(name: &str) -> HttpMethod {
-        match name.to_ascii_uppercase().as_str() {
-            "HEAD" => HttpMethod::Head,
-            "POST" => HttpMethod::Post,
-            "PUT" => HttpMethod::Put,
-            "PATCH" => HttpMethod::Patch,
-            "DELETE" => HttpMethod::Delete,
-            "OPTIONS" => HttpMethod::Options,
-            "CONNECT" => HttpMethod::Connect,
-            "TRACE" => HttpMethod::Trace,
-            "REPORT" => HttpMethod::Report,
-            _ => HttpMethod::Get,
-        }
+        const ALL: [HttpMethod; 10] = [
+            HttpMethod::Head,
+            HttpMethod::Get,
+            HttpMethod::Post,
+            HttpMethod::Put,
+            HttpMethod::Patch,
+            HttpMethod::Delete,
+            HttpMethod::Options,
+            HttpMethod::Connect,
+            HttpMethod::Trace,
+            HttpMethod::Report,
+        ];
+        ALL.into_iter()
+            .find(|m| m.as_str().eq_ignore_ascii_case(name))
+            .unwrap_or(HttpMethod::Get)
     }
 
     pub fn as_str(self) -> &'static str {

@@ -14,7 +14,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const DRAIN_MAX_BYTES: usize = 1024 * 1024;
 pub const DRAIN_MAX_MS: u64 = 2000;
 
-/// The body's bytes from what the entry module fed back for a read: one char per byte
+/// The body's bytes from what the entry module handed back for a read: one char per byte
 /// (`String.fromCharCode` of each), so any bytes arrive exactly, UTF-8 or not.
 pub fn bytes_of(text: &str) -> Vec<u8> {
     text.chars().map(|c| c as u32 as u8).collect()
