@@ -1,5 +1,6 @@
-//! The one error type of the core. Adapters map it once: the Worker to HTTP
-//! (`http_status` + `kind`), the npm package to `KelantanPayError` (`kind`).
+//! The one error type of the core. Adapters map it once: the Worker to its HTTP contract
+//! (`kind` + its own status, worker/src/http/api_error.rs), the npm package to
+//! `KelantanPayError` (`kind` + its `status`, js/src/error.rs).
 
 use std::fmt;
 
@@ -97,19 +98,6 @@ impl Error {
             Error::AuthFailed { .. } => "upstream_auth_failed",
             Error::Timeout { .. } => "upstream_timeout",
             Error::InvalidSignature { .. } => "invalid_signature",
-        }
-    }
-
-    /// The HTTP status a server adapter answers with for this error.
-    pub fn http_status(&self) -> u16 {
-        match self {
-            Error::InvalidInput { .. } => 400,
-            Error::Upstream { .. } | Error::Transport { .. } | Error::MalformedResponse { .. } => {
-                502
-            }
-            Error::AuthFailed { .. } => 503,
-            Error::Timeout { .. } => 504,
-            Error::InvalidSignature { .. } => 400,
         }
     }
 
@@ -312,9 +300,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn kinds_and_statuses_follow_the_worker_contract() {
+    fn kinds_follow_the_worker_contract() {
         let cases = [
-            (Error::invalid("email", "bad"), "invalid_request", 400),
+            (Error::invalid("email", "bad"), "invalid_request"),
             (
                 Error::Upstream {
                     call: Call::Requery,
@@ -323,31 +311,26 @@ mod tests {
                     code: None,
                 },
                 "upstream_error",
-                502,
             ),
             (
                 Error::AuthFailed {
                     description: "no".into(),
                 },
                 "upstream_auth_failed",
-                503,
             ),
-            (
-                Error::Timeout { call: Call::Login },
-                "upstream_timeout",
-                504,
-            ),
+            (Error::Timeout { call: Call::Login }, "upstream_timeout"),
         ];
-        for (err, kind, status) in cases {
+        // Their HTTP statuses are the Worker's (worker/src/http/api_error.rs, same cases).
+        for (err, kind) in cases {
             assert_eq!(err.kind(), kind);
-            assert_eq!(err.http_status(), status);
         }
     }
 
     #[test]
     fn signature_duplicate_and_code_accessors() {
         let sig = Error::invalid_signature("no v1");
-        assert_eq!((sig.kind(), sig.http_status()), ("invalid_signature", 400));
+        assert_eq!(sig.kind(), "invalid_signature");
+        assert!(matches!(sig, Error::InvalidSignature { .. }));
         let dup = Error::Upstream {
             call: Call::CreatePayment,
             http_status: 200,

@@ -244,7 +244,7 @@ mod tests {
         ] {
             let err = verify(b"{}", header, &[key()], 300, NOW).unwrap_err();
             assert_eq!(err.kind(), "invalid_signature", "{header}");
-            assert_eq!(err.http_status(), 400);
+            assert!(matches!(err, Error::InvalidSignature { .. }), "{header}");
         }
         let empty = verify(b"{}", &good, &[Secret::new("")], 300, NOW).unwrap_err();
         assert_eq!(empty.field(), Some("secret"));

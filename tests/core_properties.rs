@@ -127,7 +127,7 @@ proptest! {
     fn errors_from_gateway_text_never_panic_when_shown(status in 100u16..600, value in json_value()) {
         let body = value.to_string().into_bytes();
         for err in [parse_login(status, &body).err(), parse_created(&BaseUrl::default(), status, &body).err(), parse_requery(status, &body).err()].into_iter().flatten() {
-            let _ = (err.to_string(), err.kind(), err.http_status(), format!("{err:?}"));
+            let _ = (err.to_string(), err.kind(), err.upstream_status(), format!("{err:?}"));
         }
     }
 

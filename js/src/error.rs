@@ -29,6 +29,19 @@ pub fn set_str(target: &JsValue, key: &str, value: &str) {
     set(target, key, &JsValue::from_str(value));
 }
 
+/// `KelantanPayError.status`: the HTTP status a server would answer with (the package's own
+/// contract, js/package/index.d.ts; the Worker keeps its own, worker/src/http/api_error.rs).
+fn status(error: &Error) -> u16 {
+    match error {
+        Error::InvalidInput { .. } | Error::InvalidSignature { .. } => 400,
+        Error::Upstream { .. } | Error::Transport { .. } | Error::MalformedResponse { .. } => 502,
+        Error::AuthFailed { .. } => 503,
+        Error::Timeout { .. } => 504,
+        // The core's error is `non_exhaustive`; a kind it adds later is mapped here.
+        _ => 500,
+    }
+}
+
 /// An error for input or configuration, with no upstream call behind it.
 pub fn to_js(error: &Error) -> JsValue {
     with_trace(error, &Trace::default())
@@ -42,7 +55,7 @@ pub fn with_trace(error: &Error, trace: &Trace) -> JsValue {
     let (kind, status) = if error.is_duplicate_reference() {
         ("duplicate_reference", 409)
     } else {
-        (error.kind(), error.http_status())
+        (error.kind(), status(error))
     };
     set_str(&details, "kind", kind);
     set(&details, "status", &JsValue::from(status));

@@ -1,10 +1,10 @@
 // The Worker's entry module (wrangler.toml `main`; scripts/build-worker.sh copies it next to the
 // generated index.js). No route and no rule lives here.
-// - A request is a Rust machine (`Exchange`, worker/src/route_machine.rs) that says what to do
-//   next, one string each way: read the body, call Rate Limiting bindings, call objects, serve a
-//   static asset, or answer (JSON). This loop does it and feeds back what came of it (one call's
-//   string or error as is, else JSON), so the awaits are here and no Rust future runs for a
-//   request.
+// - A request is a Rust machine (`Exchange`, worker/src/runtime/exchange.rs, around
+//   worker/src/http/machine.rs) that says what to do next, one string each way: read the body,
+//   call Rate Limiting bindings, call objects, serve a static asset, or answer (JSON, with the
+//   request's log line). This loop does it and hands back what came of it (one call's string or
+//   error as is, else JSON), so the awaits are here and no Rust future runs for a request.
 // - Each Durable Object is the Rust object inside a class that extends `DurableObject`, so the
 //   Worker reaches it over JS RPC: `answer(message)` with one JSON string each way, instead of a
 //   fetch that builds a Request and a Response on both sides (bench/RESULTS.md, "Levers, measured").
@@ -23,12 +23,15 @@ export default class extends RustWorker {
       let input = '';
       for (;;) {
         const next = JSON.parse(exchange.step(input));
-        if (next.do === 'answer') return new Response(next.body, { status: next.status, headers: next.headers });
+        if (next.do === 'answer') {
+          if (next.log) console.log(next.log);
+          return new Response(next.body, { status: next.status, headers: next.headers });
+        }
         if (next.do === 'asset') return this.env.ASSETS.fetch(request);
         const calls = next.do === 'read' ? [() => readBody(request, next)]
           : next.do === 'limit' ? next.calls.map(({ binding, key }) => () => this.env[binding].limit({ key }))
           : next.calls.map(({ binding, name, message }) => () => this.env[binding].getByName(name).answer(message));
-        // What they came to (see `fed` in worker/src/exchange.rs): one call (the usual case) as `+`
+        // What they came to (see `outcomes` in worker/src/runtime/exchange.rs): one call (the usual case) as `+`
         // and the string it fulfilled with (an object's reply, the body's text), or `!` and what it
         // threw (at once or later), neither wrapped in JSON nor parsed twice; anything else (several
         // calls, or a value that is no string: a limiter's `{ success }`, a body past its limit) as

@@ -1,6 +1,7 @@
-//! The Worker's configuration, read from wrangler vars and secrets. A missing or
-//! invalid setting never crashes anything: it is reported by `/api/health` and
-//! turns the payment endpoints into `503 not_configured`.
+//! The Worker's configuration, read from wrangler vars and secrets (through [`Settings`]: the
+//! runtime's `Env` in `runtime/env.rs`, a table in tests). A missing or invalid setting never
+//! crashes anything: it is reported by `/api/health` and turns the payment endpoints into
+//! `503 not_configured` (`http/api_error.rs`). Read once per isolate (`runtime/isolate.rs`).
 
 use std::rc::Rc;
 use std::time::Duration;
@@ -10,9 +11,7 @@ use kelantanpay::{
     Amount, BaseUrl, Catalog, ClientConfig, Credentials, HttpUrl, Merchant, Pricing, RetryPolicy,
     Secret, DEFAULT_TIMEOUT,
 };
-use worker::Env;
 
-use crate::http::api_error::ApiError;
 use crate::limits::shared::{self, Limiters};
 use crate::payment::schedule::{ReconcileSchedule, Timing};
 
@@ -70,20 +69,6 @@ pub trait Settings {
     fn limiters(&self) -> Limiters;
 }
 
-impl Settings for Env {
-    fn var_text(&self, name: &str) -> Option<String> {
-        self.var(name).ok().map(|v| v.to_string())
-    }
-
-    fn secret_text(&self, name: &str) -> Option<String> {
-        self.secret(name).ok().map(|v| v.to_string())
-    }
-
-    fn limiters(&self) -> Limiters {
-        crate::limits::charge::limiters(self)
-    }
-}
-
 fn var(env: &dyn Settings, name: &str) -> Option<String> {
     env.var_text(name)
         .map(|v| v.trim().to_owned())
@@ -109,17 +94,7 @@ fn list(env: &dyn Settings, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-thread_local! {
-    /// Vars and secrets are fixed for an isolate's lifetime, so they are read and
-    /// checked once per isolate, not once per request (the catalog is JSON to parse).
-    static CACHED: std::cell::OnceCell<Rc<Config>> = const { std::cell::OnceCell::new() };
-}
-
 impl Config {
-    pub fn cached(env: &Env) -> Rc<Config> {
-        CACHED.with(|cell| cell.get_or_init(|| Rc::new(Config::from_env(env))).clone())
-    }
-
     pub fn from_env(env: &dyn Settings) -> Config {
         let mut problems = Vec::new();
         let mut need = |name: &str, value: Option<String>| {
@@ -330,28 +305,6 @@ impl Config {
         std::iter::once(&ready.signing_secret)
             .chain(ready.previous_signing_secret.as_ref())
             .collect()
-    }
-
-    pub fn ready(&self) -> Result<&Ready, ApiError> {
-        self.ready
-            .as_ref()
-            .map_err(|why| ApiError::NotConfigured(why.clone()))
-    }
-
-    pub fn pricing(&self) -> Result<&Pricing, ApiError> {
-        self.pricing
-            .as_ref()
-            .map_err(|why| ApiError::NotConfigured(why.clone()))
-    }
-
-    /// The caller's return URL when an entry of `KP_RETURN_URLS` admits it (same
-    /// origin, path within the entry's: the rule is the core's), else the default.
-    pub fn return_url(&self, requested: Option<&str>) -> Result<Option<HttpUrl>, ApiError> {
-        Ok(kelantanpay::url::return_url(
-            requested,
-            &self.return_prefixes,
-            self.default_return.as_ref(),
-        )?)
     }
 }
 

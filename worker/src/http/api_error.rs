@@ -1,7 +1,10 @@
 //! The Worker's one error type: the core's errors plus the HTTP-level ones, each
-//! mapped once to a status, an `error.type` and a message.
+//! mapped once to a status, an `error.type` and a message. The HTTP contract is the Worker's
+//! (`shared/spec/worker-api.md`): the core's error knows its kind, not its status.
 
-use kelantanpay::Error as CoreError;
+use kelantanpay::{Error as CoreError, HttpUrl, Pricing};
+
+use crate::config::{Config, Ready};
 
 #[derive(Debug)]
 pub enum ApiError {
@@ -31,9 +34,14 @@ impl ApiError {
         ApiError::Core(CoreError::invalid(field, message))
     }
 
+    /// A refusal of a rate limit: the client is to wait `retry_after_secs`.
+    pub fn rate_limited(retry_after_secs: u64) -> ApiError {
+        ApiError::RateLimited { retry_after_secs }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
-            ApiError::Core(e) => e.http_status(),
+            ApiError::Core(e) => core_status(e),
             ApiError::NotFound(_) => 404,
             ApiError::MethodNotAllowed(_) => 405,
             ApiError::OriginNotAllowed => 403,
@@ -117,10 +125,111 @@ impl ApiError {
     }
 }
 
+/// The status the Worker answers a core error with: the caller's input 400, the gateway's
+/// error or unreadable answer 502, a refused merchant login 503 (the shop's settings, not the
+/// caller), the gateway's silence 504.
+fn core_status(e: &CoreError) -> u16 {
+    match e {
+        CoreError::InvalidInput { .. } | CoreError::InvalidSignature { .. } => 400,
+        CoreError::Upstream { .. }
+        | CoreError::Transport { .. }
+        | CoreError::MalformedResponse { .. } => 502,
+        CoreError::AuthFailed { .. } => 503,
+        CoreError::Timeout { .. } => 504,
+        // The core's error is `non_exhaustive`: a kind it adds later is the Worker's fault
+        // until it is mapped here.
+        _ => 500,
+    }
+}
+
+/// The settings a route needs, or the `503 not_configured` of their absence. (The config
+/// itself knows no HTTP: `config/mod.rs`.)
+impl Config {
+    pub fn ready(&self) -> Result<&Ready, ApiError> {
+        self.ready
+            .as_ref()
+            .map_err(|why| ApiError::NotConfigured(why.clone()))
+    }
+
+    pub fn pricing(&self) -> Result<&Pricing, ApiError> {
+        self.pricing
+            .as_ref()
+            .map_err(|why| ApiError::NotConfigured(why.clone()))
+    }
+
+    /// The caller's return URL when an entry of `KP_RETURN_URLS` admits it (same
+    /// origin, path within the entry's: the rule is the core's), else the default.
+    pub fn return_url(&self, requested: Option<&str>) -> Result<Option<HttpUrl>, ApiError> {
+        Ok(kelantanpay::url::return_url(
+            requested,
+            &self.return_prefixes,
+            self.default_return.as_ref(),
+        )?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use kelantanpay::Call;
+
+    /// Moved from the core's `kinds_and_statuses_follow_the_worker_contract`: the same cases,
+    /// the same statuses, now the Worker's mapping.
+    #[test]
+    fn core_errors_answer_the_worker_contracts_statuses() {
+        let cases = [
+            (CoreError::invalid("email", "bad"), "invalid_request", 400),
+            (
+                CoreError::Upstream {
+                    call: Call::Requery,
+                    http_status: 200,
+                    description: "Record not found".into(),
+                    code: None,
+                },
+                "upstream_error",
+                502,
+            ),
+            (
+                CoreError::AuthFailed {
+                    description: "no".into(),
+                },
+                "upstream_auth_failed",
+                503,
+            ),
+            (
+                CoreError::Timeout { call: Call::Login },
+                "upstream_timeout",
+                504,
+            ),
+            (
+                CoreError::invalid_signature("no v1"),
+                "invalid_signature",
+                400,
+            ),
+            (
+                CoreError::Transport {
+                    call: Call::Requery,
+                    reason: "reset".into(),
+                },
+                "upstream_error",
+                502,
+            ),
+            (
+                CoreError::MalformedResponse {
+                    call: Call::Requery,
+                    http_status: 200,
+                    reason: "not JSON".into(),
+                    excerpt: String::new(),
+                },
+                "upstream_error",
+                502,
+            ),
+        ];
+        for (err, kind, status) in cases {
+            let e = ApiError::Core(err);
+            assert_eq!((e.kind(), e.status()), (kind, status), "{e:?}");
+        }
+    }
 
     #[test]
     fn auth_and_transport_failures_answer_generic_messages_and_log_the_detail() {

@@ -8,13 +8,12 @@ use kelantanpay::Reference;
 use crate::config::Config;
 use crate::http::api_error::ApiError;
 use crate::http::context::Ctx;
-use crate::http::machine::{
-    admitted, body_within_limit, payment_reply, read_body, reply_of, Ask, Effect, Fed, Incoming,
-    Step,
-};
+use crate::http::incoming::{HttpMethod, Incoming};
 use crate::http::respond;
-use crate::limits::charge;
-use crate::objects::rpc::ORDERS;
+use crate::http::step::{
+    admitted, body_within_limit, charge_status, object_reply, payment_reply, read_body,
+    IsolateState, ObjectMessage, RequestEffect, RequestInput, RouteStep, ORDERS,
+};
 use crate::payment::handles::verify_handle;
 use crate::payment::messages::{OrderCall, OrderReply, StatusCall, StatusReply};
 use crate::payment::slot::SlotId;
@@ -47,7 +46,14 @@ pub struct Search {
 }
 
 impl Callback {
-    pub fn step(self, ctx: &Ctx, req: &Incoming, fed: Fed) -> Result<Step<Callback>, ApiError> {
+    pub fn step(
+        self,
+        now_ms: u64,
+        input: RequestInput,
+        ctx: &Ctx,
+        req: &Incoming,
+        isolate: &mut IsolateState,
+    ) -> Result<RouteStep<Callback>, ApiError> {
         match self {
             Callback::Start => {
                 ctx.config.ready()?;
@@ -58,25 +64,28 @@ impl Callback {
                     .and_then(|u| u.split_once('?'))
                     .map_or("", |(_, q)| q)
                     .to_owned();
-                if req.method == worker::Method::Post {
+                if req.method == HttpMethod::Post {
                     if let Some(read) = read_body(req)? {
-                        return Ok(Step::Ask(Callback::Body { query }, read));
+                        return Ok(RouteStep::Next(Callback::Body { query }, read));
                     }
                 }
-                hinted(ctx, req, &query, &[])
+                hinted(now_ms, ctx, req, isolate, &query, &[])
             }
-            Callback::Body { query } => hinted(ctx, req, &query, &body_within_limit(fed)?),
-            Callback::Final => answered(ctx, payment_reply(ctx, fed)?),
+            Callback::Body { query } => {
+                let body = body_within_limit(input)?;
+                hinted(now_ms, ctx, req, isolate, &query, &body)
+            }
+            Callback::Final => answered(ctx, payment_reply(ctx, input)?),
             Callback::Limited(search) => {
-                admitted(&fed)?;
+                admitted(&input)?;
                 search.next()
             }
-            Callback::Held(search) => match payment_reply(ctx, fed)? {
+            Callback::Held(search) => match payment_reply(ctx, input)? {
                 found @ (StatusReply::Status(_) | StatusReply::Failed(_)) => answered(ctx, found),
                 StatusReply::Unknown => search.next(),
             },
-            Callback::Order => match reply_of(ctx, ORDERS, fed)? {
-                OrderReply::Found(reference) => Step::call(Callback::Final, held(reference)?),
+            Callback::Order => match object_reply(ctx, ORDERS, input)? {
+                OrderReply::Found(reference) => RouteStep::call(Callback::Final, held(reference)?),
                 _ => answered(ctx, StatusReply::Unknown),
             },
         }
@@ -84,7 +93,14 @@ impl Callback {
 }
 
 /// What the callback names, and the first call that follows from it.
-fn hinted(ctx: &Ctx, req: &Incoming, query: &str, body: &[u8]) -> Result<Step<Callback>, ApiError> {
+fn hinted(
+    now_ms: u64,
+    ctx: &Ctx,
+    req: &Incoming,
+    isolate: &mut IsolateState,
+    query: &str,
+    body: &[u8],
+) -> Result<RouteStep<Callback>, ApiError> {
     let ready = ctx.config.ready()?;
     let hint = parse_callback(req.header("content-type").as_deref(), body, query);
     // KelantanPay's own callbacks carry our signed handle: they are neither limited nor
@@ -99,46 +115,46 @@ fn hinted(ctx: &Ctx, req: &Incoming, query: &str, body: &[u8]) -> Result<Step<Ca
             created_ms: Some(created_secs * 1000),
             fresh: true,
         };
-        return Step::call(
+        return RouteStep::call(
             Callback::Final,
-            Ask::payment(&SlotId::of(&reference), call)?,
+            ObjectMessage::payment(&SlotId::of(&reference), call)?,
         );
     }
     let search = Search {
         references: hint.references.into_iter(),
         orderid: hint.orderid,
     };
-    let shared = charge::charge_status_here(ctx)?;
+    let shared = charge_status(now_ms, ctx, isolate)?;
     if shared.is_empty() {
         return search.next();
     }
-    Ok(Step::Ask(
+    Ok(RouteStep::Next(
         Callback::Limited(search),
-        Effect::Limit { calls: shared },
+        RequestEffect::Limit { calls: shared },
     ))
 }
 
 impl Search {
     /// A payment this Worker holds, by a reference field, then by the gateway's order id.
-    fn next(mut self) -> Result<Step<Callback>, ApiError> {
+    fn next(mut self) -> Result<RouteStep<Callback>, ApiError> {
         if let Some(reference) = self.references.next() {
-            return Step::call(Callback::Held(self), held(reference)?);
+            return RouteStep::call(Callback::Held(self), held(reference)?);
         }
         match self.orderid {
-            Some(orderid) => Step::call(
+            Some(orderid) => RouteStep::call(
                 Callback::Order,
-                Ask::new(ORDERS, &orderid, &OrderCall::Find)?,
+                ObjectMessage::new(ORDERS, &orderid, &OrderCall::Find)?,
             ),
             None => Err(ApiError::NotFound(NO_PAYMENT)),
         }
     }
 }
 
-fn answered(ctx: &Ctx, reply: StatusReply) -> Result<Step<Callback>, ApiError> {
+fn answered(ctx: &Ctx, reply: StatusReply) -> Result<RouteStep<Callback>, ApiError> {
     match reply {
         StatusReply::Status(view) => {
             ctx.amount_mismatch.set(view.amount_mismatch);
-            Ok(Step::Answer(respond::text(200, "RECEIVEOK")))
+            Ok(RouteStep::Done(respond::text(200, "RECEIVEOK")))
         }
         StatusReply::Unknown => Err(ApiError::NotFound(NO_PAYMENT)),
         StatusReply::Failed(e) => Err(e.into()),
@@ -146,12 +162,12 @@ fn answered(ctx: &Ctx, reply: StatusReply) -> Result<Step<Callback>, ApiError> {
 }
 
 /// Asks the reference's object, which answers only for a payment it holds.
-fn held(reference: Reference) -> Result<Ask, ApiError> {
+fn held(reference: Reference) -> Result<ObjectMessage, ApiError> {
     let slot = SlotId::of(&reference);
     let call = StatusCall {
         reference,
         created_ms: None,
         fresh: false,
     };
-    Ask::payment(&slot, call)
+    ObjectMessage::payment(&slot, call)
 }

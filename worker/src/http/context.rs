@@ -1,5 +1,6 @@
-//! What a route gets: the parsed configuration, this request's identity, and the counters its
-//! log line reports.
+//! What a route gets: the parsed configuration, this request's identity and randomness, and
+//! the counters its log line reports; and the line itself, which the machine hands out with
+//! its answer (the entry module writes it).
 
 use std::cell::Cell;
 use std::rc::Rc;
@@ -7,11 +8,14 @@ use std::rc::Rc;
 use serde::Serialize;
 
 use crate::config::Config;
+use crate::http::random::RequestRandom;
 use crate::payment::messages::Envelope;
 
 pub struct Ctx {
     pub config: Rc<Config>,
     pub request_id: String,
+    /// What the driver drew for this request (the slots a creation draws).
+    pub random: RequestRandom,
     /// `scheme://host[:port]` of this Worker, for its own callback URL and CORS.
     pub own_origin: String,
     /// `CF-Connecting-IP`, when the request came through Cloudflare's edge.
@@ -52,25 +56,9 @@ pub struct RequestLine<'a> {
     pub upstream_calls: u32,
 }
 
-/// Writes the line with one `console.log` of one string.
-pub fn log(line: &RequestLine) {
-    if let Ok(text) = serde_json::to_string(line) {
-        write_line(text);
+impl RequestLine<'_> {
+    /// The line as the entry module writes it, with one `console.log` of one string.
+    pub fn text(&self) -> Option<String> {
+        serde_json::to_string(self).ok()
     }
-}
-
-#[cfg(not(test))]
-fn write_line(text: String) {
-    web_sys::console::log_1(&wasm_bindgen::JsValue::from_str(&text));
-}
-
-#[cfg(test)]
-thread_local! {
-    /// The lines native tests wrote, in order.
-    pub static LOGGED: std::cell::RefCell<Vec<String>> = const { std::cell::RefCell::new(Vec::new()) };
-}
-
-#[cfg(test)]
-fn write_line(text: String) {
-    LOGGED.with(|l| l.borrow_mut().push(text));
 }

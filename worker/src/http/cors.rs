@@ -1,7 +1,7 @@
 //! CORS: allowed origins get their origin echoed; others get no CORS headers, and
 //! their state-changing requests are refused with 403.
 
-use crate::http::respond::Answer;
+use crate::http::respond::Outgoing;
 
 pub const ALLOWED_HEADERS: &str = "content-type, idempotency-key";
 pub const EXPOSED_HEADERS: &str = "x-request-id, retry-after";
@@ -35,7 +35,7 @@ pub fn check(origin: Option<String>, allowed: &[String], own_origin: &str) -> Or
 }
 
 /// Headers every API answer to an allowed origin carries.
-pub fn apply(answer: &mut Answer, check: &OriginCheck) {
+pub fn apply(answer: &mut Outgoing, check: &OriginCheck) {
     answer.set("vary", "Origin");
     if let OriginCheck::Allowed(origin) = check {
         answer.set("access-control-allow-origin", origin.as_str());
@@ -44,7 +44,7 @@ pub fn apply(answer: &mut Answer, check: &OriginCheck) {
 }
 
 /// The extra headers of a preflight answer.
-pub fn apply_preflight(answer: &mut Answer, allow_methods: &str) {
+pub fn apply_preflight(answer: &mut Outgoing, allow_methods: &str) {
     answer.set("access-control-allow-methods", allow_methods);
     answer.set("access-control-allow-headers", ALLOWED_HEADERS);
     answer.set("access-control-max-age", "600");

@@ -6,25 +6,22 @@ use serde_json::Value;
 
 use crate::http::api_error::ApiError;
 use crate::http::context::Ctx;
-use crate::http::machine::{
-    body_within_limit, payment_reply, read_body, reply_of, Ask, Fed, Incoming, Step,
-};
+use crate::http::incoming::Incoming;
+use crate::http::random::MAX_DRAWS;
 use crate::http::respond::{self, media_type};
-use crate::limits::charge;
-use crate::objects::rpc::CLIENTS;
-use crate::payment::messages::{ChargeCall, CreateCall, CreateReply, OrderDraft};
+use crate::http::step::{
+    body_within_limit, object_reply, payment_reply, read_body, ObjectMessage, RequestInput,
+    RouteStep, CLIENTS,
+};
+use crate::limits::charge::{self, ChargeCall};
+use crate::payment::messages::{CreateCall, CreateReply, OrderDraft};
 use crate::payment::record::ItemLine;
 use crate::payment::slot::{BodyHash, IdempotencyKey, SlotId};
-use crate::runtime::clock::random_bytes;
 
 const DIFFERENT_BODY: &str = "this Idempotency-Key was already used with a different request body";
 const KEY_EXPIRED: &str = "this Idempotency-Key is older than 24 hours; use a new key";
 const STILL_RUNNING: &str =
     "a request with this Idempotency-Key is still in progress; retry shortly for its answer";
-
-/// How many slots a creation draws before it gives up: a random slot that is taken (about 1
-/// in 2^100) just means drawing another.
-pub const MAX_DRAWS: u32 = 3;
 
 /// A creation: its body, then its client buckets' charges, one object call each, then the
 /// payment object's call, again with a new slot while the slot drawn is taken.
@@ -45,7 +42,12 @@ pub enum Create {
 }
 
 impl Create {
-    pub fn step(self, ctx: &Ctx, req: &Incoming, fed: Fed) -> Result<Step<Create>, ApiError> {
+    pub fn step(
+        self,
+        input: RequestInput,
+        ctx: &Ctx,
+        req: &Incoming,
+    ) -> Result<RouteStep<Create>, ApiError> {
         match self {
             Create::Start => {
                 ctx.config.ready()?;
@@ -54,25 +56,26 @@ impl Create {
                     return Err(ApiError::UnsupportedMediaType);
                 }
                 match read_body(req)? {
-                    Some(read) => Ok(Step::Ask(Create::Body, read)),
+                    Some(read) => Ok(RouteStep::Next(Create::Body, read)),
                     None => planned(ctx, req, &[]),
                 }
             }
-            Create::Body => planned(ctx, req, &body_within_limit(fed)?),
+            Create::Body => planned(ctx, req, &body_within_limit(input)?),
             Create::Charging { buckets, call } => {
-                charge::charged(reply_of(ctx, CLIENTS, fed)?)?;
+                charge::charged(object_reply(ctx, CLIENTS, input)?)
+                    .map_err(ApiError::rate_limited)?;
                 charge(buckets, call)
             }
-            Create::Creating { draws, mut call } => match payment_reply(ctx, fed)? {
+            Create::Creating { draws, mut call } => match payment_reply(ctx, input)? {
                 CreateReply::Created(record) => {
-                    respond::json(201, &record.created_body()).map(Step::Answer)
+                    respond::json(201, &record.created_body()).map(RouteStep::Done)
                 }
                 CreateReply::Conflict => Err(ApiError::IdempotencyConflict(DIFFERENT_BODY)),
                 CreateReply::KeyExpired => Err(ApiError::IdempotencyConflict(KEY_EXPIRED)),
                 CreateReply::StillRunning => Err(ApiError::IdempotencyConflict(STILL_RUNNING)),
                 CreateReply::Failed(e) => Err(e.into()),
                 CreateReply::Occupied if draws < MAX_DRAWS => {
-                    call.slot = SlotId::random(random_bytes());
+                    call.slot = ctx.random.slot(draws + 1);
                     create(draws + 1, call)
                 }
                 CreateReply::Occupied => Err(ApiError::Internal(
@@ -84,7 +87,7 @@ impl Create {
 }
 
 /// The body parsed and validated into the payment object's call; then the rate limit.
-fn planned(ctx: &Ctx, req: &Incoming, body: &[u8]) -> Result<Step<Create>, ApiError> {
+fn planned(ctx: &Ctx, req: &Incoming, body: &[u8]) -> Result<RouteStep<Create>, ApiError> {
     let ready = ctx.config.ready()?;
     let key = idempotency_key(req)?;
     // Parsed once: for the order, and for the key's body hash.
@@ -116,7 +119,7 @@ fn planned(ctx: &Ctx, req: &Incoming, body: &[u8]) -> Result<Step<Create>, ApiEr
     };
     let slot = match &key {
         Some(key) => SlotId::for_key(key, ready.idempotency_secret.as_ref()),
-        None => SlotId::random(random_bytes()),
+        None => ctx.random.slot(1),
     };
     let call = CreateCall {
         slot,
@@ -124,26 +127,27 @@ fn planned(ctx: &Ctx, req: &Incoming, body: &[u8]) -> Result<Step<Create>, ApiEr
         order,
         callback_url,
     };
-    charge(charge::create_buckets(ctx).into_iter(), Box::new(call))
+    let buckets = charge::create_buckets(ctx.client_ip.as_deref(), ctx.config.rate_limit);
+    charge(buckets.into_iter(), Box::new(call))
 }
 
 /// The next client bucket's charge, or the creation once every bucket admitted it.
 fn charge(
     mut buckets: std::vec::IntoIter<(String, u32)>,
     call: Box<CreateCall>,
-) -> Result<Step<Create>, ApiError> {
+) -> Result<RouteStep<Create>, ApiError> {
     match buckets.next() {
         Some((bucket, limit)) => {
-            let ask = Ask::new(CLIENTS, &bucket, &ChargeCall { limit })?;
-            Step::call(Create::Charging { buckets, call }, ask)
+            let message = ObjectMessage::new(CLIENTS, &bucket, &ChargeCall { limit })?;
+            RouteStep::call(Create::Charging { buckets, call }, message)
         }
         None => create(1, call),
     }
 }
 
-fn create(draws: u32, call: Box<CreateCall>) -> Result<Step<Create>, ApiError> {
-    let ask = Ask::payment(&call.slot, (*call).clone())?;
-    Step::call(Create::Creating { draws, call }, ask)
+fn create(draws: u32, call: Box<CreateCall>) -> Result<RouteStep<Create>, ApiError> {
+    let message = ObjectMessage::payment(&call.slot, (*call).clone())?;
+    RouteStep::call(Create::Creating { draws, call }, message)
 }
 
 fn idempotency_key(req: &Incoming) -> Result<Option<IdempotencyKey>, ApiError> {

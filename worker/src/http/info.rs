@@ -5,9 +5,9 @@ use serde_json::{json, Value};
 
 use crate::http::api_error::ApiError;
 use crate::http::context::Ctx;
-use crate::http::respond::{self, Answer};
+use crate::http::respond::{self, Outgoing};
 
-pub fn health(ctx: &Ctx) -> Result<Answer, ApiError> {
+pub fn health(ctx: &Ctx) -> Result<Outgoing, ApiError> {
     let mut body = json!({
         "ok": true,
         "version": env!("CARGO_PKG_VERSION"),
@@ -24,7 +24,7 @@ pub fn health(ctx: &Ctx) -> Result<Answer, ApiError> {
     respond::json(200, &body)
 }
 
-pub fn config(ctx: &Ctx) -> Result<Answer, ApiError> {
+pub fn config(ctx: &Ctx) -> Result<Outgoing, ApiError> {
     let pricing = ctx.config.pricing()?;
     let catalog: Vec<Value> = match pricing {
         Pricing::Catalog(c) => c

@@ -14,7 +14,7 @@ pub const MAX_BODY_BYTES: usize = 16 * 1024;
 pub const DRAIN_MAX_BYTES: usize = 1024 * 1024;
 pub const DRAIN_MAX_MS: u64 = 2000;
 
-/// The body's bytes from what the entry module fed back for a read: one char per byte
+/// The body's bytes from what the entry module handed back for a read: one char per byte
 /// (`String.fromCharCode` of each), so any bytes arrive exactly, UTF-8 or not.
 pub fn bytes_of(text: &str) -> Vec<u8> {
     text.chars().map(|c| c as u32 as u8).collect()
@@ -31,16 +31,16 @@ pub fn media_type(content_type: Option<&str>) -> Option<String> {
     })
 }
 
-/// An API answer before it becomes the runtime's `Response`, which the entry module builds
+/// An answer before it becomes the runtime's `Response`, which the entry module builds
 /// in one call from its parts: building one header by header was ten calls across the wasm
 /// boundary per request (bench/profile.mjs).
-pub struct Answer {
+pub struct Outgoing {
     status: u16,
     headers: Vec<(&'static str, String)>,
     body: Option<String>,
 }
 
-impl Answer {
+impl Outgoing {
     pub fn status(&self) -> u16 {
         self.status
     }
@@ -60,31 +60,31 @@ impl Answer {
     }
 }
 
-pub fn json(status: u16, value: &Value) -> Result<Answer, ApiError> {
-    Ok(Answer {
+pub fn json(status: u16, value: &Value) -> Result<Outgoing, ApiError> {
+    Ok(Outgoing {
         status,
         headers: vec![("content-type", "application/json; charset=utf-8".into())],
         body: Some(value.to_string()),
     })
 }
 
-pub fn text(status: u16, body: &str) -> Answer {
-    Answer {
+pub fn text(status: u16, body: &str) -> Outgoing {
+    Outgoing {
         status,
         headers: vec![("content-type", "text/plain; charset=utf-8".into())],
         body: Some(body.to_owned()),
     }
 }
 
-pub fn empty(status: u16) -> Answer {
-    Answer {
+pub fn empty(status: u16) -> Outgoing {
+    Outgoing {
         status,
         headers: Vec::new(),
         body: None,
     }
 }
 
-pub fn error(err: &ApiError, request_id: &str) -> Answer {
+pub fn error(err: &ApiError, request_id: &str) -> Outgoing {
     let mut body = json!({"type": err.kind(), "message": err.message(), "request_id": request_id});
     if let Some(field) = err.field() {
         body["field"] = Value::from(field);

@@ -8,9 +8,11 @@ use serde_json::json;
 use crate::config::Config;
 use crate::http::api_error::ApiError;
 use crate::http::context::Ctx;
-use crate::http::machine::{admitted, payment_reply, Ask, Effect, Fed, Step};
-use crate::http::respond::{self, Answer};
-use crate::limits::charge;
+use crate::http::respond::{self, Outgoing};
+use crate::http::step::{
+    admitted, charge_status, payment_reply, IsolateState, ObjectMessage, RequestEffect,
+    RequestInput, RouteStep,
+};
 use crate::limits::shared::LimiterCall;
 use crate::payment::handles::verify_handle;
 use crate::payment::messages::{StatusCall, StatusReply};
@@ -25,31 +27,39 @@ pub enum Poll {
     /// Waiting for the shared limit's verdict; then `ask`, or answer its 404.
     Limited {
         id: String,
-        ask: Result<Ask, ApiError>,
+        ask: Result<ObjectMessage, ApiError>,
     },
     /// Waiting for the payment object's reply.
     Asked(String),
 }
 
 impl Poll {
-    pub fn step(self, ctx: &Ctx, fed: Fed) -> Result<Step<Poll>, ApiError> {
+    pub fn step(
+        self,
+        now_ms: u64,
+        input: RequestInput,
+        ctx: &Ctx,
+        isolate: &mut IsolateState,
+    ) -> Result<RouteStep<Poll>, ApiError> {
         match self {
             Poll::Start(id) => {
-                let plan = plan(&id, ctx)?;
-                let ask = plan.ask.and_then(|(slot, call)| Ask::payment(&slot, call));
+                let plan = plan(now_ms, &id, ctx, isolate)?;
+                let ask = plan
+                    .ask
+                    .and_then(|(slot, call)| ObjectMessage::payment(&slot, call));
                 if plan.shared.is_empty() {
-                    return Step::call(Poll::Asked(id), ask?);
+                    return RouteStep::call(Poll::Asked(id), ask?);
                 }
-                let limit = Effect::Limit { calls: plan.shared };
-                Ok(Step::Ask(Poll::Limited { id, ask }, limit))
+                let limit = RequestEffect::Limit { calls: plan.shared };
+                Ok(RouteStep::Next(Poll::Limited { id, ask }, limit))
             }
             Poll::Limited { id, ask } => {
-                admitted(&fed)?;
-                Step::call(Poll::Asked(id), ask?)
+                admitted(&input)?;
+                RouteStep::call(Poll::Asked(id), ask?)
             }
             Poll::Asked(id) => {
-                let reply = payment_reply(ctx, fed)?;
-                answer(&id, ctx, reply).map(Step::Answer)
+                let reply = payment_reply(ctx, input)?;
+                answer(&id, ctx, reply).map(RouteStep::Done)
             }
         }
     }
@@ -65,10 +75,15 @@ pub struct Plan {
 }
 
 /// `Err` answers at once (not configured, or over the isolate's own count).
-pub fn plan(id: &str, ctx: &Ctx) -> Result<Plan, ApiError> {
+pub fn plan(
+    now_ms: u64,
+    id: &str,
+    ctx: &Ctx,
+    isolate: &mut IsolateState,
+) -> Result<Plan, ApiError> {
     let ready = ctx.config.ready()?;
     // Counted before the handle is checked: guessing ids costs the guesser too.
-    let shared = charge::charge_status_here(ctx)?;
+    let shared = charge_status(now_ms, ctx, isolate)?;
     // A forged or mistyped id costs nothing upstream.
     let ask = verify_handle(&Config::handle_keys(ready), id)
         .ok_or(ApiError::NotFound(UNKNOWN_PAYMENT))
@@ -85,7 +100,7 @@ pub fn plan(id: &str, ctx: &Ctx) -> Result<Plan, ApiError> {
 }
 
 /// The answer to the poll, from the object's reply.
-pub fn answer(id: &str, ctx: &Ctx, reply: StatusReply) -> Result<Answer, ApiError> {
+pub fn answer(id: &str, ctx: &Ctx, reply: StatusReply) -> Result<Outgoing, ApiError> {
     match reply {
         StatusReply::Status(view) => {
             ctx.amount_mismatch.set(view.amount_mismatch);

@@ -1,9 +1,9 @@
 //! The status limit's second, shared count: Cloudflare's Rate Limiting bindings
 //! (`[[ratelimits]]` in wrangler.toml), one per bucket width. The isolate's own windows
-//! (`lifecycle::rate::Windows`) are checked first and cost nothing; a request they let through
+//! (`window::Windows`) are checked first and cost nothing; a request they let through
 //! is counted here too, so the limit no longer multiplies with the isolates a client reaches.
 //! Pure: which binding is asked with which key, and what the answers mean. The calls
-//! themselves are the entry module's (`route_machine::Effect::Limit`).
+//! themselves are the entry module's (`http::step::RequestEffect::Limit`).
 
 use crate::limits::window::{client_bucket, network_bucket, NETWORK_FACTOR};
 

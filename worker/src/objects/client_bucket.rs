@@ -7,9 +7,9 @@ use std::cell::Cell;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::{durable_object, DurableObject, Env, Request, Response, Result, State};
 
+use crate::limits::charge::{ChargeCall, ChargeReply};
 use crate::limits::window::Window;
 use crate::objects::rpc;
-use crate::payment::messages::{ChargeCall, ChargeReply};
 use crate::runtime::clock::now_ms;
 
 #[durable_object]

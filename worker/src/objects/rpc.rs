@@ -1,10 +1,8 @@
 //! Reaching the Worker's Durable Objects: a payment's own object, a client bucket's, an order
 //! id's. Each is named after what it holds; nothing is global. One JSON string each way.
-//! A request's calls are made by the entry module (`route_machine::Effect::Call`); what is
-//! left here is the text of messages and replies, and the payment object's own call to the
-//! order index (`order`).
-
-use std::cell::RefCell;
+//! A request's calls are made by the entry module (`http::step::RequestEffect::Call`); what
+//! is left here is the objects' side of messages and replies, and the payment object's own
+//! call to the order index (`order`).
 
 use serde::de::DeserializeOwned;
 use serde::Serialize;
@@ -15,11 +13,9 @@ use worker::worker_sys::DurableObjectNamespace;
 use worker::{Env, Response};
 
 use crate::http::api_error::ApiError;
+use crate::http::step::{call_failed, message_text, reply_of, ORDERS};
 use crate::payment::messages::{Envelope, ObjectCall, OrderCall, OrderReply};
-
-pub const PAYMENTS: &str = "PAYMENTS";
-pub const CLIENTS: &str = "CLIENTS";
-pub const ORDERS: &str = "ORDERS";
+use crate::runtime::isolate::NAMESPACES;
 
 pub async fn order(env: &Env, orderid: &str, call: OrderCall) -> Result<OrderReply, ApiError> {
     send(env, ORDERS, orderid, &call).await
@@ -50,23 +46,6 @@ async fn send<M: Serialize, R: DeserializeOwned>(
     reply_of(binding, &text)
 }
 
-/// An object call that threw (the stub, or the object's `answer`): `error` is what it threw,
-/// as text.
-pub fn call_failed(binding: &str, error: &str) -> ApiError {
-    ApiError::Internal(format!("{binding} object: {error}"))
-}
-
-/// A message as the object receives it.
-pub fn message_text<M: Serialize>(message: &M) -> Result<String, ApiError> {
-    serde_json::to_string(message).map_err(|e| ApiError::Internal(e.to_string()))
-}
-
-/// An object's reply, read.
-pub fn reply_of<R: DeserializeOwned>(binding: &str, text: &str) -> Result<R, ApiError> {
-    serde_json::from_slice(text.as_bytes())
-        .map_err(|e| ApiError::Internal(format!("{binding} object answered {e}")))
-}
-
 #[wasm_bindgen]
 extern "C" {
     /// A Durable Object stub; `answer` is the RPC method of the JS class around each object.
@@ -74,13 +53,6 @@ extern "C" {
     /// Returns the runtime's RPC promise, a thenable, which `JsFuture` awaits like a Promise.
     #[wasm_bindgen(method, catch)]
     fn answer(this: &ObjectStub, message: &str) -> Result<js_sys::Promise, JsValue>;
-}
-
-thread_local! {
-    /// The namespaces, looked up once per isolate (bindings live as long as it does; stubs,
-    /// which belong to one request, are not kept).
-    static NAMESPACES: RefCell<Vec<(&'static str, DurableObjectNamespace)>> =
-        const { RefCell::new(Vec::new()) };
 }
 
 fn namespace(env: &Env, binding: &'static str) -> Result<DurableObjectNamespace, ApiError> {

@@ -110,22 +110,6 @@ impl From<StatusCall> for PaymentCall {
     }
 }
 
-/// Counts one request against a client bucket's limit.
-#[derive(Debug, Serialize, Deserialize)]
-pub struct ChargeCall {
-    pub limit: u32,
-}
-
-#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum ChargeReply {
-    Allowed,
-    Limited { retry_after_secs: u64 },
-}
-
-impl ObjectCall for ChargeCall {
-    type Reply = ChargeReply;
-}
-
 /// The gateway's order id -> our reference, for callbacks that name only the order id.
 #[derive(Debug, Serialize, Deserialize)]
 pub enum OrderCall {

@@ -1,8 +1,11 @@
 //! The Cloudflare runtime, and only here: the clock and randomness, storage, the upstream
-//! fetch, the request boundary with the entry module (`exchange`).
+//! fetch, the `Env` read as settings, every per-isolate `thread_local` (`isolate`), the request
+//! boundary with the entry module (`exchange`).
 
 pub mod clock;
 pub mod delivery;
+pub mod env;
 pub mod exchange;
+pub mod isolate;
 pub mod storage;
 pub mod upstream;

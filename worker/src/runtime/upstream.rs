@@ -1,26 +1,18 @@
 //! The Worker's side of the core client: a fetch-based transport with a hard
-//! timeout, the clock it runs on, and the per-isolate token cache.
+//! timeout, the clock it runs on, and the per-isolate token cache (`isolate::TOKENS`).
 
-use std::cell::{Cell, RefCell};
-use std::collections::HashMap;
+use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use kelantanpay::{
-    Client, ClientConfig, Clock, Request, Response, TokenCache, Transport, TransportError,
-};
+use kelantanpay::{Client, ClientConfig, Clock, Request, Response, Transport, TransportError};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 
 use crate::runtime::clock::{now_ms, sleep};
+use crate::runtime::isolate::TOKENS;
 
-pub type UpstreamClient = Client<FetchTransport, WorkerClock>;
-
-thread_local! {
-    /// One token per merchant account per isolate, shared by all its requests,
-    /// so concurrent cold requests make one login between them.
-    static TOKENS: RefCell<HashMap<String, Rc<TokenCache>>> = RefCell::new(HashMap::new());
-}
+pub type UpstreamClient = Client<WorkerTransport, WorkerClock>;
 
 /// A client for one request: the shared token cache, and a transport that counts
 /// this request's upstream calls for its log line.
@@ -34,16 +26,17 @@ pub fn client(config: &Rc<ClientConfig>, calls: Rc<Cell<u32>>) -> UpstreamClient
     Client::with_shared(
         config.clone(),
         tokens,
-        FetchTransport { calls },
+        WorkerTransport { calls },
         WorkerClock,
     )
 }
 
-pub struct FetchTransport {
+/// The upstream's requests as the runtime's `fetch`, each counted for the request's log line.
+pub struct WorkerTransport {
     calls: Rc<Cell<u32>>,
 }
 
-impl Transport for FetchTransport {
+impl Transport for WorkerTransport {
     async fn send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError> {
         self.calls.set(self.calls.get() + 1);
         let (status, body) = fetch_all(request, timeout).await.map_err(|e| {
