@@ -73,6 +73,33 @@ impl fmt::Display for Call {
     }
 }
 
+/// What kind of error an [`Error`] is ([`Error::class`]); its text is [`Error::kind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The caller's input (a field, a setting passed in): `invalid_request`.
+    InvalidRequest,
+    /// The gateway answered with an error, or with nothing readable: `upstream_error`.
+    UpstreamError,
+    /// The gateway refused the merchant's login (the shop's settings): `upstream_auth_failed`.
+    UpstreamAuthFailed,
+    /// The gateway did not answer in time: `upstream_timeout`.
+    UpstreamTimeout,
+    /// A callback or webhook whose signature does not verify: `invalid_signature`.
+    InvalidSignature,
+}
+
+impl ErrorKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::InvalidRequest => "invalid_request",
+            ErrorKind::UpstreamError => "upstream_error",
+            ErrorKind::UpstreamAuthFailed => "upstream_auth_failed",
+            ErrorKind::UpstreamTimeout => "upstream_timeout",
+            ErrorKind::InvalidSignature => "invalid_signature",
+        }
+    }
+}
+
 impl Error {
     pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
         Error::InvalidInput {
@@ -90,14 +117,22 @@ impl Error {
     /// The stable machine-readable kind, shared by the Worker's `error.type`
     /// and the npm package's `KelantanPayError.kind`.
     pub fn kind(&self) -> &'static str {
+        self.class().as_str()
+    }
+
+    /// Which of the five kinds this is, as a value: the one rule of what each error is. Each
+    /// adapter maps a kind to its own contract (the Worker's HTTP statuses,
+    /// `worker/src/http/api_error.rs`; the npm error's `status`, `js/src/error.rs`), with no
+    /// catch-all: a kind added here does not compile there until it is mapped.
+    pub fn class(&self) -> ErrorKind {
         match self {
-            Error::InvalidInput { .. } => "invalid_request",
+            Error::InvalidInput { .. } => ErrorKind::InvalidRequest,
             Error::Upstream { .. } | Error::Transport { .. } | Error::MalformedResponse { .. } => {
-                "upstream_error"
+                ErrorKind::UpstreamError
             }
-            Error::AuthFailed { .. } => "upstream_auth_failed",
-            Error::Timeout { .. } => "upstream_timeout",
-            Error::InvalidSignature { .. } => "invalid_signature",
+            Error::AuthFailed { .. } => ErrorKind::UpstreamAuthFailed,
+            Error::Timeout { .. } => ErrorKind::UpstreamTimeout,
+            Error::InvalidSignature { .. } => ErrorKind::InvalidSignature,
         }
     }
 

@@ -45,7 +45,7 @@ mod wire;
 pub use amount::{Amount, AmountError};
 pub use client::{Client, LoginBell, RingTicket, TokenCache, WakeFn};
 pub use customer::{Customer, Email, Mobile, Name};
-pub use error::{scrub, Call, Error, MAX_DESCRIPTION_CHARS};
+pub use error::{scrub, Call, Error, ErrorKind, MAX_DESCRIPTION_CHARS};
 pub use fields::{json_object, optional_str, PayerFields};
 pub use login::{jwt_expiry, login_request, parse_login, Credentials, Token, RENEW_BEFORE_SECS};
 pub use operation::{ClientConfig, StatusCheck, DEFAULT_TIMEOUT, LOGIN_REFUSAL_BACKOFF};

@@ -4,7 +4,7 @@
 
 use std::cell::RefCell;
 
-use kelantanpay::Error;
+use kelantanpay::{Error, ErrorKind};
 use wasm_bindgen::prelude::*;
 
 use crate::transport::{call_name, Trace};
@@ -32,13 +32,11 @@ pub fn set_str(target: &JsValue, key: &str, value: &str) {
 /// `KelantanPayError.status`: the HTTP status a server would answer with (the package's own
 /// contract, js/package/index.d.ts; the Worker keeps its own, worker/src/http/api_error.rs).
 fn status(error: &Error) -> u16 {
-    match error {
-        Error::InvalidInput { .. } | Error::InvalidSignature { .. } => 400,
-        Error::Upstream { .. } | Error::Transport { .. } | Error::MalformedResponse { .. } => 502,
-        Error::AuthFailed { .. } => 503,
-        Error::Timeout { .. } => 504,
-        // The core's error is `non_exhaustive`; a kind it adds later is mapped here.
-        _ => 500,
+    match error.class() {
+        ErrorKind::InvalidRequest | ErrorKind::InvalidSignature => 400,
+        ErrorKind::UpstreamError => 502,
+        ErrorKind::UpstreamAuthFailed => 503,
+        ErrorKind::UpstreamTimeout => 504,
     }
 }
 

@@ -2,7 +2,7 @@
 //! mapped once to a status, an `error.type` and a message. The HTTP contract is the Worker's
 //! (`shared/spec/worker-api.md`): the core's error knows its kind, not its status.
 
-use kelantanpay::{Error as CoreError, HttpUrl, Pricing};
+use kelantanpay::{Error as CoreError, ErrorKind, HttpUrl, Pricing};
 
 use crate::config::{Config, Ready};
 
@@ -129,16 +129,11 @@ impl ApiError {
 /// error or unreadable answer 502, a refused merchant login 503 (the shop's settings, not the
 /// caller), the gateway's silence 504.
 fn core_status(e: &CoreError) -> u16 {
-    match e {
-        CoreError::InvalidInput { .. } | CoreError::InvalidSignature { .. } => 400,
-        CoreError::Upstream { .. }
-        | CoreError::Transport { .. }
-        | CoreError::MalformedResponse { .. } => 502,
-        CoreError::AuthFailed { .. } => 503,
-        CoreError::Timeout { .. } => 504,
-        // The core's error is `non_exhaustive`: a kind it adds later is the Worker's fault
-        // until it is mapped here.
-        _ => 500,
+    match e.class() {
+        ErrorKind::InvalidRequest | ErrorKind::InvalidSignature => 400,
+        ErrorKind::UpstreamError => 502,
+        ErrorKind::UpstreamAuthFailed => 503,
+        ErrorKind::UpstreamTimeout => 504,
     }
 }
 
