@@ -7,6 +7,8 @@ section() { printf '\n\033[1m==== %s\033[0m\n' "$*"; }
 
 section "cargo fmt --check"
 cargo fmt --all --check
+section "layers (scripts/check-layers.mjs: pure folders name no runtime, imports run downward, no circle, each type name once)"
+node scripts/check-layers.mjs
 section "clippy (native, -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 section "clippy (wasm32: worker and npm crates)"
