@@ -98,6 +98,15 @@ impl ObjectCall for StatusCall {
     type Reply = StatusReply;
 }
 
+impl PaymentCall {
+    /// Whether a message's text is a status call, without reading it: a message is the JSON
+    /// serde writes for `PaymentCall` (the variant's name first), so a create, the long message,
+    /// need not be read to learn it is not one.
+    pub fn is_status_text(text: &str) -> bool {
+        text.starts_with(r#"{"Status":"#)
+    }
+}
+
 impl From<CreateCall> for PaymentCall {
     fn from(c: CreateCall) -> Self {
         PaymentCall::Create(Box::new(c))
@@ -145,4 +154,32 @@ pub enum OrderReply {
 
 impl ObjectCall for OrderCall {
     type Reply = OrderReply;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payment::slot::{IdempotencyKey, SlotId};
+    use crate::payment::testing::create_call;
+    use kelantanpay::Amount;
+
+    #[test]
+    fn a_status_message_is_told_from_a_create_without_reading_it() {
+        let status = PaymentCall::from(StatusCall {
+            reference: Reference::parse("KPREF-0").unwrap(),
+            created_ms: Some(1),
+            fresh: false,
+        });
+        let key = IdempotencyKey::parse("order-1").unwrap();
+        let create = PaymentCall::from(create_call(
+            &SlotId::for_key(&key, None),
+            Amount::from_sen(1250).unwrap(),
+        ));
+        assert!(PaymentCall::is_status_text(
+            &serde_json::to_string(&status).unwrap()
+        ));
+        assert!(!PaymentCall::is_status_text(
+            &serde_json::to_string(&create).unwrap()
+        ));
+    }
 }
