@@ -22,14 +22,14 @@ pub fn event_body(record: &PaymentRecord, event: &OutboxEvent) -> String {
         "id": record.id.0,
         "reference": record.reference.as_str(),
         "orderid": record.orderid,
-        "amount": record.amount.to_string(),
+        "amount": record.purchase.amount.to_string(),
         "status": record.status.as_str(),
         "code": record.code,
         "created_at": iso8601(record.created_ms / 1000),
-        "description": record.description.as_str(),
-        "ref_1": record.refs.get(0),
-        "ref_2": record.refs.get(1),
-        "ref_3": record.refs.get(2),
+        "description": record.purchase.description.as_str(),
+        "ref_1": record.purchase.refs.get(0),
+        "ref_2": record.purchase.refs.get(1),
+        "ref_3": record.purchase.refs.get(2),
     });
     if !record.items.is_empty() {
         data["items"] = Value::from(
@@ -61,7 +61,7 @@ mod tests {
         let mut r = record(1_764_000_000_000);
         r.status = PaymentStatus::Paid;
         r.code = Some("00".into());
-        r.refs = Refs::parse([Some("cart-7"), None, Some("x\"y")]).unwrap();
+        r.purchase.refs = Refs::parse([Some("cart-7"), None, Some("x\"y")]).unwrap();
         r.items = vec![ItemLine {
             sku: "batik-scarf".into(),
             quantity: 2,

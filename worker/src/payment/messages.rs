@@ -1,9 +1,7 @@
 //! What the Worker and its Durable Objects say to each other: one call type per operation,
 //! each with its own reply type, in the core's types. One JSON string each way.
 
-use kelantanpay::{
-    Amount, Customer, Description, Error, HttpUrl, PaymentStatus, Reference, Refs, Via,
-};
+use kelantanpay::{Customer, Error, HttpUrl, PaymentStatus, Purchase, Reference, Via};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -29,13 +27,14 @@ pub enum PaymentCall {
     Status(StatusCall),
 }
 
+/// The order as the payment's object needs it: what is bought (the core's `Purchase`, its
+/// fields inline in the message), by whom, and the allowed return URL.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrderDraft {
-    pub amount: Amount,
+    #[serde(flatten)]
+    pub purchase: Purchase,
     pub customer: Customer,
-    pub description: Description,
     pub via: Via,
-    pub refs: Refs,
     /// The allowed return URL, before `kp_payment` is added.
     pub return_url: Option<HttpUrl>,
     pub items: Vec<ItemLine>,

@@ -30,8 +30,8 @@ pub fn observe(
     }
     let before = record.clone();
     let code = check.result.code.clone();
-    let amount_mismatch =
-        check.status == PaymentStatus::Paid && !amount_agrees(&check.result, Some(record.amount));
+    let amount_mismatch = check.status == PaymentStatus::Paid
+        && !amount_agrees(&check.result, Some(record.purchase.amount));
     let status = if amount_mismatch {
         PaymentStatus::Unknown(code.clone())
     } else {

@@ -2,7 +2,7 @@
 //! so that no test of a pure rule imports the simulation.
 
 use kelantanpay::{
-    Amount, Customer, Description, HttpUrl, PaymentStatus, Reference, Refs, Secret, Via,
+    Amount, Customer, Description, HttpUrl, PaymentStatus, Purchase, Reference, Refs, Secret, Via,
 };
 use serde_json::json;
 
@@ -20,12 +20,14 @@ pub(crate) fn create_call(slot: &SlotId, amount: Amount) -> CreateCall {
         slot: slot.clone(),
         key: Some(BodyHash::of(&body)),
         order: OrderDraft {
-            amount,
+            purchase: Purchase {
+                amount,
+                description: Description::parse("Order").unwrap_or_else(|_| unreachable!("valid")),
+                refs: Refs::default(),
+            },
             customer: Customer::parse("Aisyah", "payer@example.my", "0123456789")
                 .unwrap_or_else(|_| unreachable!("valid customer")),
-            description: Description::parse("Order").unwrap_or_else(|_| unreachable!("valid")),
             via: Via::Web,
-            refs: Refs::default(),
             return_url: Some(url("https://shop.example/thanks")),
             items: Vec::new(),
         },
@@ -40,10 +42,12 @@ pub(crate) fn record(created_ms: u64) -> PaymentRecord {
         reference: Reference::parse("KPREF-0").unwrap(),
         orderid: "KPAY1".into(),
         checkout_url: HttpUrl::parse("url", "https://pay.example/x").unwrap(),
-        amount: Amount::parse("12.50").unwrap(),
+        purchase: Purchase {
+            amount: Amount::parse("12.50").unwrap(),
+            description: Description::parse("Payment").unwrap(),
+            refs: Refs::default(),
+        },
         created_ms,
-        description: Description::parse("Payment").unwrap(),
-        refs: Refs::default(),
         items: Vec::new(),
         status: PaymentStatus::Pending,
         code: None,

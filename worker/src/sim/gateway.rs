@@ -119,7 +119,7 @@ impl Gateway {
             self.payments.insert(
                 reference.clone(),
                 GatewayPayment {
-                    amount: p.amount,
+                    amount: p.purchase.amount,
                     created_ms: now_ms,
                     fate: None,
                 },
@@ -128,7 +128,7 @@ impl Gateway {
                 200,
                 format!(
                     r#"{{"status":true,"url":"https://payment.kelantanpay.com/checkout/{orderid}","reference":"{reference}","orderid":"{orderid}","amount":"{}"}}"#,
-                    p.amount
+                    p.purchase.amount
                 ),
             )
         };

@@ -211,10 +211,10 @@ impl Workload {
         let retry = |s: &Shopper| s.tries < 6 && s.got.is_none();
         match reply {
             Some(CreateReply::Created(rec)) => {
-                if rec.amount.sen() != amount_sen {
+                if rec.purchase.amount.sen() != amount_sen {
                     let msg = format!(
                         "a 201 for {} sen answered a request for {amount_sen}",
-                        rec.amount.sen()
+                        rec.purchase.amount.sen()
                     );
                     st.check.violation(&slot, now, msg);
                     return;
@@ -265,16 +265,16 @@ impl Workload {
         let last_check = self.last_check_ms;
         let fate = match st.rng.below(100) {
             0..=54 => Some(Fate::Paid {
-                sen: record.amount.sen(),
+                sen: record.purchase.amount.sen(),
                 form: *st.rng.pick(&AMOUNT_FORMS),
             }),
             // Another amount than the payment's: only an answer that names it can say so.
             55..=64 => Some(Fate::Paid {
-                sen: record.amount.sen() / 2 + 1,
+                sen: record.purchase.amount.sen() / 2 + 1,
                 form: *st.rng.pick(&AMOUNT_FORMS[..2]),
             }),
             65..=69 => Some(Fate::Paid {
-                sen: record.amount.sen() / 2 + 1,
+                sen: record.purchase.amount.sen() / 2 + 1,
                 form: AmountForm::Unreadable,
             }),
             70..=79 => Some(Fate::Failed),

@@ -130,10 +130,8 @@ impl SlotMachine {
                     reference: c.payment.reference,
                     orderid: created.orderid,
                     checkout_url: created.checkout_url,
-                    amount: c.payment.amount,
+                    purchase: c.payment.purchase,
                     created_ms: c.created_ms,
-                    description: c.payment.description,
-                    refs: c.payment.refs,
                     items: c.call.order.items.clone(),
                     status: PaymentStatus::Pending,
                     code: None,
@@ -201,11 +199,9 @@ fn new_payment(call: &CreateCall, reference: Reference, handle: &PaymentHandle) 
     let order = &call.order;
     NewPayment {
         reference,
-        amount: order.amount,
+        purchase: order.purchase.clone(),
         customer: order.customer.clone(),
-        description: order.description.clone(),
         via: order.via,
-        refs: order.refs.clone(),
         return_url: order
             .return_url
             .as_ref()

@@ -147,7 +147,7 @@ impl SlotMachine {
                 let seen = observe(p, check, rules.webhooks, now);
                 if seen.amount_mismatch {
                     out.push(log(json!({"msg": "amount_mismatch",
-                        "reference": p.reference.as_str(), "expected": p.amount.to_string(),
+                        "reference": p.reference.as_str(), "expected": p.purchase.amount.to_string(),
                         "paid": check.result.fields.get("amount")})));
                 }
                 changed |= seen.changed;
