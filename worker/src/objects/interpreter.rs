@@ -121,31 +121,25 @@ impl<H> SlotInterpreter<H> {
         self.machine.as_ref()?.final_status(call)
     }
 
-    /// One input: from a caller who waits for its reply (`Some`), or the end of something the
-    /// driver did (`None`). Without `rules` (no configuration yet) every waiting caller fails.
-    /// The actions it leads to are taken out with `next_action`.
-    pub fn feed(
-        &mut self,
-        now_ms: u64,
-        caller: Option<H>,
-        input: impl FnOnce(CallerId) -> SlotInput,
-        rules: Option<&Rules>,
-    ) {
+    /// A caller who will wait for its reply: the number its input names it by (`SlotInput::
+    /// Create(caller, ..)`), fed next.
+    pub fn wait(&mut self, handle: H) -> CallerId {
         self.next_caller += 1;
-        let id = self.next_caller;
-        if let Some(handle) = caller {
-            self.waiting.push((id, handle));
-        }
+        self.waiting.push((self.next_caller, handle));
+        self.next_caller
+    }
+
+    /// One input: a waiting caller's, or the end of something the driver did. Without `rules`
+    /// (no configuration yet) every waiting caller fails. The actions it leads to are taken
+    /// out with `next_action`.
+    pub fn feed(&mut self, now_ms: u64, input: SlotInput, rules: Option<&Rules>) {
         let (Some(rules), Some(machine)) = (rules, self.machine.as_mut()) else {
             // Payment calls never get here unconfigured (the Worker answers 503 first); an
             // alarm does, and waits for the configuration (it fails, and is run again).
             self.fail_all();
             return;
         };
-        let mut effects = machine
-            .step(now_ms, input(id), rules)
-            .into_iter()
-            .peekable();
+        let mut effects = machine.step(now_ms, input, rules).into_iter().peekable();
         while let Some(effect) = effects.next() {
             let action = match effect {
                 SlotEffect::Store(state) => match effects.peek() {
@@ -259,12 +253,8 @@ mod tests {
             &SlotId::for_key(&key, None),
             Amount::from_sen(1250).unwrap(),
         );
-        i.feed(
-            T0,
-            Some(who),
-            |id| SlotInput::Create(id, Box::new(call)),
-            Some(&rules()),
-        );
+        let id = i.wait(who);
+        i.feed(T0, SlotInput::Create(id, Box::new(call)), Some(&rules()));
     }
 
     fn drain(i: &mut SlotInterpreter<&'static str>) -> Vec<SlotAction<&'static str>> {
@@ -340,7 +330,8 @@ mod tests {
     fn without_configuration_every_caller_fails_and_nothing_is_stepped() {
         let mut i = SlotInterpreter::default();
         i.resume(None, 7).unwrap();
-        i.feed(T0, Some("alarm"), SlotInput::Alarm, None);
+        let id = i.wait("alarm");
+        i.feed(T0, SlotInput::Alarm(id), None);
         let actions = drain(&mut i);
         assert!(
             matches!(actions[..], [SlotAction::Fail("alarm")]),
@@ -369,8 +360,7 @@ mod tests {
         let _ = drain(&mut i);
         i.feed(
             T0 + 500,
-            None,
-            |_| SlotInput::CreateAnswered {
+            SlotInput::CreateAnswered {
                 attempt: 0,
                 result: Err(kelantanpay::Error::Timeout {
                     call: kelantanpay::Call::CreatePayment,

@@ -116,7 +116,8 @@ impl Inner {
     ) -> Result<(SlotReply, u32)> {
         self.load().await?;
         let mailbox = Rc::new(Mailbox::default());
-        self.feed(Some(mailbox.clone()), input).await;
+        let caller = self.interpreter.borrow_mut().wait(mailbox.clone());
+        self.feed(input(caller)).await;
         mailbox.settled.wait().await;
         let reply = mailbox.reply.borrow_mut().take();
         reply.ok_or_else(|| worker::Error::RustError("the payment object restarted".into()))
@@ -135,16 +136,14 @@ impl Inner {
             .map_err(worker::Error::RustError)
     }
 
-    async fn feed(
-        self: &Rc<Self>,
-        caller: Option<Rc<Mailbox>>,
-        input: impl FnOnce(CallerId) -> SlotInput,
-    ) {
+    /// Feeds one input, then performs what the interpreter hands out, unless a feed before it
+    /// is already doing so (it then performs these too, in order).
+    async fn feed(self: &Rc<Self>, input: SlotInput) {
         let config = Config::cached(&self.env);
         let rules = rules(&config);
         self.interpreter
             .borrow_mut()
-            .feed(now_ms(), caller, input, rules.as_ref());
+            .feed(now_ms(), input, rules.as_ref());
         if self.performing.replace(true) {
             return;
         }
@@ -256,7 +255,7 @@ impl Inner {
         spawn_local(async move {
             let input = work.await;
             if me.load().await.is_ok() {
-                me.feed(None, |_| input).await;
+                me.feed(input).await;
             }
         });
     }

@@ -5,6 +5,7 @@
 //! and its alarm are one action: one atomic write), a failed write.
 
 use std::collections::BTreeMap;
+use std::rc::Rc;
 
 use super::event::{Ev, Who};
 use super::scene::{short, Scene};
@@ -35,7 +36,7 @@ struct Instance {
 }
 
 pub struct Runtime {
-    rules: Rules,
+    rules: Rc<Rules>,
     objects: BTreeMap<String, Obj>,
     next_instance: u64,
 }
@@ -43,21 +44,41 @@ pub struct Runtime {
 impl Runtime {
     pub fn new(rules: Rules) -> Runtime {
         Runtime {
-            rules,
+            rules: Rc::new(rules),
             objects: BTreeMap::new(),
             next_instance: 0,
         }
     }
 
-    /// An object call (`who` waits for its reply) or the end of something the instance did.
+    /// An object call: `who` waits for its reply.
     pub fn call(
         &mut self,
         st: &mut Scene,
         slot: &str,
-        who: Option<Who>,
+        who: Who,
         input: impl FnOnce(CallerId) -> SlotInput,
     ) -> Replies {
-        let now = st.now();
+        let Some(live) = self.load(st, slot) else {
+            return Vec::new();
+        };
+        let caller = live.interpreter.wait(who);
+        self.feed(st, slot, input(caller))
+    }
+
+    /// One input to the slot's instance (started, and its machine loaded, if need be).
+    fn feed(&mut self, st: &mut Scene, slot: &str, input: SlotInput) -> Replies {
+        let rules = Rc::clone(&self.rules);
+        let Some(live) = self.load(st, slot) else {
+            return Vec::new();
+        };
+        st.trace(slot, || format!("IN  {}", short(&input)));
+        live.interpreter.feed(st.now(), input, Some(&rules));
+        self.perform(st, slot)
+    }
+
+    /// The slot's live instance, started if there is none, its machine loaded from storage if
+    /// it has none (`None`: what storage holds does not read, a violation).
+    fn load(&mut self, st: &mut Scene, slot: &str) -> Option<&mut Instance> {
         let obj = self.objects.entry(slot.to_owned()).or_default();
         let live = obj.live.get_or_insert_with(|| {
             self.next_instance += 1;
@@ -71,22 +92,12 @@ impl Runtime {
             let incarnation = st.rng.next_u64();
             if let Err(e) = live.interpreter.resume(obj.stored.as_deref(), incarnation) {
                 let msg = format!("stored slot does not read back: {e}");
-                st.check.violation(slot, now, msg);
-                return Vec::new();
+                st.check.violation(slot, st.now(), msg);
+                return None;
             }
             live.requery_in_flight = false;
         }
-        live.interpreter.feed(
-            now,
-            who,
-            |id| {
-                let input = input(id);
-                st.trace(slot, || format!("IN  {}", short(&input)));
-                input
-            },
-            Some(&self.rules),
-        );
-        self.perform(st, slot)
+        Some(live)
     }
 
     /// The alarm set for `at` comes due.
@@ -99,7 +110,7 @@ impl Runtime {
         obj.alarms += 1;
         let alarms = obj.alarms;
         st.check.alarm_fired(slot, alarms, st.now());
-        self.call(st, slot, Some(Who::Alarm), SlotInput::Alarm)
+        self.call(st, slot, Who::Alarm, SlotInput::Alarm)
     }
 
     /// What `instance` started ended; an instance that is gone never hears it.
@@ -110,7 +121,7 @@ impl Runtime {
         if matches!(input, SlotInput::Requeried { .. }) {
             live.requery_in_flight = false;
         }
-        self.call(st, slot, None, |_| input)
+        self.feed(st, slot, input)
     }
 
     /// The instance is gone: its callers get an error, its calls in flight end unheard.

@@ -123,7 +123,7 @@ impl Workload {
         who: Who,
         input: impl FnOnce(CallerId) -> SlotInput,
     ) {
-        for (who, reply) in rt.call(st, slot, Some(who), input) {
+        for (who, reply) in rt.call(st, slot, who, input) {
             self.replied(st, who, reply);
         }
     }
