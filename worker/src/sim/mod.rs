@@ -1,7 +1,13 @@
 //! A deterministic simulation of payments over simulated months (`../shared/design/
-//! decide-and-do.md`): the real `SlotMachine` driven by the real interpreter
-//! (`objects::interpreter`), a simulated gateway, runtime and people, and the invariants of `check.rs` after every step. `make test` runs a few thousand payments;
-//! `make sim SEEDS=N` runs more; `SIM_SEED=n` replays one seed and prints its trace.
+//! decide-and-do.md`): the real `SlotMachine` driven by the object's own interpreter
+//! (`objects::interpreter`), a simulated gateway, runtime and people, and the invariants of
+//! `check.rs` after every step. `make test` runs a few thousand payments; `make sim SEEDS=N`
+//! runs more; `SIM_SEED=n` replays one seed and prints its trace.
+//!
+//! The parts, each importing only those before it: `time` (clock, event queue, stamps), `rng`,
+//! `scenario`, `event` (what happens, who is answered), `gateway`, `check` (judges what it is
+//! told), `faults` (evictions, failed writes, deploys, outages), `scene` (what they all act
+//! on), `runtime` (the simulated Durable Objects), `workload` (the people), `world` (the loop).
 
 mod check;
 mod event;
@@ -111,9 +117,15 @@ fn run_all(seeds: &[u64], shoppers: usize) {
 ///   its reply, and an instance lost between them lost it: every store of a step now goes before
 ///   the step's first wait.
 ///
+/// Since the simulation runs the object's own interpreter (`objects::interpreter`, issue 26), the
+/// draws of its faults fall differently, and 1998 no longer meets that moment:
+/// - 4139 (also 5508, 6960 in `SEEDS=8000`): fails when the interpreter performs a store and the
+///   alarm after it as two writes (an instance lost between them leaves a "sending" slot that
+///   never wakes, "still stored at the end").
+///
 /// The callback hint (a requery begins after every callback) is pinned by
 /// `slot_machine_tests` too.
-const REGRESSION_SEEDS: &[u64] = &[1, 2, 5, 7, 633, 779, 1589, 1998, 3578];
+const REGRESSION_SEEDS: &[u64] = &[1, 2, 5, 7, 633, 779, 1589, 1998, 3578, 4139];
 
 #[test]
 fn regression_seeds() {

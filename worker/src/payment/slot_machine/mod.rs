@@ -1,8 +1,9 @@
-//! One payment slot's whole life as a pure state machine, in quinn-proto's shape: an `SlotInput`
-//! and `now` in, the new state and a list of `SlotEffect`s out. `payment_object.rs` only performs
-//! the effects (storage, alarm, the upstream calls, webhook POSTs, replies) and feeds their
-//! results back; every rule of the object lives here, and the simulation (`worker/src/sim/`)
-//! drives this same type through months of simulated faults.
+//! One payment slot's whole life as a pure state machine, in quinn-proto's shape:
+//! `step(now_ms, SlotInput, &Rules)` gives the new state and a list of `SlotEffect`s. The
+//! interpreter (`objects::interpreter`) decides how they are performed (storage, alarm, the
+//! upstream calls, webhook POSTs, replies) and `PaymentObject` does the I/O; every rule of the
+//! object lives here, and the simulation (`worker/src/sim/`) drives this same type, through
+//! that same interpreter, over months of simulated faults.
 //!
 //! What is stored (`SlotState`) survives the instance; everything else here (who is waiting,
 //! the requery in flight, the last answer) belongs to this instance and is lost with it, which
