@@ -107,9 +107,9 @@ impl<H> SlotInterpreter<H> {
             return Ok(());
         }
         let state = match stored {
-            Some(text) => {
-                serde_json::from_str::<SlotState>(text).map_err(|e| format!("stored slot: {e}"))?
-            }
+            // `from_slice`, as every read in the Worker: one instance of the JSON reader in its wasm.
+            Some(text) => serde_json::from_slice::<SlotState>(text.as_bytes())
+                .map_err(|e| format!("stored slot: {e}"))?,
             None => SlotState::default(),
         };
         self.machine = Some(SlotMachine::resume(state, incarnation));
