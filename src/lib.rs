@@ -50,7 +50,7 @@ pub use fields::{json_object, optional_str, PayerFields};
 pub use login::{jwt_expiry, login_request, parse_login, Credentials, Token, RENEW_BEFORE_SECS};
 pub use operation::{ClientConfig, StatusCheck, DEFAULT_TIMEOUT, LOGIN_REFUSAL_BACKOFF};
 pub use order::{Catalog, CatalogItem, Order, OrderLine, Pricing, MAX_LINES, MAX_QUANTITY};
-pub use payment::{parse_created, CreatedPayment, Merchant, NewPayment};
+pub use payment::{parse_created, CreatedPayment, Merchant, NewPayment, Purchase};
 pub use reference::{Reference, MAX_REFERENCE_LEN};
 pub use requery::{
     parse_requery, requery_request, PaidAmount, PaymentStatus, RequeryResult,

@@ -7,7 +7,8 @@ use crate::amount::Amount;
 use crate::customer::Customer;
 use crate::error::Error;
 use crate::fields::{json_object, optional_str, PayerFields};
-use crate::text::{Description, Refs, Via};
+use crate::payment::Purchase;
+use crate::text::{Description, Via};
 
 pub const MAX_LINES: usize = 50;
 pub const MAX_QUANTITY: u64 = 99;
@@ -103,11 +104,9 @@ pub struct OrderLine {
 /// return URLs are allowed is the server's policy, not the protocol's.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Order {
-    pub amount: Amount,
+    pub purchase: Purchase,
     pub customer: Customer,
-    pub description: Description,
     pub via: Via,
-    pub refs: Refs,
     pub return_url: Option<String>,
     pub lines: Vec<OrderLine>,
 }
@@ -154,11 +153,13 @@ impl Order {
         let payer = PayerFields::from_json(object)?;
         let description = payer.description.unwrap_or_else(|| describe(&lines));
         Ok(Order {
-            amount,
+            purchase: Purchase {
+                amount,
+                description,
+                refs: payer.refs,
+            },
             customer: payer.customer,
-            description,
             via: payer.via,
-            refs: payer.refs,
             return_url: optional_str(object, "return_url")?.map(str::to_owned),
             lines,
         })
@@ -297,8 +298,8 @@ mod tests {
     #[test]
     fn catalog_prices_and_describes() {
         let o = Order::from_body(&body(json!({"items": [{"sku": "batik-m", "quantity": 2}, {"sku": "pouch", "quantity": 1}]})), &catalog()).unwrap();
-        assert_eq!(o.amount.to_string(), "28.00");
-        assert_eq!(o.description.as_str(), "2 × Batik, 1 × Pouch");
+        assert_eq!(o.purchase.amount.to_string(), "28.00");
+        assert_eq!(o.purchase.description.as_str(), "2 × Batik, 1 × Pouch");
         assert_eq!(o.customer.mobile.as_str(), "0123456789");
     }
 
@@ -353,11 +354,12 @@ mod tests {
             &p,
         )
         .unwrap();
-        assert_eq!(o.amount.sen(), 1250);
-        assert_eq!(o.description.as_str(), "Yuran");
+        assert_eq!(o.purchase.amount.sen(), 1250);
+        assert_eq!(o.purchase.description.as_str(), "Yuran");
         assert_eq!(
             Order::from_body(&body(json!({"amount": 2})), &p)
                 .unwrap()
+                .purchase
                 .description
                 .as_str(),
             "Payment"
@@ -433,7 +435,7 @@ mod tests {
         #[test]
         fn accepted_open_amounts_are_in_bounds(amount in "\\PC{0,12}") {
             if let Ok(o) = Order::from_body(&body(json!({ "amount": amount })), &open()) {
-                prop_assert!((100..=3_000_000).contains(&o.amount.sen()));
+                prop_assert!((100..=3_000_000).contains(&o.purchase.amount.sen()));
             }
         }
     }

@@ -21,15 +21,25 @@ pub struct Merchant {
     pub country: String,
 }
 
+/// What a payment is for: how much, what the payer is shown, and the merchant's own
+/// references. Its one home: an `Order`, a `NewPayment`, the Worker's draft of one and its
+/// stored record each hold one (the payer's details are not in the record: it keeps no
+/// personal data). Serialized as its three fields, so a holder that flattens it keeps the
+/// JSON it had before.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Purchase {
+    pub amount: Amount,
+    pub description: Description,
+    pub refs: Refs,
+}
+
 /// A validated payment, ready to send. Its fields can only hold valid values.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewPayment {
     pub reference: Reference,
-    pub amount: Amount,
+    pub purchase: Purchase,
     pub customer: Customer,
-    pub description: Description,
     pub via: Via,
-    pub refs: Refs,
     pub return_url: Option<HttpUrl>,
     pub callback_url: Option<HttpUrl>,
 }
@@ -58,11 +68,13 @@ impl NewPayment {
         };
         Ok(NewPayment {
             reference,
-            amount,
+            purchase: Purchase {
+                amount,
+                description: payer.description.unwrap_or_else(default_description),
+                refs: payer.refs,
+            },
             customer: payer.customer,
-            description: payer.description.unwrap_or_else(default_description),
             via: payer.via,
-            refs: payer.refs,
             return_url: url("return_url")?,
             callback_url: url("callback_url")?,
         })
@@ -78,7 +90,7 @@ impl NewPayment {
             ("name", self.customer.name.as_str()),
             ("email", self.customer.email.as_str()),
             ("mobile", self.customer.mobile.as_str()),
-            ("description", self.description.as_str()),
+            ("description", self.purchase.description.as_str()),
             ("country", &merchant.country),
             ("account", &merchant.account),
             ("provider", &merchant.provider),
@@ -90,11 +102,11 @@ impl NewPayment {
                 "callbackurl",
                 self.callback_url.as_ref().map_or("", HttpUrl::as_str),
             ),
-            ("ref_1", self.refs.get(0)),
-            ("ref_2", self.refs.get(1)),
-            ("ref_3", self.refs.get(2)),
+            ("ref_1", self.purchase.refs.get(0)),
+            ("ref_2", self.purchase.refs.get(1)),
+            ("ref_3", self.purchase.refs.get(2)),
         ]);
-        body.insert("amount".to_owned(), self.amount.to_json_number());
+        body.insert("amount".to_owned(), self.purchase.amount.to_json_number());
         Value::Object(body)
     }
 
@@ -199,8 +211,8 @@ mod tests {
         let ok = json!({"amount": 12.5, "name": "A", "email": "a@b.co", "mobile": "0123456789"});
         let p = NewPayment::from_json(ok.as_object().unwrap(), || Reference::parse("R1").unwrap())
             .unwrap();
-        assert_eq!(p.description.as_str(), "Payment");
-        assert_eq!(p.amount.sen(), 1250);
+        assert_eq!(p.purchase.description.as_str(), "Payment");
+        assert_eq!(p.purchase.amount.sen(), 1250);
         for (key, value, field) in [
             ("amount", Value::Null, "amount"),
             ("amount", json!("1.234"), "amount"),

@@ -136,15 +136,15 @@ proptest! {
         for p in pricing() {
             let _ = Order::from_body(&raw, &p);
             if let Ok(order) = Order::from_body(body.to_string().as_bytes(), &p) {
-                prop_assert!(order.amount.sen() > 0);
+                prop_assert!(order.purchase.amount.sen() > 0);
                 prop_assert!(Email::parse(order.customer.email.as_str()).is_ok());
                 prop_assert!(Mobile::parse(order.customer.mobile.as_str()).is_ok());
-                prop_assert!(order.description.as_str().chars().count() <= 255);
+                prop_assert!(order.purchase.description.as_str().chars().count() <= 255);
                 if let Pricing::Open { min, max } = &p {
-                    prop_assert!(order.amount >= *min && order.amount <= *max);
+                    prop_assert!(order.purchase.amount >= *min && order.purchase.amount <= *max);
                     prop_assert!(order.lines.is_empty());
                 } else {
-                    prop_assert_eq!(order.amount.sen(), order.lines.iter().map(|l| l.unit_amount.sen() * l.quantity).sum::<u64>());
+                    prop_assert_eq!(order.purchase.amount.sen(), order.lines.iter().map(|l| l.unit_amount.sen() * l.quantity).sum::<u64>());
                 }
             }
         }

@@ -79,7 +79,7 @@ fn every_case_of_the_shared_table_holds_in_the_core() {
             (Value::Null, Value::Object(ok)) => {
                 let order = result.unwrap_or_else(|e| panic!("{set:?} must be accepted: {e}"));
                 if let Some(sen) = ok.get("amount_sen") {
-                    assert_eq!(Some(order.amount.sen()), sen.as_u64(), "{set:?}");
+                    assert_eq!(Some(order.purchase.amount.sen()), sen.as_u64(), "{set:?}");
                 }
                 if let Some(mobile) = ok.get("mobile") {
                     assert_eq!(

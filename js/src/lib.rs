@@ -245,7 +245,7 @@ impl Core {
 /// Results are built as JS objects, their keys in the order serde_json's sorted map gave.
 fn created_payment(payment: &NewPayment, answer: &CreatedPayment, started_ms: u64) -> JsValue {
     let out = js_sys::Object::new();
-    let amount = answer.amount.unwrap_or(payment.amount).to_string();
+    let amount = answer.amount.unwrap_or(payment.purchase.amount).to_string();
     set_str(&out, "amount", &amount);
     set_str(&out, "checkoutUrl", answer.checkout_url.as_str());
     set_str(&out, "createdAt", &iso8601(started_ms / 1000));

@@ -109,11 +109,9 @@ fn planned(ctx: &Ctx, req: &Incoming, body: &[u8]) -> Result<RouteStep<Create>, 
         })
         .collect();
     let order = OrderDraft {
-        amount: order.amount,
+        purchase: order.purchase,
         customer: order.customer,
-        description: order.description,
         via: order.via,
-        refs: order.refs,
         return_url,
         items,
     };

@@ -1,7 +1,9 @@
-//! `PaymentObject`: one Durable Object per payment slot, the interpreter of
-//! `lifecycle::slot_machine`. It loads the slot, feeds the machine each input (a call, the
-//! alarm, the end of an upstream call or a delivery), and performs the effects it returns, in
-//! order. It decides nothing: every rule is the machine's, tested natively and simulated.
+//! `PaymentObject`: one Durable Object per payment slot. It does the I/O of the slot's one
+//! interpreter (`objects::interpreter`, which the simulation runs too): it reads storage when
+//! the interpreter has nothing loaded, feeds it each input (a call, the alarm, the end of an
+//! upstream call or a delivery) and performs the actions it hands out, one at a time. It
+//! decides nothing: every rule is the machine's, and how its effects are performed is the
+//! interpreter's.
 
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -12,11 +14,12 @@ use worker::wasm_bindgen_futures::spawn_local;
 use worker::{console_log, durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::config::Config;
+use crate::objects::interpreter::{SlotAction, SlotInterpreter};
 use crate::objects::rpc::{self, enveloped};
 use crate::objects::settled::Settled;
 use crate::payment::messages::{CreateCall, OrderCall, PaymentCall, StatusCall, StatusReply};
 use crate::payment::record::SlotState;
-use crate::payment::slot_machine::{CallerId, Effect, Input, Reply, Rules, SlotMachine};
+use crate::payment::slot_machine::{CallerId, Rules, SlotInput, SlotReply};
 use crate::runtime::clock::{now_ms, random_bytes, sleep};
 use crate::runtime::delivery;
 use crate::runtime::storage::TextStorage;
@@ -32,16 +35,15 @@ pub struct PaymentObject {
 struct Inner {
     env: Env,
     storage: TextStorage,
-    /// `None` until the slot is loaded, and again after a failed write (the next input
-    /// reloads what storage really holds, as a new instance would).
-    machine: RefCell<Option<SlotMachine>>,
-    next_caller: Cell<CallerId>,
-    waiting: RefCell<Vec<(CallerId, Rc<Mailbox>)>>,
+    interpreter: RefCell<SlotInterpreter<Rc<Mailbox>>>,
+    /// One loop performs the interpreter's actions at a time, in its order; an input that
+    /// comes while it runs adds to what it performs.
+    performing: Cell<bool>,
 }
 
 #[derive(Default)]
 struct Mailbox {
-    reply: RefCell<Option<(Reply, u32)>>,
+    reply: RefCell<Option<(SlotReply, u32)>>,
     settled: Settled,
 }
 
@@ -51,9 +53,8 @@ impl DurableObject for PaymentObject {
             inner: Rc::new(Inner {
                 storage: TextStorage::of(&state),
                 env,
-                machine: RefCell::new(None),
-                next_caller: Cell::new(0),
-                waiting: RefCell::default(),
+                interpreter: RefCell::default(),
+                performing: Cell::new(false),
             }),
         }
     }
@@ -63,7 +64,7 @@ impl DurableObject for PaymentObject {
     }
 
     async fn alarm(&self) -> Result<Response> {
-        self.inner.call(Input::Alarm).await?;
+        self.inner.call(SlotInput::Alarm).await?;
         Response::ok("")
     }
 }
@@ -74,15 +75,15 @@ impl PaymentObject {
     pub async fn answer(&self, message: String) -> Result<String> {
         match rpc::received::<PaymentCall>(&message)? {
             PaymentCall::Create(call) => {
-                let (reply, calls) = self.inner.call(|id| Input::Create(id, call)).await?;
-                let Reply::Create(reply) = reply else {
+                let (reply, calls) = self.inner.call(|id| SlotInput::Create(id, call)).await?;
+                let SlotReply::Create(reply) = reply else {
                     return Err(mixed_up());
                 };
                 enveloped::<CreateCall>(reply, calls)
             }
             PaymentCall::Status(call) => {
-                let (reply, calls) = self.inner.call(|id| Input::Status(id, call)).await?;
-                let Reply::Status(reply) = reply else {
+                let (reply, calls) = self.inner.call(|id| SlotInput::Status(id, call)).await?;
+                let SlotReply::Status(reply) = reply else {
                     return Err(mixed_up());
                 };
                 enveloped::<StatusCall>(reply, calls)
@@ -92,113 +93,102 @@ impl PaymentObject {
 
     /// The answer when it needs no await: a final payment's status from the loaded record,
     /// the most common call, then costs no future, task or promise. `None` means "ask
-    /// `answer`" (worker/js/entry.mjs does).
+    /// `answer`" (worker/js/entry.mjs does). Only a status call is read here: a create's
+    /// message (the long one) is left unread for `answer`, which reads it once.
     #[wasm_bindgen(js_name = answerNow)]
     pub fn answer_now(&self, message: &str) -> Option<String> {
+        if !PaymentCall::is_status_text(message) {
+            return None;
+        }
         let Ok(PaymentCall::Status(call)) = rpc::received::<PaymentCall>(message) else {
             return None;
         };
-        let reply: StatusReply = self.inner.machine.borrow().as_ref()?.final_status(&call)?;
+        let reply: StatusReply = self.inner.interpreter.borrow().final_status(&call)?;
         enveloped::<StatusCall>(reply, 0).ok()
     }
 }
 
 impl Inner {
     /// One input from a caller, and the reply the machine gives it (now or after later inputs).
-    async fn call(self: &Rc<Self>, input: impl FnOnce(CallerId) -> Input) -> Result<(Reply, u32)> {
+    async fn call(
+        self: &Rc<Self>,
+        input: impl FnOnce(CallerId) -> SlotInput,
+    ) -> Result<(SlotReply, u32)> {
         self.load().await?;
-        let id = self.next_caller.get() + 1;
-        self.next_caller.set(id);
         let mailbox = Rc::new(Mailbox::default());
-        self.waiting.borrow_mut().push((id, mailbox.clone()));
-        self.feed(input(id)).await;
+        let caller = self.interpreter.borrow_mut().wait(mailbox.clone());
+        self.feed(input(caller)).await;
         mailbox.settled.wait().await;
         let reply = mailbox.reply.borrow_mut().take();
         reply.ok_or_else(|| worker::Error::RustError("the payment object restarted".into()))
     }
 
+    /// Reads storage when the interpreter has nothing loaded.
     async fn load(&self) -> Result<()> {
-        if self.machine.borrow().is_some() {
+        if self.interpreter.borrow().is_loaded() {
             return Ok(());
         }
-        let stored = match self.storage.get(KEY).await? {
-            Some(text) => serde_json::from_slice::<SlotState>(text.as_bytes())
-                .map_err(|e| worker::Error::RustError(format!("stored slot: {e}")))?,
-            None => SlotState::default(),
-        };
-        let mut machine = self.machine.borrow_mut();
-        if machine.is_none() {
-            *machine = Some(SlotMachine::resume(
-                stored,
-                u64::from_le_bytes(random_bytes()),
-            ));
-        }
-        Ok(())
+        let stored = self.storage.get(KEY).await?;
+        let incarnation = u64::from_le_bytes(random_bytes());
+        self.interpreter
+            .borrow_mut()
+            .resume(stored.as_deref(), incarnation)
+            .map_err(worker::Error::RustError)
     }
 
-    /// Steps the machine and performs what it asks, in order.
-    async fn feed(self: &Rc<Self>, input: Input) {
+    /// Feeds one input, then performs what the interpreter hands out, unless a feed before it
+    /// is already doing so (it then performs these too, in order).
+    async fn feed(self: &Rc<Self>, input: SlotInput) {
         let config = Config::cached(&self.env);
-        let Some(rules) = rules(&config) else {
-            // Payment calls never get here unconfigured (the Worker answers 503 first); an
-            // alarm does: it waits for the configuration.
-            self.deliver_reply_to_all(None);
+        let rules = rules(&config);
+        self.interpreter
+            .borrow_mut()
+            .feed(now_ms(), input, rules.as_ref());
+        if self.performing.replace(true) {
             return;
-        };
-        let effects = match self.machine.borrow_mut().as_mut() {
-            Some(machine) => machine.step(input, now_ms(), &rules),
-            None => return,
-        };
-        let mut effects = effects.into_iter().peekable();
-        while let Some(effect) = effects.next() {
-            let done = match (effect, effects.peek()) {
-                (Effect::Store(slot), Some(Effect::SetAlarm(at))) => {
-                    let at = *at;
-                    effects.next();
-                    self.store_with_alarm(&slot, at).await
-                }
-                (effect, _) => self.perform(effect, &config).await,
+        }
+        let _done = Performing(&self.performing);
+        loop {
+            let Some(action) = self.interpreter.borrow_mut().next_action() else {
+                break;
             };
-            if let Err(e) = done {
-                // A write that failed leaves this instance's view unknown: it starts over from
-                // storage, as an evicted instance would, and nobody waits on what it lost.
-                log(&serde_json::json!({"msg": "storage_failed", "detail": e.to_string()}));
-                *self.machine.borrow_mut() = None;
-                self.deliver_reply_to_all(None);
-                return;
+            if let Err(e) = self.perform(action, &config).await {
+                self.interpreter.borrow_mut().action_failed(&e.to_string());
             }
         }
     }
 
-    /// A store and the alarm the machine arms right after it, as one atomic write.
-    async fn store_with_alarm(&self, slot: &SlotState, alarm: Option<u64>) -> Result<()> {
-        self.storage
-            .put_with_alarm(KEY, &slot_text(slot)?, alarm)
-            .await
-    }
-
-    async fn perform(self: &Rc<Self>, effect: Effect, config: &Rc<Config>) -> Result<()> {
-        match effect {
-            Effect::Store(slot) => self.storage.put(KEY, &slot_text(&slot)?).await?,
-            Effect::Forget => {
+    async fn perform(
+        self: &Rc<Self>,
+        action: SlotAction<Rc<Mailbox>>,
+        config: &Rc<Config>,
+    ) -> Result<()> {
+        match action {
+            SlotAction::StoreWithAlarm { state, alarm } => {
+                self.storage
+                    .put_with_alarm(KEY, &slot_text(&state)?, alarm)
+                    .await?
+            }
+            SlotAction::Store(state) => self.storage.put(KEY, &slot_text(&state)?).await?,
+            SlotAction::Forget => {
                 self.storage.delete_alarm().await?;
                 self.storage.delete_all().await?;
             }
-            Effect::SetAlarm(Some(at)) => self.storage.set_alarm(at).await?,
-            Effect::SetAlarm(None) => self.storage.delete_alarm().await?,
-            Effect::SendCreate { attempt, payment } => {
+            SlotAction::SetAlarm(Some(at)) => self.storage.set_alarm(at).await?,
+            SlotAction::SetAlarm(None) => self.storage.delete_alarm().await?,
+            SlotAction::SendCreate { attempt, payment } => {
                 let calls = Rc::new(Cell::new(0));
                 let client = self.client(config, &calls)?;
                 self.spawn(async move {
                     let result = client.create_payment(&payment).await;
-                    Input::CreateAnswered {
+                    SlotInput::CreateAnswered {
                         attempt,
                         result,
                         calls: calls.get(),
                     }
                 });
             }
-            Effect::Requery {
+            SlotAction::Requery {
                 reference,
                 created_ms,
             } => {
@@ -206,23 +196,23 @@ impl Inner {
                 let client = self.client(config, &calls)?;
                 self.spawn(async move {
                     let result = client.check_status_from(&reference, created_ms).await;
-                    Input::Requeried {
+                    SlotInput::Requeried {
                         result,
                         calls: calls.get(),
                     }
                 });
             }
-            Effect::Deliver { kind, body, .. } => {
+            SlotAction::Deliver { kind, body } => {
                 let config = config.clone();
                 self.spawn(async move {
                     let status = match config.webhook.as_ref() {
                         Some(target) => delivery::deliver(target, &body).await,
                         None => None,
                     };
-                    Input::Delivered { kind, status }
+                    SlotInput::Delivered { kind, status }
                 });
             }
-            Effect::RememberOrder {
+            SlotAction::RememberOrder {
                 orderid,
                 reference,
                 forget_at_ms,
@@ -241,26 +231,26 @@ impl Inner {
                     }
                 });
             }
-            Effect::Reply {
-                caller,
-                reply,
-                upstream_calls,
-            } => self.deliver_reply(caller, Some((reply, upstream_calls))),
-            Effect::WakeAt(at) => {
+            SlotAction::Reply(mailbox, reply, upstream_calls) => {
+                *mailbox.reply.borrow_mut() = Some((reply, upstream_calls));
+                mailbox.settled.fire();
+            }
+            SlotAction::Fail(mailbox) => mailbox.settled.fire(),
+            SlotAction::WakeAt(at) => {
                 let wait = Duration::from_millis(at.saturating_sub(now_ms()));
                 self.spawn(async move {
                     sleep(wait).await;
-                    Input::Tick
+                    SlotInput::Tick
                 });
             }
-            Effect::Log(line) => log(&line),
+            SlotAction::Log(line) => log(&line),
         }
         Ok(())
     }
 
     /// Runs `work` outside the current call (a caller that goes away cannot cancel it) and
-    /// feeds what it ends with back to the machine.
-    fn spawn(self: &Rc<Self>, work: impl std::future::Future<Output = Input> + 'static) {
+    /// feeds what it ends with back to the interpreter.
+    fn spawn(self: &Rc<Self>, work: impl std::future::Future<Output = SlotInput> + 'static) {
         let me = self.clone();
         spawn_local(async move {
             let input = work.await;
@@ -277,21 +267,15 @@ impl Inner {
             .map_err(|why| worker::Error::RustError(why.clone()))?;
         Ok(upstream::client(&ready.client, calls.clone()))
     }
+}
 
-    fn deliver_reply(&self, caller: CallerId, reply: Option<(Reply, u32)>) {
-        let mut waiting = self.waiting.borrow_mut();
-        if let Some(i) = waiting.iter().position(|(id, _)| *id == caller) {
-            let (_, mailbox) = waiting.swap_remove(i);
-            *mailbox.reply.borrow_mut() = reply;
-            mailbox.settled.fire();
-        }
-    }
+/// Marks the perform loop finished however it ends (a future dropped at an await included):
+/// the next input's feed then performs what is left.
+struct Performing<'a>(&'a Cell<bool>);
 
-    fn deliver_reply_to_all(&self, reply: Option<(Reply, u32)>) {
-        for (_, mailbox) in self.waiting.borrow_mut().drain(..) {
-            *mailbox.reply.borrow_mut() = reply.clone();
-            mailbox.settled.fire();
-        }
+impl Drop for Performing<'_> {
+    fn drop(&mut self) {
+        self.0.set(false);
     }
 }
 

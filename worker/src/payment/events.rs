@@ -5,14 +5,14 @@
 use kelantanpay::iso8601;
 use serde_json::{json, Value};
 
-use crate::payment::outbox::{EventType, OutboxEvent};
+use crate::payment::outbox::{EventKind, OutboxEvent};
 use crate::payment::record::PaymentRecord;
 
 /// Stable per payment and event type: the receiver's de-duplication key.
-pub fn event_id(record: &PaymentRecord, kind: EventType) -> String {
+pub fn event_id(record: &PaymentRecord, kind: EventKind) -> String {
     let short = match kind {
-        EventType::PaymentPaid => "paid",
-        EventType::PaymentFailed => "failed",
+        EventKind::PaymentPaid => "paid",
+        EventKind::PaymentFailed => "failed",
     };
     format!("evt_{}_{short}", record.reference)
 }
@@ -22,14 +22,14 @@ pub fn event_body(record: &PaymentRecord, event: &OutboxEvent) -> String {
         "id": record.id.0,
         "reference": record.reference.as_str(),
         "orderid": record.orderid,
-        "amount": record.amount.to_string(),
+        "amount": record.purchase.amount.to_string(),
         "status": record.status.as_str(),
         "code": record.code,
         "created_at": iso8601(record.created_ms / 1000),
-        "description": record.description.as_str(),
-        "ref_1": record.refs.get(0),
-        "ref_2": record.refs.get(1),
-        "ref_3": record.refs.get(2),
+        "description": record.purchase.description.as_str(),
+        "ref_1": record.purchase.refs.get(0),
+        "ref_2": record.purchase.refs.get(1),
+        "ref_3": record.purchase.refs.get(2),
     });
     if !record.items.is_empty() {
         data["items"] = Value::from(
@@ -52,8 +52,8 @@ pub fn event_body(record: &PaymentRecord, event: &OutboxEvent) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payment::observe::tests::record;
     use crate::payment::record::ItemLine;
+    use crate::payment::testing::record;
     use kelantanpay::{Amount, PaymentStatus, Refs};
 
     #[test]
@@ -61,13 +61,13 @@ mod tests {
         let mut r = record(1_764_000_000_000);
         r.status = PaymentStatus::Paid;
         r.code = Some("00".into());
-        r.refs = Refs::parse([Some("cart-7"), None, Some("x\"y")]).unwrap();
+        r.purchase.refs = Refs::parse([Some("cart-7"), None, Some("x\"y")]).unwrap();
         r.items = vec![ItemLine {
             sku: "batik-scarf".into(),
             quantity: 2,
             amount: Amount::parse("90.00").unwrap(),
         }];
-        let event = OutboxEvent::new(EventType::PaymentPaid, 1_764_000_100_000);
+        let event = OutboxEvent::new(EventKind::PaymentPaid, 1_764_000_100_000);
         let body = event_body(&r, &event);
         let expected = json!({
             "id": "evt_KPREF-0_paid",
@@ -104,7 +104,7 @@ mod tests {
         failed.status = PaymentStatus::Failed;
         let body: Value = serde_json::from_str(&event_body(
             &failed,
-            &OutboxEvent::new(EventType::PaymentFailed, 1_764_000_200_000),
+            &OutboxEvent::new(EventKind::PaymentFailed, 1_764_000_200_000),
         ))
         .unwrap();
         assert_eq!(body["id"], "evt_KPREF-0_failed");

@@ -5,17 +5,17 @@ use hmac::{Hmac, Mac};
 use kelantanpay::{base64url, encode, Reference, Secret};
 use sha2::Sha256;
 
-type HmacSha256 = Hmac<Sha256>;
+type HandleMac = Hmac<Sha256>;
 
 /// 128 bits of tag: short enough for a URL, far beyond guessing.
 const HANDLE_TAG_BYTES: usize = 16;
 /// Handles are short; anything longer is rejected before any work.
 const MAX_HANDLE_LEN: usize = 96;
 
-fn mac(secret: &Secret, parts: &[&[u8]]) -> HmacSha256 {
+fn mac(secret: &Secret, parts: &[&[u8]]) -> HandleMac {
     // An HMAC key may have any length, so this cannot fail.
-    let mut mac = HmacSha256::new_from_slice(secret.expose().as_bytes())
-        .expect("HMAC accepts any key length");
+    let mut mac =
+        HandleMac::new_from_slice(secret.expose().as_bytes()).expect("HMAC accepts any key length");
     for part in parts {
         mac.update(part);
     }

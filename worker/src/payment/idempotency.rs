@@ -108,7 +108,7 @@ mod tests {
 
     fn with_payment(slot: &SlotState) -> SlotState {
         SlotState {
-            payment: Some(crate::payment::observe::tests::record(NOW)),
+            payment: Some(crate::payment::testing::record(NOW)),
             sending: None,
             ..slot.clone()
         }

@@ -1,9 +1,7 @@
 //! What the Worker and its Durable Objects say to each other: one call type per operation,
 //! each with its own reply type, in the core's types. One JSON string each way.
 
-use kelantanpay::{
-    Amount, Customer, Description, Error, HttpUrl, PaymentStatus, Reference, Refs, Via,
-};
+use kelantanpay::{Customer, Error, HttpUrl, PaymentStatus, Purchase, Reference, Via};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -29,13 +27,14 @@ pub enum PaymentCall {
     Status(StatusCall),
 }
 
+/// The order as the payment's object needs it: what is bought (the core's `Purchase`, its
+/// fields inline in the message), by whom, and the allowed return URL.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct OrderDraft {
-    pub amount: Amount,
+    #[serde(flatten)]
+    pub purchase: Purchase,
     pub customer: Customer,
-    pub description: Description,
     pub via: Via,
-    pub refs: Refs,
     /// The allowed return URL, before `kp_payment` is added.
     pub return_url: Option<HttpUrl>,
     pub items: Vec<ItemLine>,
@@ -98,6 +97,15 @@ impl ObjectCall for StatusCall {
     type Reply = StatusReply;
 }
 
+impl PaymentCall {
+    /// Whether a message's text is a status call, without reading it: a message is the JSON
+    /// serde writes for `PaymentCall` (the variant's name first), so a create, the long message,
+    /// need not be read to learn it is not one.
+    pub fn is_status_text(text: &str) -> bool {
+        text.starts_with(r#"{"Status":"#)
+    }
+}
+
 impl From<CreateCall> for PaymentCall {
     fn from(c: CreateCall) -> Self {
         PaymentCall::Create(Box::new(c))
@@ -129,4 +137,32 @@ pub enum OrderReply {
 
 impl ObjectCall for OrderCall {
     type Reply = OrderReply;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payment::slot::{IdempotencyKey, SlotId};
+    use crate::payment::testing::create_call;
+    use kelantanpay::Amount;
+
+    #[test]
+    fn a_status_message_is_told_from_a_create_without_reading_it() {
+        let status = PaymentCall::from(StatusCall {
+            reference: Reference::parse("KPREF-0").unwrap(),
+            created_ms: Some(1),
+            fresh: false,
+        });
+        let key = IdempotencyKey::parse("order-1").unwrap();
+        let create = PaymentCall::from(create_call(
+            &SlotId::for_key(&key, None),
+            Amount::from_sen(1250).unwrap(),
+        ));
+        assert!(PaymentCall::is_status_text(
+            &serde_json::to_string(&status).unwrap()
+        ));
+        assert!(!PaymentCall::is_status_text(
+            &serde_json::to_string(&create).unwrap()
+        ));
+    }
 }

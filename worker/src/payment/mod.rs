@@ -16,3 +16,5 @@ pub mod record;
 pub mod schedule;
 pub mod slot;
 pub mod slot_machine;
+#[cfg(test)]
+pub(crate) mod testing;

@@ -3,14 +3,14 @@
 
 use kelantanpay::{Amount, PaidAmount, PaymentStatus, RequeryResult, StatusCheck};
 
-use super::outbox::{EventType, OutboxEvent};
+use super::outbox::{EventKind, OutboxEvent};
 use super::record::PaymentRecord;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Observed {
     /// The gateway said paid for another amount: not paid (the log line says so).
     pub amount_mismatch: bool,
-    pub event: Option<EventType>,
+    pub event: Option<EventKind>,
     /// Whether the record is any different: a repeat of an answer already applied changes
     /// nothing, and nothing needs to be written.
     pub changed: bool,
@@ -30,16 +30,16 @@ pub fn observe(
     }
     let before = record.clone();
     let code = check.result.code.clone();
-    let amount_mismatch =
-        check.status == PaymentStatus::Paid && !amount_agrees(&check.result, Some(record.amount));
+    let amount_mismatch = check.status == PaymentStatus::Paid
+        && !amount_agrees(&check.result, Some(record.purchase.amount));
     let status = if amount_mismatch {
         PaymentStatus::Unknown(code.clone())
     } else {
         check.status.clone()
     };
     let event = match status {
-        PaymentStatus::Paid => Some(EventType::PaymentPaid),
-        PaymentStatus::Failed => Some(EventType::PaymentFailed),
+        PaymentStatus::Paid => Some(EventKind::PaymentPaid),
+        PaymentStatus::Failed => Some(EventKind::PaymentFailed),
         _ => None,
     };
     record.checked_ms = Some(answered_ms);
@@ -72,30 +72,10 @@ pub fn amount_agrees(result: &RequeryResult, expected: Option<Amount>) -> bool {
 }
 
 #[cfg(test)]
-pub(crate) mod tests {
+mod tests {
     use super::*;
-    use crate::payment::record::{PaymentHandle, Reconcile};
-    use kelantanpay::{parse_requery, Amount, Description, HttpUrl, Reference, Refs};
-
-    pub(crate) fn record(created_ms: u64) -> PaymentRecord {
-        PaymentRecord {
-            id: PaymentHandle("h".into()),
-            reference: Reference::parse("KPREF-0").unwrap(),
-            orderid: "KPAY1".into(),
-            checkout_url: HttpUrl::parse("url", "https://pay.example/x").unwrap(),
-            amount: Amount::parse("12.50").unwrap(),
-            created_ms,
-            description: Description::parse("Payment").unwrap(),
-            refs: Refs::default(),
-            items: Vec::new(),
-            status: PaymentStatus::Pending,
-            code: None,
-            checked_ms: None,
-            confirmed_ms: None,
-            reconcile: Reconcile::default(),
-            outbox: Vec::new(),
-        }
-    }
+    use crate::payment::testing::record;
+    use kelantanpay::parse_requery;
 
     fn check(body: &str, age_ms: u64) -> StatusCheck {
         let result = parse_requery(200, body.as_bytes()).unwrap();
@@ -116,7 +96,7 @@ pub(crate) mod tests {
             true,
             NOW,
         );
-        assert_eq!(seen.event, Some(EventType::PaymentPaid));
+        assert_eq!(seen.event, Some(EventKind::PaymentPaid));
         assert_eq!(
             (r.status.clone(), r.confirmed_ms),
             (PaymentStatus::Paid, Some(NOW))
@@ -165,7 +145,7 @@ pub(crate) mod tests {
         );
         assert_eq!(
             (r.status.clone(), late.event),
-            (PaymentStatus::Failed, Some(EventType::PaymentFailed))
+            (PaymentStatus::Failed, Some(EventKind::PaymentFailed))
         );
     }
 

@@ -9,18 +9,18 @@ const MAX_RETRY_MS: u64 = 3_600_000;
 pub const GIVE_UP_AFTER_MS: u64 = 3 * 24 * 3_600_000;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum EventType {
+pub enum EventKind {
     #[serde(rename = "payment.paid")]
     PaymentPaid,
     #[serde(rename = "payment.failed")]
     PaymentFailed,
 }
 
-impl EventType {
+impl EventKind {
     pub fn as_str(self) -> &'static str {
         match self {
-            EventType::PaymentPaid => "payment.paid",
-            EventType::PaymentFailed => "payment.failed",
+            EventKind::PaymentPaid => "payment.paid",
+            EventKind::PaymentFailed => "payment.failed",
         }
     }
 }
@@ -35,7 +35,7 @@ pub enum Delivery {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEvent {
-    pub kind: EventType,
+    pub kind: EventKind,
     /// The event's `created`: fixed, so every retry sends the same body.
     pub created_secs: u64,
     pub attempts: u32,
@@ -45,7 +45,7 @@ pub struct OutboxEvent {
 }
 
 impl OutboxEvent {
-    pub fn new(kind: EventType, now_ms: u64) -> OutboxEvent {
+    pub fn new(kind: EventKind, now_ms: u64) -> OutboxEvent {
         OutboxEvent {
             kind,
             created_secs: now_ms / 1000,
@@ -100,7 +100,7 @@ mod tests {
 
     #[test]
     fn retries_back_off_then_dead_letter_after_three_days() {
-        let mut e = OutboxEvent::new(EventType::PaymentPaid, NOW);
+        let mut e = OutboxEvent::new(EventKind::PaymentPaid, NOW);
         assert!(e.is_due(NOW));
         e.attempted(false, NOW);
         assert_eq!(e.next_ms, NOW + 5_000, "first retry within 60 s");
@@ -120,14 +120,14 @@ mod tests {
 
     #[test]
     fn a_delivered_event_is_never_due_again() {
-        let mut e = OutboxEvent::new(EventType::PaymentFailed, NOW);
+        let mut e = OutboxEvent::new(EventKind::PaymentFailed, NOW);
         e.attempted(true, NOW);
         assert_eq!(e.delivery, Delivery::Delivered);
         assert!(!e.is_due(NOW + GIVE_UP_AFTER_MS));
-        let pending = OutboxEvent::new(EventType::PaymentPaid, NOW + 9);
+        let pending = OutboxEvent::new(EventKind::PaymentPaid, NOW + 9);
         assert_eq!(next_due(&[e, pending]), Some(NOW + 9));
         assert_eq!(
-            serde_json::to_value(EventType::PaymentPaid).unwrap(),
+            serde_json::to_value(EventKind::PaymentPaid).unwrap(),
             "payment.paid"
         );
     }

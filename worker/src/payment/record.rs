@@ -1,6 +1,6 @@
 //! What a payment's Durable Object stores: one `SlotState` under one key.
 
-use kelantanpay::{iso8601, Amount, Description, HttpUrl, PaymentStatus, Reference, Refs};
+use kelantanpay::{iso8601, Amount, HttpUrl, PaymentStatus, Purchase, Reference};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -60,10 +60,10 @@ pub struct PaymentRecord {
     pub reference: Reference,
     pub orderid: String,
     pub checkout_url: HttpUrl,
-    pub amount: Amount,
+    /// Its fields inline, as stored before it had a type of its own.
+    #[serde(flatten)]
+    pub purchase: Purchase,
     pub created_ms: u64,
-    pub description: Description,
-    pub refs: Refs,
     pub items: Vec<ItemLine>,
     /// The last status KelantanPay confirmed (`pending` until the first requery).
     pub status: PaymentStatus,
@@ -103,7 +103,7 @@ impl PaymentRecord {
             "orderid": self.orderid,
             "reference": self.reference.as_str(),
             "checkout_url": self.checkout_url.as_str(),
-            "amount": self.amount.to_string(),
+            "amount": self.purchase.amount.to_string(),
             "currency": "MYR",
             "status": "pending",
             "created_at": iso8601(self.created_ms / 1000),
@@ -113,5 +113,32 @@ impl PaymentRecord {
     /// Final statuses are answered from the record, never asked again.
     pub fn is_final(&self) -> bool {
         self.status.is_final()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A slot as the Worker stored it before `Purchase` had a type of its own (fields of a
+    /// payment in the order they were written then).
+    const STORED_BEFORE: &str = r#"{"key":{"body_hash":"015abd7f5cc57a2dd94b7590f04ad8084273905ee33ec5cebeae62276a97f862","expires_ms":9},"attempts":1,"sending":null,"payment":{"id":"h","reference":"KPREF-0","orderid":"KPAY1","checkout_url":"https://pay.example/x","amount":1250,"created_ms":1767225600000,"description":"Payment","refs":["cart-7","",""],"items":[{"sku":"batik","quantity":2,"amount":2500}],"status":"paid","code":"00","checked_ms":null,"confirmed_ms":null,"reconcile":{"done":0,"failures":0,"retry_at_ms":null,"hint_ms":5},"outbox":[{"kind":"payment.paid","created_secs":1767225660,"attempts":0,"first_ms":1767225660000,"next_ms":1767225660000,"delivery":"pending"}]},"forget_at_ms":null,"generation":3}"#;
+
+    #[test]
+    fn a_slot_stored_by_a_deployed_worker_still_loads_and_is_written_back_with_the_same_fields() {
+        let slot: SlotState = serde_json::from_str(STORED_BEFORE).unwrap();
+        let p = slot.payment.as_ref().unwrap();
+        assert_eq!(p.purchase.amount, Amount::from_sen(1250).unwrap());
+        assert_eq!(p.purchase.description.as_str(), "Payment");
+        assert_eq!(p.purchase.refs.get(0), "cart-7");
+        assert_eq!(p.created_ms, 1_767_225_600_000);
+        assert_eq!(p.items[0].sku, "batik");
+        assert_eq!(p.reconcile.hint_ms, Some(5));
+        assert_eq!(slot.generation, Some(3));
+        // Written back: the same keys and values (a deployed Worker reads it too), nothing added.
+        let written = serde_json::to_string(&slot).unwrap();
+        let as_value = |text: &str| serde_json::from_str::<Value>(text).unwrap();
+        assert_eq!(as_value(&written), as_value(STORED_BEFORE));
+        assert_eq!(written.len(), STORED_BEFORE.len());
     }
 }

@@ -197,8 +197,8 @@ pub fn next_alarm(slot: &SlotState, timing: &Timing, webhooks: bool) -> Option<u
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payment::observe::tests::record;
-    use crate::payment::outbox::{EventType, OutboxEvent};
+    use crate::payment::outbox::{EventKind, OutboxEvent};
+    use crate::payment::testing::record;
     use kelantanpay::PaymentStatus;
 
     const T0: u64 = 1_764_000_000_000;
@@ -273,7 +273,7 @@ mod tests {
         let t = timing("60");
         let mut p = record(T0);
         p.status = PaymentStatus::Paid;
-        let mut event = OutboxEvent::new(EventType::PaymentPaid, T0 + 10);
+        let mut event = OutboxEvent::new(EventKind::PaymentPaid, T0 + 10);
         p.outbox.push(event.clone());
         let slot = SlotState {
             payment: Some(p.clone()),
@@ -312,7 +312,7 @@ mod tests {
         assert_eq!(forget_at(&slot(&p), &t, true), Some(T0 + 1_000));
         p.status = PaymentStatus::Paid;
         p.outbox
-            .push(OutboxEvent::new(EventType::PaymentPaid, T0 + 5));
+            .push(OutboxEvent::new(EventKind::PaymentPaid, T0 + 5));
         assert_eq!(forget_at(&slot(&p), &t, true), None, "payment.paid is owed");
         p.outbox[0].attempted(false, T0 + 5 + 3 * DAY);
         assert_eq!(

@@ -8,9 +8,9 @@ use serde_json::Value;
 
 use super::gateway::{AmountForm, Fate, Gateway};
 use super::scenario::Scenario;
-use super::world::DAY;
+use super::time::DAY;
 use crate::payment::messages::StatusReply;
-use crate::payment::outbox::{Delivery, EventType};
+use crate::payment::outbox::{Delivery, EventKind};
 use crate::payment::record::SlotState;
 use crate::payment::schedule::{next_reconcile, Timing};
 
@@ -35,8 +35,6 @@ pub struct Checker {
     timing: Timing,
     webhooks: bool,
     pub violations: Vec<Violation>,
-    pub gateway_down: Vec<(u64, u64)>,
-    pub endpoint_down: Vec<(u64, u64)>,
     /// Payments the Worker can know were paid (a callback, a poll, or a check after it).
     expect_paid: HashSet<String>,
     received: HashSet<String>,
@@ -57,8 +55,6 @@ impl Checker {
             timing: sc.rules.timing.clone(),
             webhooks: sc.rules.webhooks,
             violations: Vec::new(),
-            gateway_down: Vec::new(),
-            endpoint_down: Vec::new(),
             expect_paid: HashSet::new(),
             received: HashSet::new(),
             dead_letters: HashSet::new(),
@@ -83,16 +79,6 @@ impl Checker {
             at_ms,
             what,
         });
-    }
-
-    /// The end of the window `now` lies in, or 0.
-    pub fn down_until(&self, windows: &[(u64, u64)], now: u64) -> u64 {
-        windows
-            .iter()
-            .filter(|(from, to)| *from <= now && now < *to)
-            .map(|(_, to)| *to)
-            .max()
-            .unwrap_or(0)
     }
 
     pub fn expect_paid(&mut self, reference: &Reference) {
@@ -177,14 +163,14 @@ impl Checker {
     pub fn delivering(
         &mut self,
         slot: &str,
-        kind: EventType,
+        kind: EventKind,
         id: &str,
         body: &str,
         gateway: &Gateway,
         now: u64,
     ) {
         self.deliveries += 1;
-        if kind != EventType::PaymentPaid {
+        if kind != EventKind::PaymentPaid {
             return;
         }
         let reference = serde_json::from_str::<Value>(body)

@@ -54,7 +54,7 @@ pub struct Gateway {
     pub next_order: u64,
 }
 
-pub struct Answer<T> {
+pub struct GatewayAnswer<T> {
     pub result: Result<T, Error>,
     pub after_ms: u64,
 }
@@ -84,7 +84,12 @@ impl Gateway {
 
     /// payment-generator. Whether the reference was new is for the caller to check (the
     /// gateway refuses a repeat, as the real one does).
-    pub fn create(&mut self, p: &NewPayment, now_ms: u64, rng: &mut Rng) -> Answer<CreatedPayment> {
+    pub fn create(
+        &mut self,
+        p: &NewPayment,
+        now_ms: u64,
+        rng: &mut Rng,
+    ) -> GatewayAnswer<CreatedPayment> {
         let reference = p.reference.as_str().to_owned();
         let fresh = self.seen.insert(reference.clone());
         if self.is_down(now_ms) {
@@ -114,7 +119,7 @@ impl Gateway {
             self.payments.insert(
                 reference.clone(),
                 GatewayPayment {
-                    amount: p.amount,
+                    amount: p.purchase.amount,
                     created_ms: now_ms,
                     fate: None,
                 },
@@ -123,20 +128,20 @@ impl Gateway {
                 200,
                 format!(
                     r#"{{"status":true,"url":"https://payment.kelantanpay.com/checkout/{orderid}","reference":"{reference}","orderid":"{orderid}","amount":"{}"}}"#,
-                    p.amount
+                    p.purchase.amount
                 ),
             )
         };
         if after_ms >= UPSTREAM_TIMEOUT_MS {
             // In doubt: the gateway may have made it, the Worker never hears.
-            return Answer {
+            return GatewayAnswer {
                 result: Err(Error::Timeout {
                     call: Call::CreatePayment,
                 }),
                 after_ms: UPSTREAM_TIMEOUT_MS,
             };
         }
-        Answer {
+        GatewayAnswer {
             result: parse_created(&self.base, body.0, body.1.as_bytes()),
             after_ms,
         }
@@ -149,7 +154,7 @@ impl Gateway {
         created_ms: Option<u64>,
         now_ms: u64,
         rng: &mut Rng,
-    ) -> Answer<StatusCheck> {
+    ) -> GatewayAnswer<StatusCheck> {
         if self.is_down(now_ms) {
             return self.unavailable(Call::Requery, rng);
         }
@@ -159,7 +164,7 @@ impl Gateway {
             rng.between(20, 2_500)
         };
         if after_ms >= UPSTREAM_TIMEOUT_MS {
-            return Answer {
+            return GatewayAnswer {
                 result: Err(Error::Timeout {
                     call: Call::Requery,
                 }),
@@ -181,17 +186,17 @@ impl Gateway {
         // Read by the core's one age rule, as the real client reads it (the check began now).
         let result = parse_requery(200, body.as_bytes())
             .map(|result| StatusCheck::read(result, now_ms, created_ms, now_ms));
-        Answer { result, after_ms }
+        GatewayAnswer { result, after_ms }
     }
 
-    fn unavailable<T>(&self, call: Call, rng: &mut Rng) -> Answer<T> {
+    fn unavailable<T>(&self, call: Call, rng: &mut Rng) -> GatewayAnswer<T> {
         if rng.chance(500) {
-            Answer {
+            GatewayAnswer {
                 result: Err(Error::Timeout { call }),
                 after_ms: UPSTREAM_TIMEOUT_MS,
             }
         } else {
-            Answer {
+            GatewayAnswer {
                 result: Err(Error::Upstream {
                     call,
                     http_status: 503,

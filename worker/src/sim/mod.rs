@@ -1,13 +1,25 @@
 //! A deterministic simulation of payments over simulated months (`../shared/design/
-//! decide-and-do.md`): the real `SlotMachine`, a simulated gateway, runtime and people, and
-//! the invariants of `check.rs` after every step. `make test` runs a few thousand payments;
-//! `make sim SEEDS=N` runs more; `SIM_SEED=n` replays one seed and prints its trace.
+//! decide-and-do.md`): the real `SlotMachine` driven by the object's own interpreter
+//! (`objects::interpreter`), a simulated gateway, runtime and people, and the invariants of
+//! `check.rs` after every step. `make test` runs a few thousand payments; `make sim SEEDS=N`
+//! runs more; `SIM_SEED=n` replays one seed and prints its trace.
+//!
+//! The parts, each importing only those before it: `time` (clock, event queue, stamps), `rng`,
+//! `scenario`, `event` (what happens, who is answered), `gateway`, `check` (judges what it is
+//! told), `faults` (evictions, failed writes, deploys, outages), `scene` (what they all act
+//! on), `runtime` (the simulated Durable Objects), `workload` (the people), `world` (the loop).
 
 mod check;
+mod event;
+mod faults;
 mod gateway;
 mod rng;
+mod runtime;
 mod scenario;
-pub(crate) mod world;
+mod scene;
+mod time;
+mod workload;
+mod world;
 
 use scenario::Scenario;
 use world::World;
@@ -28,28 +40,28 @@ pub fn run_seed(seed: u64, shoppers: usize) -> Outcome {
     let summary = format!(
         "seed {seed}: {} steps, {} creates sent, {} payments at the gateway, {} deliveries, {} deletions, max {} alarms per object, max {} requeries per object; {}",
         world.steps,
-        world.check.creates_sent,
-        world.gateway.payments.len(),
-        world.check.deliveries,
-        world.check.deletions,
-        world.check.max_alarms,
-        world.check.requeries.values().max().copied().unwrap_or(0),
+        world.scene.check.creates_sent,
+        world.scene.gateway.payments.len(),
+        world.scene.check.deliveries,
+        world.scene.check.deletions,
+        world.scene.check.max_alarms,
+        world.scene.check.requeries.values().max().copied().unwrap_or(0),
         scenario.describe()
     );
-    let Some(v) = world.check.violations.first().cloned() else {
+    let Some(v) = world.scene.check.violations.first().cloned() else {
         return Outcome {
             failure: None,
             summary,
         };
     };
     let mut again = World::new(seed, scenario);
-    again.trace_slot = Some(v.slot.clone());
+    again.scene.trace_slot = Some(v.slot.clone());
     again.run();
-    let trace = again.trace.join("\n");
+    let trace = again.scene.trace.join("\n");
     Outcome {
         failure: Some(format!(
             "seed {seed} (replay: SIM_SEED={seed} make sim): {} in object {} at {}\n{summary}\ntrace of that object:\n{trace}",
-            v.what, v.slot, world::stamp(v.at_ms)
+            v.what, v.slot, time::stamp(v.at_ms)
         )),
         summary,
     }
@@ -105,9 +117,15 @@ fn run_all(seeds: &[u64], shoppers: usize) {
 ///   its reply, and an instance lost between them lost it: every store of a step now goes before
 ///   the step's first wait.
 ///
+/// Since the simulation runs the object's own interpreter (`objects::interpreter`, issue 26), the
+/// draws of its faults fall differently, and 1998 no longer meets that moment:
+/// - 4139 (also 5508, 6960 in `SEEDS=8000`): fails when the interpreter performs a store and the
+///   alarm after it as two writes (an instance lost between them leaves a "sending" slot that
+///   never wakes, "still stored at the end").
+///
 /// The callback hint (a requery begins after every callback) is pinned by
 /// `slot_machine_tests` too.
-const REGRESSION_SEEDS: &[u64] = &[1, 2, 5, 7, 633, 779, 1589, 1998, 3578];
+const REGRESSION_SEEDS: &[u64] = &[1, 2, 5, 7, 633, 779, 1589, 1998, 3578, 4139];
 
 #[test]
 fn regression_seeds() {

@@ -4,7 +4,7 @@
 use kelantanpay::Secret;
 
 use super::rng::Rng;
-use super::world::DAY;
+use super::time::DAY;
 use crate::payment::schedule::{ReconcileSchedule, Timing, DEFAULT_SCHEDULE};
 use crate::payment::slot_machine::Rules;
 

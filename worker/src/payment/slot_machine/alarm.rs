@@ -9,7 +9,7 @@ impl SlotMachine {
         caller: CallerId,
         now: u64,
         rules: &Rules,
-        out: &mut Vec<Effect>,
+        out: &mut Vec<SlotEffect>,
     ) {
         self.alarm_at = None;
         if self.alarm.is_some() {
@@ -26,7 +26,7 @@ impl SlotMachine {
                 out.push(log(
                     json!({"msg": "create_abandoned", "attempt": s.attempt}),
                 ));
-                out.push(Effect::Store(Box::new(self.stored.clone())));
+                out.push(SlotEffect::Store(Box::new(self.stored.clone())));
             }
         }
         if self.stored.sending.is_none()
@@ -69,11 +69,11 @@ impl SlotMachine {
             return;
         }
         if let Some((reference, created_ms)) = hinted {
-            out.push(Effect::Requery {
+            out.push(SlotEffect::Requery {
                 reference: reference.clone(),
                 created_ms: Some(created_ms),
             });
-            self.flight = Some(Flight {
+            self.flight = Some(RequeryFlight {
                 reference,
                 started_ms: now,
                 leader: None,
@@ -85,7 +85,7 @@ impl SlotMachine {
         self.deliver_next(now, rules, out);
     }
 
-    pub(super) fn forget(&mut self, out: &mut Vec<Effect>) {
+    pub(super) fn forget(&mut self, out: &mut Vec<SlotEffect>) {
         let payment = self.stored.payment.as_ref();
         // Without an endpoint an event can never be delivered: it is dead-lettered, logged.
         for e in payment.map_or(&[][..], |p| &p.outbox[..]) {
@@ -96,12 +96,12 @@ impl SlotMachine {
         }
         out.push(log(json!({"msg": "retention",
             "reference": payment.map(|p| p.reference.as_str()), "deleted": true})));
-        out.push(Effect::Forget);
+        out.push(SlotEffect::Forget);
         *self = SlotMachine::resume(SlotState::default(), self.incarnation);
     }
 
     /// Sends the next due event, one at a time; the alarm's work ends when none is due.
-    pub(super) fn deliver_next(&mut self, now: u64, rules: &Rules, out: &mut Vec<Effect>) {
+    pub(super) fn deliver_next(&mut self, now: u64, rules: &Rules, out: &mut Vec<SlotEffect>) {
         if self.delivering.is_some() {
             return;
         }
@@ -118,9 +118,9 @@ impl SlotMachine {
             });
         match due {
             Some((kind, id, body)) => {
-                out.push(Effect::Store(Box::new(self.stored.clone())));
+                out.push(SlotEffect::Store(Box::new(self.stored.clone())));
                 self.delivering = Some(kind);
-                out.push(Effect::Deliver { kind, id, body });
+                out.push(SlotEffect::Deliver { kind, id, body });
             }
             None => {
                 if let Some(caller) = self.alarm.take() {
@@ -132,11 +132,11 @@ impl SlotMachine {
 
     pub(super) fn on_delivered(
         &mut self,
-        kind: EventType,
+        kind: EventKind,
         status: Option<u16>,
         now: u64,
         rules: &Rules,
-        out: &mut Vec<Effect>,
+        out: &mut Vec<SlotEffect>,
     ) {
         if self.delivering != Some(kind) {
             return;
@@ -153,7 +153,7 @@ impl SlotMachine {
                 };
                 out.push(log(json!({"msg": msg, "event": id, "attempt": e.attempts,
                     "status": status, "delivered": delivered})));
-                out.push(Effect::Store(Box::new(self.stored.clone())));
+                out.push(SlotEffect::Store(Box::new(self.stored.clone())));
             }
         }
         if self.alarm.is_some() {

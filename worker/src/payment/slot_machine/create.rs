@@ -10,11 +10,11 @@ impl SlotMachine {
         call: Box<CreateCall>,
         now: u64,
         rules: &Rules,
-        out: &mut Vec<Effect>,
+        out: &mut Vec<SlotEffect>,
     ) {
-        let reply = |r: CreateReply| Effect::Reply {
+        let reply = |r: CreateReply| SlotEffect::Reply {
             caller,
-            reply: Reply::Create(r),
+            reply: SlotReply::Create(r),
             upstream_calls: 0,
         };
         match decide_create(&self.stored, call.key.as_ref(), self.incarnation, now) {
@@ -57,7 +57,7 @@ impl SlotMachine {
         calls: u32,
         now: u64,
         rules: &Rules,
-        out: &mut Vec<Effect>,
+        out: &mut Vec<SlotEffect>,
     ) {
         let next = start_attempt(
             &self.stored,
@@ -70,8 +70,8 @@ impl SlotMachine {
         let handle = PaymentHandle(issue_handle(&rules.signing_secret, &reference, now / 1000));
         let payment = new_payment(&call, reference, &handle);
         self.stored = next;
-        out.push(Effect::Store(Box::new(self.stored.clone())));
-        out.push(Effect::SendCreate {
+        out.push(SlotEffect::Store(Box::new(self.stored.clone())));
+        out.push(SlotEffect::SendCreate {
             attempt,
             payment: Box::new(payment.clone()),
         });
@@ -94,7 +94,7 @@ impl SlotMachine {
         calls: u32,
         now: u64,
         rules: &Rules,
-        out: &mut Vec<Effect>,
+        out: &mut Vec<SlotEffect>,
     ) {
         let Some(mut c) = self.creating.take().filter(|c| c.attempt == attempt) else {
             // An attempt this instance gave up on (its mark went stale): abandoned for good.
@@ -130,10 +130,8 @@ impl SlotMachine {
                     reference: c.payment.reference,
                     orderid: created.orderid,
                     checkout_url: created.checkout_url,
-                    amount: c.payment.amount,
+                    purchase: c.payment.purchase,
                     created_ms: c.created_ms,
-                    description: c.payment.description,
-                    refs: c.payment.refs,
                     items: c.call.order.items.clone(),
                     status: PaymentStatus::Pending,
                     code: None,
@@ -145,8 +143,8 @@ impl SlotMachine {
                 self.stored.sending = None;
                 self.stored.payment = Some(record.clone());
                 // Stored before anyone is told: the gateway's answer is never lost.
-                out.push(Effect::Store(Box::new(self.stored.clone())));
-                out.push(Effect::RememberOrder {
+                out.push(SlotEffect::Store(Box::new(self.stored.clone())));
+                out.push(SlotEffect::RememberOrder {
                     orderid: record.orderid.clone(),
                     reference: record.reference.clone(),
                     forget_at_ms: record.created_ms.saturating_add(rules.timing.retention_ms),
@@ -160,7 +158,7 @@ impl SlotMachine {
             }
             Err(e) => {
                 self.stored.sending = None;
-                out.push(Effect::Store(Box::new(self.stored.clone())));
+                out.push(SlotEffect::Store(Box::new(self.stored.clone())));
                 self.answer_creates(c.caller, c.calls, CreateReply::Failed(e), out);
             }
         }
@@ -171,12 +169,12 @@ impl SlotMachine {
         leader: CallerId,
         calls: u32,
         reply: CreateReply,
-        out: &mut Vec<Effect>,
+        out: &mut Vec<SlotEffect>,
     ) {
         for w in self.create_waiters.drain(..) {
-            out.push(Effect::Reply {
+            out.push(SlotEffect::Reply {
                 caller: w.caller,
-                reply: Reply::Create(reply.clone()),
+                reply: SlotReply::Create(reply.clone()),
                 upstream_calls: if w.caller == leader { calls } else { 0 },
             });
         }
@@ -201,11 +199,9 @@ fn new_payment(call: &CreateCall, reference: Reference, handle: &PaymentHandle) 
     let order = &call.order;
     NewPayment {
         reference,
-        amount: order.amount,
+        purchase: order.purchase.clone(),
         customer: order.customer.clone(),
-        description: order.description.clone(),
         via: order.via,
-        refs: order.refs.clone(),
         return_url: order
             .return_url
             .as_ref()

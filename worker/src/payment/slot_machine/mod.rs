@@ -1,8 +1,9 @@
-//! One payment slot's whole life as a pure state machine, in quinn-proto's shape: an `Input`
-//! and `now` in, the new state and a list of `Effect`s out. `payment_object.rs` only performs
-//! the effects (storage, alarm, the upstream calls, webhook POSTs, replies) and feeds their
-//! results back; every rule of the object lives here, and the simulation (`worker/src/sim/`)
-//! drives this same type through months of simulated faults.
+//! One payment slot's whole life as a pure state machine, in quinn-proto's shape:
+//! `step(now_ms, SlotInput, &Rules)` gives the new state and a list of `SlotEffect`s. The
+//! interpreter (`objects::interpreter`) decides how they are performed (storage, alarm, the
+//! upstream calls, webhook POSTs, replies) and `PaymentObject` does the I/O; every rule of the
+//! object lives here, and the simulation (`worker/src/sim/`) drives this same type, through
+//! that same interpreter, over months of simulated faults.
 //!
 //! What is stored (`SlotState`) survives the instance; everything else here (who is waiting,
 //! the requery in flight, the last answer) belongs to this instance and is lost with it, which
@@ -17,7 +18,7 @@ use super::idempotency::{
     decide_create, start_attempt, CreateDecision, STALE_SENDING_MS, WAIT_FOR_ORIGINAL_MS,
 };
 use super::observe::{amount_agrees, observe};
-use super::outbox::{Delivery, EventType};
+use super::outbox::{Delivery, EventKind};
 use super::record::{PaymentHandle, PaymentRecord, Reconcile, SlotState};
 use super::schedule::{
     forget_at, hint_answered, next_alarm, next_hint, next_reconcile, reconciled, Timing,
@@ -58,7 +59,7 @@ pub struct Rules {
 }
 
 #[derive(Debug)]
-pub enum Input {
+pub enum SlotInput {
     Create(CallerId, Box<CreateCall>),
     /// A status request, or (`fresh`) a callback's hint.
     Status(CallerId, StatusCall),
@@ -76,7 +77,7 @@ pub enum Input {
     },
     /// One delivery attempt: the merchant's HTTP status, or `None` if it was not reached.
     Delivered {
-        kind: EventType,
+        kind: EventKind,
         status: Option<u16>,
     },
     /// A `WakeAt` time came.
@@ -84,7 +85,7 @@ pub enum Input {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Effect {
+pub enum SlotEffect {
     /// Write this state; the effects after it assume it is durable.
     Store(Box<SlotState>),
     /// Delete everything the object holds.
@@ -103,7 +104,7 @@ pub enum Effect {
     },
     /// POST this signed event to the merchant and answer `Delivered`.
     Deliver {
-        kind: EventType,
+        kind: EventKind,
         id: String,
         body: String,
     },
@@ -115,7 +116,7 @@ pub enum Effect {
     },
     Reply {
         caller: CallerId,
-        reply: Reply,
+        reply: SlotReply,
         upstream_calls: u32,
     },
     /// Feed `Tick` at this time (a waiter's deadline).
@@ -124,7 +125,7 @@ pub enum Effect {
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Reply {
+pub enum SlotReply {
     Create(CreateReply),
     Status(StatusReply),
     /// The alarm's work is done.
@@ -161,7 +162,7 @@ struct StatusWaiter {
 }
 
 #[derive(Debug)]
-struct Flight {
+struct RequeryFlight {
     reference: Reference,
     started_ms: u64,
     /// The caller whose request started it (its reply carries the upstream calls).
@@ -172,7 +173,7 @@ struct Flight {
 }
 
 #[derive(Debug, Clone)]
-struct Answer {
+struct LastAnswer {
     reference: Reference,
     started_ms: u64,
     at_ms: u64,
@@ -185,11 +186,11 @@ pub struct SlotMachine {
     incarnation: u64,
     creating: Option<Creating>,
     create_waiters: Vec<CreateWaiter>,
-    flight: Option<Flight>,
+    flight: Option<RequeryFlight>,
     /// Status requests for another reference than the one in flight, asked after it.
     queued: Vec<StatusWaiter>,
-    last: Option<Answer>,
-    delivering: Option<EventType>,
+    last: Option<LastAnswer>,
+    delivering: Option<EventKind>,
     alarm: Option<CallerId>,
     /// The alarm as last set, so an unchanged one is not set again.
     alarm_at: Option<u64>,
@@ -225,24 +226,28 @@ impl SlotMachine {
             .map(|p| StatusReply::Status(view(p, false)))
     }
 
-    pub fn step(&mut self, input: Input, now: u64, rules: &Rules) -> Vec<Effect> {
+    pub fn step(&mut self, now_ms: u64, input: SlotInput, rules: &Rules) -> Vec<SlotEffect> {
         let mut out = Vec::new();
         match input {
-            Input::Create(caller, call) => self.on_create(caller, call, now, rules, &mut out),
-            Input::Status(caller, call) => self.on_status(caller, call, now, rules, &mut out),
-            Input::Alarm(caller) => self.on_alarm(caller, now, rules, &mut out),
-            Input::CreateAnswered {
+            SlotInput::Create(caller, call) => {
+                self.on_create(caller, call, now_ms, rules, &mut out)
+            }
+            SlotInput::Status(caller, call) => {
+                self.on_status(caller, call, now_ms, rules, &mut out)
+            }
+            SlotInput::Alarm(caller) => self.on_alarm(caller, now_ms, rules, &mut out),
+            SlotInput::CreateAnswered {
                 attempt,
                 result,
                 calls,
-            } => self.on_created(attempt, result, calls, now, rules, &mut out),
-            Input::Requeried { result, calls } => {
-                self.on_requeried(result, calls, now, rules, &mut out)
+            } => self.on_created(attempt, result, calls, now_ms, rules, &mut out),
+            SlotInput::Requeried { result, calls } => {
+                self.on_requeried(result, calls, now_ms, rules, &mut out)
             }
-            Input::Delivered { kind, status } => {
-                self.on_delivered(kind, status, now, rules, &mut out)
+            SlotInput::Delivered { kind, status } => {
+                self.on_delivered(kind, status, now_ms, rules, &mut out)
             }
-            Input::Tick => self.on_tick(now, &mut out),
+            SlotInput::Tick => self.on_tick(now_ms, &mut out),
         }
         // The alarm is set before the first effect that waits on the world (a create or a
         // requery sent, an event delivered, the index told, anyone answered): an instance that
@@ -256,21 +261,21 @@ impl SlotMachine {
         // send relies on is durable first (seed 3578: a callback's owed requery, stored after
         // its reply, was lost with the instance).
         let mut armed = Vec::new();
-        self.arm(now, rules, &mut armed);
+        self.arm(now_ms, rules, &mut armed);
         let waits_from = out
             .iter()
-            .position(|e| !matches!(e, Effect::Store(_) | Effect::Log(_)))
+            .position(|e| !matches!(e, SlotEffect::Store(_) | SlotEffect::Log(_)))
             .unwrap_or(out.len());
-        let (late_stores, rest): (Vec<Effect>, Vec<Effect>) = out
+        let (late_stores, rest): (Vec<SlotEffect>, Vec<SlotEffect>) = out
             .split_off(waits_from)
             .into_iter()
-            .partition(|e| matches!(e, Effect::Store(_)));
+            .partition(|e| matches!(e, SlotEffect::Store(_)));
         out.extend(late_stores);
         let first_wait = out.len();
         out.extend(rest);
         let at = out[..first_wait]
             .iter()
-            .rposition(|e| matches!(e, Effect::Store(_)))
+            .rposition(|e| matches!(e, SlotEffect::Store(_)))
             .map_or(first_wait, |last_store| last_store + 1);
         out.splice(at..at, armed);
         out
@@ -278,7 +283,7 @@ impl SlotMachine {
 
     // ---- waiting -----------------------------------------------------------------------
 
-    fn on_tick(&mut self, now: u64, out: &mut Vec<Effect>) {
+    fn on_tick(&mut self, now: u64, out: &mut Vec<SlotEffect>) {
         self.wake_at = None;
         let creating_calls = self.creating.as_ref().map_or(0, |c| c.calls);
         let mut kept = Vec::new();
@@ -292,9 +297,9 @@ impl SlotMachine {
                 None
             };
             match reply {
-                Some(r) => out.push(Effect::Reply {
+                Some(r) => out.push(SlotEffect::Reply {
                     caller: w.caller,
-                    reply: Reply::Create(r),
+                    reply: SlotReply::Create(r),
                     upstream_calls: if w.original { creating_calls } else { 0 },
                 }),
                 None => kept.push(w),
@@ -320,7 +325,7 @@ impl SlotMachine {
     }
 
     /// The next alarm and the next wake-up, set only when they change.
-    fn arm(&mut self, now: u64, rules: &Rules, out: &mut Vec<Effect>) {
+    fn arm(&mut self, now: u64, rules: &Rules, out: &mut Vec<SlotEffect>) {
         let mut at = next_alarm(&self.stored, &rules.timing, rules.webhooks);
         if self.alarm.is_none() {
             // Never at a time already behind us that the alarm would find nothing to do at:
@@ -332,7 +337,7 @@ impl SlotMachine {
             at = at.map(|t| t.max(now + MIN_ALARM_GAP_MS));
             if at != self.alarm_at {
                 self.alarm_at = at;
-                out.push(Effect::SetAlarm(at));
+                out.push(SlotEffect::SetAlarm(at));
             }
         }
         let deadline = self
@@ -356,29 +361,29 @@ impl SlotMachine {
             .min();
         if deadline.is_some() && deadline != self.wake_at {
             self.wake_at = deadline;
-            out.push(Effect::WakeAt(deadline.unwrap_or(now)));
+            out.push(SlotEffect::WakeAt(deadline.unwrap_or(now)));
         }
     }
 }
 
-fn status_reply(caller: CallerId, reply: StatusReply, upstream_calls: u32) -> Effect {
-    Effect::Reply {
+fn status_reply(caller: CallerId, reply: StatusReply, upstream_calls: u32) -> SlotEffect {
+    SlotEffect::Reply {
         caller,
-        reply: Reply::Status(reply),
+        reply: SlotReply::Status(reply),
         upstream_calls,
     }
 }
 
-fn alarm_done(caller: CallerId) -> Effect {
-    Effect::Reply {
+fn alarm_done(caller: CallerId) -> SlotEffect {
+    SlotEffect::Reply {
         caller,
-        reply: Reply::AlarmDone,
+        reply: SlotReply::AlarmDone,
         upstream_calls: 0,
     }
 }
 
-fn log(line: Value) -> Effect {
-    Effect::Log(line)
+fn log(line: Value) -> SlotEffect {
+    SlotEffect::Log(line)
 }
 
 pub fn view(p: &PaymentRecord, amount_mismatch: bool) -> StatusView {

@@ -10,7 +10,7 @@ impl SlotMachine {
         call: StatusCall,
         now: u64,
         rules: &Rules,
-        out: &mut Vec<Effect>,
+        out: &mut Vec<SlotEffect>,
     ) {
         if let Some(reply) = self.final_status(&call) {
             out.push(status_reply(caller, reply, 0));
@@ -37,7 +37,7 @@ impl SlotMachine {
         reconcile: bool,
         now: u64,
         rules: &Rules,
-        out: &mut Vec<Effect>,
+        out: &mut Vec<SlotEffect>,
     ) {
         let reference = waiter.call.reference.clone();
         if waiter.call.fresh {
@@ -69,7 +69,7 @@ impl SlotMachine {
             if reconcile && age < REUSE_ANSWER_MS && answer.result.is_ok() {
                 // A scheduled check that an answer of a moment ago already made.
                 self.reconciled(&answer.result, 0, now, rules, out);
-                out.push(Effect::Store(Box::new(self.stored.clone())));
+                out.push(SlotEffect::Store(Box::new(self.stored.clone())));
                 return;
             }
             if reusable && !reconcile {
@@ -82,11 +82,11 @@ impl SlotMachine {
             .record_for(&reference)
             .map(|p| p.created_ms)
             .or(waiter.call.created_ms);
-        out.push(Effect::Requery {
+        out.push(SlotEffect::Requery {
             reference: reference.clone(),
             created_ms,
         });
-        self.flight = Some(Flight {
+        self.flight = Some(RequeryFlight {
             reference,
             started_ms: now,
             leader: (!reconcile).then_some(waiter.caller),
@@ -96,7 +96,7 @@ impl SlotMachine {
     }
 
     /// Records (durably: the alarm keeps it) that a requery must begin after `now`.
-    pub(super) fn owe_hint(&mut self, reference: &Reference, now: u64, out: &mut Vec<Effect>) {
+    pub(super) fn owe_hint(&mut self, reference: &Reference, now: u64, out: &mut Vec<SlotEffect>) {
         let Some(p) = self
             .stored
             .payment
@@ -107,7 +107,7 @@ impl SlotMachine {
         };
         if p.reconcile.hint_ms.is_none() {
             p.reconcile.hint_ms = Some(now);
-            out.push(Effect::Store(Box::new(self.stored.clone())));
+            out.push(SlotEffect::Store(Box::new(self.stored.clone())));
         }
     }
 
@@ -117,7 +117,7 @@ impl SlotMachine {
         calls: u32,
         now: u64,
         rules: &Rules,
-        out: &mut Vec<Effect>,
+        out: &mut Vec<SlotEffect>,
     ) {
         let Some(flight) = self.flight.take() else {
             return;
@@ -147,7 +147,7 @@ impl SlotMachine {
                 let seen = observe(p, check, rules.webhooks, now);
                 if seen.amount_mismatch {
                     out.push(log(json!({"msg": "amount_mismatch",
-                        "reference": p.reference.as_str(), "expected": p.amount.to_string(),
+                        "reference": p.reference.as_str(), "expected": p.purchase.amount.to_string(),
                         "paid": check.result.fields.get("amount")})));
                 }
                 changed |= seen.changed;
@@ -157,9 +157,9 @@ impl SlotMachine {
             changed |= self.reconciled(&result, calls, now, rules, out);
         }
         if changed {
-            out.push(Effect::Store(Box::new(self.stored.clone())));
+            out.push(SlotEffect::Store(Box::new(self.stored.clone())));
         }
-        self.last = Some(Answer {
+        self.last = Some(LastAnswer {
             reference: flight.reference.clone(),
             started_ms: flight.started_ms,
             at_ms: now,
@@ -191,7 +191,7 @@ impl SlotMachine {
         calls: u32,
         now: u64,
         rules: &Rules,
-        out: &mut Vec<Effect>,
+        out: &mut Vec<SlotEffect>,
     ) -> bool {
         let Some(p) = self.stored.payment.as_mut() else {
             return false;

@@ -2,31 +2,18 @@
 //! driver performs its effects on a clock it controls (the simulation does the same over
 //! months, with faults; these pin each rule down on its own).
 
-use kelantanpay::{
-    parse_created, parse_requery, Amount, BaseUrl, Call, Error, Secret, StatusCheck,
-};
+use kelantanpay::{parse_created, parse_requery, Amount, BaseUrl, Call, Error, StatusCheck};
 
-use super::{CallerId, Effect, Input, Reply, Rules, SlotMachine};
+use super::{CallerId, Rules, SlotEffect, SlotInput, SlotMachine, SlotReply};
 use crate::payment::messages::{CreateReply, StatusCall};
 use crate::payment::record::SlotState;
-use crate::payment::schedule::{ReconcileSchedule, Timing, CALLBACK_REQUERY_EVERY_MS};
+use crate::payment::schedule::CALLBACK_REQUERY_EVERY_MS;
 use crate::payment::slot::{IdempotencyKey, SlotId};
-use crate::sim::world::create_call;
+use crate::payment::testing::{create_call, rules};
 
 const T0: u64 = 1_767_225_600_000;
 /// How long the simulated gateway takes to answer a requery here.
 const REQUERY_TAKES_MS: u64 = 500;
-
-fn rules() -> Rules {
-    Rules {
-        timing: Timing {
-            schedule: ReconcileSchedule::default(),
-            retention_ms: 90 * 24 * 3600 * 1000,
-        },
-        webhooks: true,
-        signing_secret: Secret::new("test-signing-secret-0123456789abcdef"),
-    }
-}
 
 fn slot() -> SlotId {
     let key = IdempotencyKey::parse("order-1001").unwrap_or_else(|| unreachable!("valid"));
@@ -50,8 +37,8 @@ struct Driver {
     /// When each requery began.
     requeries: Vec<u64>,
     sends: Vec<(u32, String)>,
-    replies: Vec<(CallerId, Reply, u64)>,
-    effects: Vec<Effect>,
+    replies: Vec<(CallerId, SlotReply, u64)>,
+    effects: Vec<SlotEffect>,
     next_caller: CallerId,
 }
 
@@ -76,31 +63,34 @@ impl Driver {
         self.next_caller
     }
 
-    fn feed(&mut self, input: Input) -> Vec<Effect> {
-        let out = self.m.step(input, self.now, &self.rules);
+    fn feed(&mut self, input: SlotInput) -> Vec<SlotEffect> {
+        let out = self.m.step(self.now, input, &self.rules);
         // Every step stores what it decided before it waits on the world (the interpreter may
         // lose its instance at any await): no store after a send, a reply or a delivery.
-        let first_wait = out
-            .iter()
-            .position(|e| !matches!(e, Effect::Store(_) | Effect::Log(_) | Effect::SetAlarm(_)));
+        let first_wait = out.iter().position(|e| {
+            !matches!(
+                e,
+                SlotEffect::Store(_) | SlotEffect::Log(_) | SlotEffect::SetAlarm(_)
+            )
+        });
         if let Some(w) = first_wait {
             assert!(
-                !out[w..].iter().any(|e| matches!(e, Effect::Store(_))),
+                !out[w..].iter().any(|e| matches!(e, SlotEffect::Store(_))),
                 "a store after the step's first wait: {out:?}"
             );
         }
         for e in &out {
             match e {
-                Effect::SetAlarm(at) => self.alarm = *at,
-                Effect::Requery { .. } => {
+                SlotEffect::SetAlarm(at) => self.alarm = *at,
+                SlotEffect::Requery { .. } => {
                     self.requeries.push(self.now);
                     self.requery_due = Some(self.now + REQUERY_TAKES_MS);
                 }
-                Effect::SendCreate { attempt, payment } => {
+                SlotEffect::SendCreate { attempt, payment } => {
                     self.sends
                         .push((*attempt, payment.reference.as_str().to_owned()));
                 }
-                Effect::Reply { caller, reply, .. } => {
+                SlotEffect::Reply { caller, reply, .. } => {
                     self.replies.push((*caller, reply.clone(), self.now));
                 }
                 _ => {}
@@ -116,7 +106,7 @@ impl Driver {
             &slot(),
             Amount::from_sen(1250).unwrap_or_else(|| unreachable!("in range")),
         );
-        self.feed(Input::Create(caller, Box::new(call)));
+        self.feed(SlotInput::Create(caller, Box::new(call)));
         caller
     }
 
@@ -127,7 +117,7 @@ impl Driver {
         );
         let base = BaseUrl::parse("https://payment.kelantanpay.com").unwrap_or_default();
         let result = parse_created(&base, 200, body.as_bytes());
-        self.feed(Input::CreateAnswered {
+        self.feed(SlotInput::CreateAnswered {
             attempt,
             result,
             calls: 1,
@@ -160,14 +150,14 @@ impl Driver {
             self.now = t.max(self.now);
             if self.requery_due == Some(t) {
                 self.requery_due = None;
-                self.feed(Input::Requeried {
+                self.feed(SlotInput::Requeried {
                     result: pending(),
                     calls: 1,
                 });
             } else {
                 self.alarm = None;
                 let caller = self.caller();
-                self.feed(Input::Alarm(caller));
+                self.feed(SlotInput::Alarm(caller));
             }
         }
         self.now = until.max(self.now);
@@ -177,7 +167,7 @@ impl Driver {
         let caller = self.caller();
         let mut call = call.clone();
         call.fresh = fresh;
-        self.feed(Input::Status(caller, call));
+        self.feed(SlotInput::Status(caller, call));
     }
 
     fn create_replies_to(&self, caller: CallerId) -> Vec<(CreateReply, u64)> {
@@ -185,7 +175,7 @@ impl Driver {
             .iter()
             .filter(|(c, _, _)| *c == caller)
             .filter_map(|(_, r, at)| match r {
-                Reply::Create(r) => Some((r.clone(), *at)),
+                SlotReply::Create(r) => Some((r.clone(), *at)),
                 _ => None,
             })
             .collect()
@@ -256,7 +246,7 @@ fn the_original_create_waits_for_its_own_answer_past_thirty_seconds() {
     // The gateway answers after 36 s: ticks come at every deadline the machine asked for.
     for at in [T0 + 30_000, T0 + 31_000, T0 + 35_000] {
         d.now = at;
-        d.feed(Input::Tick);
+        d.feed(SlotInput::Tick);
     }
     assert_eq!(
         d.create_replies_to(repeat),
@@ -286,14 +276,14 @@ fn a_token_rejection_is_retried_once_under_the_next_reference() {
         description: "Unauthorized".into(),
         code: None,
     };
-    d.feed(Input::CreateAnswered {
+    d.feed(SlotInput::CreateAnswered {
         attempt: 0,
         result: Err(rejected()),
         calls: 1,
     });
     assert_eq!(d.sends.len(), 2);
     assert_ne!(d.sends[0].1, d.sends[1].1, "a new reference for the retry");
-    d.feed(Input::CreateAnswered {
+    d.feed(SlotInput::CreateAnswered {
         attempt: 1,
         result: Err(rejected()),
         calls: 1,
@@ -308,17 +298,17 @@ fn a_token_rejection_is_retried_once_under_the_next_reference() {
 
 /// The alarm each step needs is set before the step's first wait on the world.
 /// And it follows a store at once (the interpreter writes the two as one), if one came first.
-fn alarm_before(effects: &[Effect], waits: impl Fn(&Effect) -> bool) -> bool {
+fn alarm_before(effects: &[SlotEffect], waits: impl Fn(&SlotEffect) -> bool) -> bool {
     let wait = effects.iter().position(waits);
     let alarm = effects
         .iter()
-        .position(|e| matches!(e, Effect::SetAlarm(Some(_))));
+        .position(|e| matches!(e, SlotEffect::SetAlarm(Some(_))));
     let stored_first = effects
         .iter()
-        .position(|e| matches!(e, Effect::Store(_)))
+        .position(|e| matches!(e, SlotEffect::Store(_)))
         .is_some_and(|s| alarm.is_some_and(|a| s < a));
-    let with_its_store =
-        !stored_first || alarm.is_some_and(|a| a > 0 && matches!(effects[a - 1], Effect::Store(_)));
+    let with_its_store = !stored_first
+        || alarm.is_some_and(|a| a > 0 && matches!(effects[a - 1], SlotEffect::Store(_)));
     with_its_store && matches!((alarm, wait), (Some(a), Some(w)) if a < w)
 }
 
@@ -327,7 +317,7 @@ fn the_alarm_is_set_before_the_create_leaves_and_before_anyone_is_answered() {
     let mut d = Driver::new();
     d.create();
     assert!(
-        alarm_before(&d.effects, |e| matches!(e, Effect::SendCreate { .. })),
+        alarm_before(&d.effects, |e| matches!(e, SlotEffect::SendCreate { .. })),
         "{:?}",
         d.effects
     );
@@ -336,7 +326,7 @@ fn the_alarm_is_set_before_the_create_leaves_and_before_anyone_is_answered() {
     assert!(
         alarm_before(&d.effects, |e| matches!(
             e,
-            Effect::Reply { .. } | Effect::RememberOrder { .. }
+            SlotEffect::Reply { .. } | SlotEffect::RememberOrder { .. }
         )),
         "{:?}",
         d.effects
@@ -351,7 +341,7 @@ fn a_callbacks_requery_cut_off_by_a_lost_instance_is_made_by_the_alarm() {
     d.effects.clear();
     d.status(&call, true);
     assert!(
-        alarm_before(&d.effects, |e| matches!(e, Effect::Requery { .. })),
+        alarm_before(&d.effects, |e| matches!(e, SlotEffect::Requery { .. })),
         "{:?}",
         d.effects
     );
@@ -361,7 +351,7 @@ fn a_callbacks_requery_cut_off_by_a_lost_instance_is_made_by_the_alarm() {
         .iter()
         .rev()
         .find_map(|e| match e {
-            Effect::Store(s) => Some((**s).clone()),
+            SlotEffect::Store(s) => Some((**s).clone()),
             _ => None,
         })
         .unwrap_or_else(|| unreachable!("the callback stored nothing: {:?}", d.effects));

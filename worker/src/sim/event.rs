@@ -1,0 +1,55 @@
+//! What happens in the simulated world, and who an object call answers.
+
+use kelantanpay::Reference;
+
+use crate::payment::slot_machine::SlotInput;
+
+/// Who an object call answers.
+#[derive(Debug, Clone)]
+pub enum Who {
+    Create {
+        shopper: usize,
+        amount_sen: u64,
+    },
+    Poll {
+        shopper: usize,
+    },
+    /// A callback: once the Worker has answered it, a payment it names that was paid then must
+    /// end confirmed (one that failed in transport promises nothing: the gateway's retries of
+    /// callbacks are not documented).
+    Callback {
+        reference: Reference,
+    },
+    Alarm,
+}
+
+#[derive(Debug)]
+pub enum Ev {
+    ShopperCreate {
+        shopper: usize,
+        changed_body: bool,
+    },
+    ShopperPoll {
+        shopper: usize,
+        left: u32,
+    },
+    /// KelantanPay's callback (or a forger's): a hint to requery.
+    Callback {
+        reference: Reference,
+        created_ms: Option<u64>,
+    },
+    Alarm {
+        slot: String,
+        at: u64,
+    },
+    /// An instance's upstream call, delivery or timer ended (`instance` is the JS object).
+    Done {
+        slot: String,
+        instance: u64,
+        input: SlotInput,
+    },
+    Evict {
+        slot: String,
+    },
+    Deploy,
+}

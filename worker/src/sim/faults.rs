@@ -1,0 +1,82 @@
+//! What goes wrong, drawn from the seed: instances evicted between any two actions, storage
+//! writes that fail, deploys that restart every instance, the gateway and the merchant's
+//! endpoint down for minutes or days.
+
+use super::event::Ev;
+use super::rng::Rng;
+use super::scenario::Scenario;
+use super::time::{Timeline, DAY, EPOCH_MS, HOUR, MIN};
+
+pub struct Faults {
+    evict_per_mille: u64,
+    store_fail_per_mille: u64,
+    random_evictions_per_mille: u64,
+    gateway_down: Vec<(u64, u64)>,
+    endpoint_down: Vec<(u64, u64)>,
+}
+
+impl Faults {
+    pub fn new(sc: &Scenario) -> Faults {
+        Faults {
+            evict_per_mille: sc.evict_per_mille,
+            store_fail_per_mille: sc.store_fail_per_mille,
+            random_evictions_per_mille: sc.random_evictions_per_mille,
+            gateway_down: Vec::new(),
+            endpoint_down: Vec::new(),
+        }
+    }
+
+    /// Deploys over the run, and the outages.
+    pub fn plan(&mut self, sc: &Scenario, rng: &mut Rng, time: &mut Timeline<Ev>) {
+        let span = sc.days * DAY;
+        let mut t = EPOCH_MS;
+        while t < EPOCH_MS + span {
+            t += rng.between(HOUR, 4 * DAY);
+            time.at(t, Ev::Deploy);
+        }
+        for _ in 0..sc.gateway_outages {
+            let from = EPOCH_MS + rng.below(span);
+            let length = *rng.pick(&[2 * MIN, 30 * MIN, 6 * HOUR, 2 * DAY]);
+            self.gateway_down.push((from, from + length));
+        }
+        for _ in 0..sc.endpoint_outages {
+            let from = EPOCH_MS + rng.below(span);
+            let length = *rng.pick(&[10 * MIN, 5 * HOUR, 2 * DAY, 4 * DAY]);
+            self.endpoint_down.push((from, from + length));
+        }
+    }
+
+    /// The instance is evicted before its next action.
+    pub fn evicts(&self, rng: &mut Rng) -> bool {
+        rng.chance(self.evict_per_mille)
+    }
+
+    /// This storage write fails.
+    pub fn write_fails(&self, rng: &mut Rng) -> bool {
+        rng.chance(self.store_fail_per_mille)
+    }
+
+    /// A status poll is followed by an eviction (an instance idle or moved).
+    pub fn evicts_after_poll(&self, rng: &mut Rng) -> bool {
+        rng.chance(self.random_evictions_per_mille)
+    }
+
+    /// The end of the gateway outage `now` lies in, or 0.
+    pub fn gateway_down_until(&self, now: u64) -> u64 {
+        down_until(&self.gateway_down, now)
+    }
+
+    pub fn endpoint_up(&self, now: u64) -> bool {
+        down_until(&self.endpoint_down, now) <= now
+    }
+}
+
+/// The end of the window `now` lies in, or 0.
+fn down_until(windows: &[(u64, u64)], now: u64) -> u64 {
+    windows
+        .iter()
+        .filter(|(from, to)| *from <= now && now < *to)
+        .map(|(_, to)| *to)
+        .max()
+        .unwrap_or(0)
+}
