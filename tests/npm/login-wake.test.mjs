@@ -15,6 +15,9 @@ import { ROOT, theProject } from './project.mjs';
 let sandbox;
 let proxy;
 let dir;
+// Settles when the proxy has the login in hand: request A leads it, so B may start.
+let loginSeen;
+const loginReached = new Promise((resolve) => { loginSeen = resolve; });
 
 before(async () => {
   dir = theProject();
@@ -27,7 +30,7 @@ before(async () => {
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
       let delay = 0;
-      if (req.url.startsWith('/api/loginApi')) delay = 300;
+      if (req.url.startsWith('/api/loginApi')) { delay = 300; loginSeen(); }
       if (req.url.startsWith('/api/payment-generator')) { creates += 1; delay = creates > 1 ? 800 : 0; }
       setTimeout(() => {
         const target = new URL(sandbox.url);
@@ -68,7 +71,11 @@ test('workerd: a request waiting for another request\'s login is woken in its ow
   });
   try {
     const leader = mf.dispatchFetch('http://worker/a');
-    await new Promise((resolve) => setTimeout(resolve, 50));
+    // B starts once A's login is out (an event, not a pause), so B waits for A's login.
+    let timer;
+    await Promise.race([loginReached, new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('request A never sent its login')), 30_000);
+    })]).finally(() => clearTimeout(timer));
     const waiter = mf.dispatchFetch('http://worker/b');
     const answers = await Promise.all([leader, waiter].map(async (pending) => {
       const res = await pending;
