@@ -43,7 +43,7 @@ pub mod webhook;
 mod wire;
 
 pub use amount::{Amount, AmountError};
-pub use client::{Client, LoginBell, RingTicket, TokenCache, WakeFn};
+pub use client::{first_of, Client, LoginBell, RingTicket, TokenCache, WakeFn};
 pub use customer::{Customer, Email, Mobile, Name};
 pub use error::{scrub, Call, Error, ErrorKind, MAX_DESCRIPTION_CHARS};
 pub use fields::{json_object, optional_str, PayerFields};

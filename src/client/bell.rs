@@ -97,8 +97,9 @@ impl fmt::Debug for LoginBell {
     }
 }
 
-/// Runs both futures until the first finishes; the other is dropped.
-pub(crate) async fn first_of(a: impl Future<Output = ()>, b: impl Future<Output = ()>) {
+/// Runs both futures until the first finishes; the other is dropped. (A sleep raced against a
+/// ring: the core's default `Clock::sleep_or_ring`, and the Worker's.)
+pub async fn first_of(a: impl Future<Output = ()>, b: impl Future<Output = ()>) {
     let mut a = pin!(a);
     let mut b = pin!(b);
     poll_fn(|cx| {

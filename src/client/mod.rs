@@ -19,7 +19,7 @@ use crate::reference::Reference;
 use crate::requery::RequeryResult;
 use crate::transport::{Clock, Transport};
 
-pub use bell::{LoginBell, RingTicket, WakeFn};
+pub use bell::{first_of, LoginBell, RingTicket, WakeFn};
 
 /// The login token, shared by every client of one merchant account (in the
 /// Worker: by every request an isolate serves), with one login at a time.

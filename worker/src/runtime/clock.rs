@@ -28,8 +28,6 @@ pub async fn sleep(duration: Duration) {
 /// task in that request's context (its fetches die with it, and this request is cancelled as
 /// hung), while a promise's reactions run in the context that made it.
 pub async fn sleep_or_ring(duration: Duration, bell: &kelantanpay::LoginBell) {
-    use std::future::{poll_fn, Future};
-    use std::pin::pin;
     let mut fire = None;
     let ring = js_sys::Promise::new(&mut |resolve, _| fire = Some(resolve));
     // Taken back when this sleep ends or is dropped.
@@ -38,16 +36,10 @@ pub async fn sleep_or_ring(duration: Duration, bell: &kelantanpay::LoginBell) {
             let _ = fire.call0(&wasm_bindgen::JsValue::UNDEFINED);
         }))
     });
-    let mut rung = pin!(worker::wasm_bindgen_futures::JsFuture::from(ring));
-    let mut slept = pin!(sleep(duration));
-    poll_fn(|cx| {
-        if rung.as_mut().poll(cx).is_ready() || slept.as_mut().poll(cx).is_ready() {
-            std::task::Poll::Ready(())
-        } else {
-            std::task::Poll::Pending
-        }
-    })
-    .await;
+    let rung = async {
+        let _ = worker::wasm_bindgen_futures::JsFuture::from(ring).await;
+    };
+    kelantanpay::first_of(rung, sleep(duration)).await;
 }
 
 /// Cryptographically random bytes from the runtime.
