@@ -14,6 +14,7 @@ use kelantanpay::{
 
 use crate::limits::shared::{self, Limiters};
 use crate::payment::schedule::{ReconcileSchedule, Timing};
+use crate::payment::slot_machine::Rules;
 
 pub const DEFAULT_RATE_LIMIT: u32 = 30;
 pub const DEFAULT_STATUS_RATE_LIMIT: u32 = 300;
@@ -298,6 +299,16 @@ impl Config {
             timing,
             webhook,
         }
+    }
+
+    /// What a payment's object reads of the configuration (`PaymentObject`, the simulation).
+    pub fn rules(&self) -> Option<Rules> {
+        let ready = self.ready.as_ref().ok()?;
+        Some(Rules {
+            timing: self.timing.clone(),
+            webhooks: self.webhook.is_some(),
+            signing_secret: ready.signing_secret.clone(),
+        })
     }
 
     /// Every key a handle may be signed with: the current one first.

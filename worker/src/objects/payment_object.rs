@@ -19,7 +19,7 @@ use crate::objects::rpc::{self, enveloped};
 use crate::objects::settled::Settled;
 use crate::payment::messages::{CreateCall, OrderCall, PaymentCall, StatusCall, StatusReply};
 use crate::payment::record::SlotState;
-use crate::payment::slot_machine::{CallerId, Rules, SlotInput, SlotReply};
+use crate::payment::slot_machine::{CallerId, SlotInput, SlotReply};
 use crate::runtime::clock::{now_ms, random_bytes, sleep};
 use crate::runtime::delivery;
 use crate::runtime::storage::TextStorage;
@@ -140,7 +140,7 @@ impl Inner {
     /// is already doing so (it then performs these too, in order).
     async fn feed(self: &Rc<Self>, input: SlotInput) {
         let config = Config::cached(&self.env);
-        let rules = rules(&config);
+        let rules = config.rules();
         self.interpreter
             .borrow_mut()
             .feed(now_ms(), input, rules.as_ref());
@@ -281,15 +281,6 @@ impl Drop for Performing<'_> {
 
 fn slot_text(slot: &SlotState) -> Result<String> {
     serde_json::to_string(slot).map_err(|e| worker::Error::RustError(e.to_string()))
-}
-
-fn rules(config: &Config) -> Option<Rules> {
-    let ready = config.ready.as_ref().ok()?;
-    Some(Rules {
-        timing: config.timing.clone(),
-        webhooks: config.webhook.is_some(),
-        signing_secret: ready.signing_secret.clone(),
-    })
 }
 
 fn mixed_up() -> worker::Error {

@@ -12,7 +12,7 @@ use super::time::DAY;
 use crate::payment::messages::StatusReply;
 use crate::payment::outbox::{Delivery, EventKind};
 use crate::payment::record::SlotState;
-use crate::payment::schedule::{next_reconcile, Timing};
+use crate::payment::schedule::{next_alarm, next_reconcile, Timing};
 
 /// Alarms one object may take over its whole life: every scheduled check (at most 100) with
 /// its retries, a week of hourly retries of the last one, a webhook's retries over three days,
@@ -115,6 +115,28 @@ impl Checker {
         self.max_alarms = self.max_alarms.max(count);
         if count > ALARM_BOUND {
             self.violation(slot, now, format!("more than {ALARM_BOUND} alarms"));
+        }
+    }
+
+    /// At a quiescent point (no alarm handler running) an object with work ahead (a time
+    /// `next_alarm` names, or a create mark) has its alarm armed: nothing else wakes it.
+    pub fn quiescent(
+        &mut self,
+        slot: &str,
+        stored: Option<&SlotState>,
+        alarm: Option<u64>,
+        now: u64,
+    ) {
+        let Some(state) = stored else {
+            return;
+        };
+        let ahead = next_alarm(state, &self.timing, self.webhooks);
+        if alarm.is_none() && (ahead.is_some() || state.sending.is_some()) {
+            let what = format!(
+                "work ahead (next at {ahead:?}, sending {:?}) and no alarm armed",
+                state.sending.map(|s| s.attempt)
+            );
+            self.violation(slot, now, what);
         }
     }
 

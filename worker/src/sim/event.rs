@@ -20,6 +20,9 @@ pub enum Who {
     Callback {
         reference: Reference,
     },
+    /// A callback that named only the gateway's order id, found through the order index: a
+    /// status call (not a fresh hint), which promises nothing.
+    OrderCallback,
     Alarm,
 }
 
@@ -38,9 +41,17 @@ pub enum Ev {
         reference: Reference,
         created_ms: Option<u64>,
     },
+    /// A callback that names only the gateway's order id (found through `OrderIndex`).
+    OrderCallback {
+        orderid: String,
+    },
     Alarm {
         slot: String,
         at: u64,
+    },
+    /// The alarm handler runs again (at-least-once), with no alarm due.
+    AlarmAgain {
+        slot: String,
     },
     /// An instance's upstream call, delivery or timer ended (`instance` is the JS object).
     Done {

@@ -1,10 +1,11 @@
 //! What goes wrong, drawn from the seed: instances evicted between any two actions, storage
-//! writes that fail, deploys that restart every instance, the gateway and the merchant's
+//! writes that fail, deploys that restart every instance (some with a broken setting, for
+//! hours, until the next deploy mends it), alarms run twice, the gateway and the merchant's
 //! endpoint down for minutes or days.
 
 use super::event::Ev;
 use super::rng::Rng;
-use super::scenario::Scenario;
+use super::scenario::{Scenario, BROKEN};
 use super::time::{Timeline, DAY, EPOCH_MS, HOUR, MIN};
 
 pub struct Faults {
@@ -13,6 +14,9 @@ pub struct Faults {
     random_evictions_per_mille: u64,
     gateway_down: Vec<(u64, u64)>,
     endpoint_down: Vec<(u64, u64)>,
+    /// From, to, and which of `BROKEN` the deploys between them carry.
+    broken: Vec<(u64, u64, usize)>,
+    alarm_twice_per_mille: u64,
 }
 
 impl Faults {
@@ -23,6 +27,8 @@ impl Faults {
             random_evictions_per_mille: sc.random_evictions_per_mille,
             gateway_down: Vec::new(),
             endpoint_down: Vec::new(),
+            broken: Vec::new(),
+            alarm_twice_per_mille: sc.alarm_twice_per_mille,
         }
     }
 
@@ -44,6 +50,30 @@ impl Faults {
             let length = *rng.pick(&[10 * MIN, 5 * HOUR, 2 * DAY, 4 * DAY]);
             self.endpoint_down.push((from, from + length));
         }
+        for _ in 0..sc.broken_deploys {
+            let from = EPOCH_MS + rng.below(span);
+            let length = *rng.pick(&[30 * MIN, 3 * HOUR, 12 * HOUR]);
+            let mut which = rng.below(BROKEN.len() as u64) as usize;
+            if BROKEN[which].0 == "KP_WEBHOOK_URL" && !sc.vars.contains_key("KP_WEBHOOK_URL") {
+                which = 0;
+            }
+            self.broken.push((from, from + length, which));
+            time.at(from, Ev::Deploy);
+            time.at(from + length, Ev::Deploy);
+        }
+    }
+
+    /// Which setting a deploy made now breaks (`None`: it works).
+    pub fn broken_setting(&self, now: u64) -> Option<usize> {
+        self.broken
+            .iter()
+            .find(|(from, to, _)| *from <= now && now < *to)
+            .map(|(_, _, which)| *which)
+    }
+
+    /// The alarm that just ran is run again (at-least-once).
+    pub fn alarm_twice(&self, rng: &mut Rng) -> bool {
+        rng.chance(self.alarm_twice_per_mille)
     }
 
     /// The instance is evicted before its next action.

@@ -1,12 +1,14 @@
 //! A simulated KelantanPay: it keeps every reference it was sent, answers creates and requeries
-//! in its own wire format (parsed by the core, as the real answers are), and is slow, down,
-//! in doubt, early with `22` and odd with amounts as the real one may be.
+//! in its own wire format (raw JSON, read by the core as the real answers are: a requery through
+//! the core's own `CheckStatus` step machine, with its retries and early-22 re-asks), and is
+//! slow, down, in doubt, early with `22` and odd with amounts as the real one may be.
 
 use std::collections::{HashMap, HashSet};
 
+use kelantanpay::operation::{CheckStatus, OpEffect, OpInput, Operation, Tokens};
 use kelantanpay::{
-    parse_created, parse_requery, Amount, BaseUrl, Call, CreatedPayment, Error, NewPayment,
-    Reference, StatusCheck,
+    parse_created, Amount, BaseUrl, Call, ClientConfig, CreatedPayment, Error, NewPayment,
+    Reference, Request, Response, StatusCheck, TransportError,
 };
 
 use super::rng::Rng;
@@ -28,6 +30,8 @@ pub enum Fate {
 #[derive(Debug)]
 pub struct GatewayPayment {
     pub amount: Amount,
+    /// The gateway's own id of the payment (a callback may name only this).
+    pub orderid: String,
     pub created_ms: u64,
     /// What the payer did, and when.
     pub fate: Option<(u64, Fate)>,
@@ -52,6 +56,13 @@ pub struct Gateway {
     /// Down (5xx or no answer) until then.
     pub down_until_ms: u64,
     pub next_order: u64,
+}
+
+/// A status check's end: what it came to, how long after it began, how many requests it sent.
+pub struct Checked {
+    pub result: Result<StatusCheck, Error>,
+    pub after_ms: u64,
+    pub calls: u32,
 }
 
 pub struct GatewayAnswer<T> {
@@ -120,6 +131,7 @@ impl Gateway {
                 reference.clone(),
                 GatewayPayment {
                     amount: p.purchase.amount,
+                    orderid: orderid.clone(),
                     created_ms: now_ms,
                     fate: None,
                 },
@@ -147,34 +159,99 @@ impl Gateway {
         }
     }
 
-    /// The requery, read as the core client reads it (the early-22 rule from `created_ms`).
-    pub fn requery(
+    /// A status check as the Worker's core client makes it: the core's `CheckStatus` stepped
+    /// over this gateway's raw answers (its retries, timeouts and early-22 re-asks included),
+    /// in simulated time from `start_ms`. `down(t)`: the gateway is down at `t`.
+    pub fn check_status(
         &self,
+        client: &ClientConfig,
         reference: &Reference,
         created_ms: Option<u64>,
-        now_ms: u64,
+        start_ms: u64,
         rng: &mut Rng,
-    ) -> GatewayAnswer<StatusCheck> {
-        if self.is_down(now_ms) {
-            return self.unavailable(Call::Requery, rng);
+        down: impl Fn(u64) -> bool,
+    ) -> Checked {
+        let mut tokens = Tokens::default();
+        let mut op = CheckStatus::new(client, reference, created_ms, rng.next_u64());
+        let (mut now, mut input, mut calls) = (start_ms, OpInput::Start, 0);
+        // Far more steps than any check takes: a loop is a failure, not a hang.
+        for _ in 0..200 {
+            input = match op.step(now, input, &mut tokens) {
+                OpEffect::Done(result) => {
+                    return Checked {
+                        result,
+                        after_ms: now - start_ms,
+                        calls,
+                    }
+                }
+                OpEffect::Sleep { until_ms, .. } => {
+                    now = now.max(until_ms);
+                    OpInput::Woke
+                }
+                OpEffect::Send {
+                    id,
+                    request,
+                    timeout,
+                } => {
+                    calls += 1;
+                    let limit = timeout.as_millis() as u64;
+                    let (answer, after_ms) = self.answer(&request, now, down(now), rng);
+                    match answer {
+                        Some(answer) if after_ms < limit => {
+                            now += after_ms;
+                            OpInput::Answered(id, Ok(answer))
+                        }
+                        _ => {
+                            now += limit;
+                            OpInput::Answered(id, Err(TransportError::Timeout))
+                        }
+                    }
+                }
+            };
+        }
+        Checked {
+            result: Err(Error::Transport {
+                call: Call::Requery,
+                reason: "the check never ended".into(),
+            }),
+            after_ms: now - start_ms,
+            calls,
+        }
+    }
+
+    /// One HTTP answer of the gateway to a requery, as raw JSON, and how long it took
+    /// (`None`: no answer at all, the caller's timeout ends it).
+    fn answer(
+        &self,
+        request: &Request,
+        now_ms: u64,
+        down: bool,
+        rng: &mut Rng,
+    ) -> (Option<Response>, u64) {
+        let respond = |status: u16, body: &str| {
+            Some(Response {
+                status,
+                body: body.as_bytes().to_vec(),
+            })
+        };
+        if down {
+            return if rng.chance(500) {
+                (None, UPSTREAM_TIMEOUT_MS)
+            } else {
+                (respond(503, "Service Unavailable"), rng.between(10, 300))
+            };
         }
         let after_ms = if rng.chance(10) {
             rng.between(5_000, 50_000)
         } else {
             rng.between(20, 2_500)
         };
-        if after_ms >= UPSTREAM_TIMEOUT_MS {
-            return GatewayAnswer {
-                result: Err(Error::Timeout {
-                    call: Call::Requery,
-                }),
-                after_ms: UPSTREAM_TIMEOUT_MS,
-            };
-        }
-        let body = match self.payments.get(reference.as_str()) {
+        // `/api/kelantan-requery/{username}/{ref_no}`: the reference is the last segment.
+        let reference = request.url.rsplit('/').next().unwrap_or_default();
+        let body = match self.payments.get(reference) {
             None => r#"{"status":"false","description":"Record not found"}"#.to_owned(),
             Some(p) => match p.fate.filter(|(at, _)| *at <= now_ms) {
-                Some((_, Fate::Paid { sen, form })) => paid_body(sen, form),
+                Some((_, Fate::Paid { sen, form })) => paid_body(sen, form, &p.orderid),
                 Some((_, Fate::Failed)) => r#"{"status":"22"}"#.to_owned(),
                 // The quirk: a young payment may be "failed" before it is pending.
                 None if now_ms < p.created_ms + 20_000 && rng.chance(300) => {
@@ -183,10 +260,7 @@ impl Gateway {
                 None => r#"{"status":"11"}"#.to_owned(),
             },
         };
-        // Read by the core's one age rule, as the real client reads it (the check began now).
-        let result = parse_requery(200, body.as_bytes())
-            .map(|result| StatusCheck::read(result, now_ms, created_ms, now_ms));
-        GatewayAnswer { result, after_ms }
+        (respond(200, &body), after_ms)
     }
 
     fn unavailable<T>(&self, call: Call, rng: &mut Rng) -> GatewayAnswer<T> {
@@ -217,13 +291,14 @@ pub const AMOUNT_FORMS: [AmountForm; 5] = [
     AmountForm::Unreadable,
 ];
 
-fn paid_body(sen: u64, form: AmountForm) -> String {
+fn paid_body(sen: u64, form: AmountForm, orderid: &str) -> String {
     let amount = Amount::from_sen(sen).map_or_else(|| "0.00".into(), |a| a.to_string());
-    match form {
-        AmountForm::Text => format!(r#"{{"status":"00","amount":"{amount}"}}"#),
-        AmountForm::Number => format!(r#"{{"status":"00","amount":{amount}}}"#),
-        AmountForm::Missing => r#"{"status":"00"}"#.to_owned(),
-        AmountForm::Null => r#"{"status":"00","amount":null}"#.to_owned(),
-        AmountForm::Unreadable => format!(r#"{{"status":"00","amount":"RM{amount}"}}"#),
-    }
+    let amount = match form {
+        AmountForm::Text => format!(r#","amount":"{amount}""#),
+        AmountForm::Number => format!(r#","amount":{amount}"#),
+        AmountForm::Missing => String::new(),
+        AmountForm::Null => r#","amount":null"#.to_owned(),
+        AmountForm::Unreadable => format!(r#","amount":"RM{amount}""#),
+    };
+    format!(r#"{{"status":"00","orderid":"{orderid}"{amount}}}"#)
 }

@@ -1,21 +1,29 @@
-//! The simulated Durable Object runtime: each payment object's storage and alarm (which
-//! Cloudflare runs again when its handler fails), and its live instance, which drives the
-//! slot's one interpreter (`objects::interpreter`, the same one `PaymentObject` drives) and
-//! does its actions synchronously, with the faults: an eviction before any action (a store
-//! and its alarm are one action: one atomic write), a failed write.
+//! The simulated Durable Object runtime, as Cloudflare documents it: each payment object's
+//! storage and alarm (at-least-once: it may run twice; a handler that throws is retried at most
+//! six times, from 2 s with the wait doubling, and then dropped), the order index callbacks
+//! search, and each object's live instance, which drives the slot's one interpreter
+//! (`objects::interpreter`, the same one `PaymentObject` drives) over the configuration its
+//! deploy reads (`Config::from_env`, as production), and does its actions synchronously, with
+//! the faults: an eviction before any action (a store and its alarm are one action: one atomic
+//! write), a failed write (a store, an alarm, a deletion).
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use kelantanpay::Reference;
+
 use super::event::{Ev, Who};
 use super::scene::{short, Scene};
 use super::time::SEC;
+use crate::config::Config;
 use crate::objects::interpreter::{SlotAction, SlotInterpreter};
 use crate::payment::record::SlotState;
-use crate::payment::slot_machine::{CallerId, Rules, SlotInput, SlotReply};
+use crate::payment::slot_machine::{CallerId, SlotInput, SlotReply};
 
-/// Cloudflare retries an alarm whose handler failed.
+/// Cloudflare retries an alarm whose handler threw: first after this, then doubling.
 const ALARM_RETRY_MS: u64 = 2 * SEC;
+/// ... at most this many times, and then the alarm is gone.
+const ALARM_RETRIES: u32 = 6;
 
 /// Replies for the people around (`None`: the call failed).
 pub type Replies = Vec<(Who, Option<SlotReply>)>;
@@ -27,6 +35,10 @@ struct Obj {
     alarm: Option<u64>,
     live: Option<Instance>,
     alarms: u32,
+    /// Alarm handlers running (the alarm is not armed meanwhile, by design).
+    in_alarm: u32,
+    /// Retries of a throwing handler so far.
+    alarm_retries: u32,
 }
 
 struct Instance {
@@ -36,18 +48,35 @@ struct Instance {
 }
 
 pub struct Runtime {
-    rules: Rc<Rules>,
+    /// What this deploy's isolates read (`Config::from_env`, cached per isolate).
+    config: Rc<Config>,
     objects: BTreeMap<String, Obj>,
+    /// `OrderIndex`: the gateway's order id -> our reference, until it is forgotten.
+    orders: BTreeMap<String, (Reference, u64)>,
     next_instance: u64,
 }
 
 impl Runtime {
-    pub fn new(rules: Rules) -> Runtime {
+    pub fn new(config: Config) -> Runtime {
         Runtime {
-            rules: Rc::new(rules),
+            config: Rc::new(config),
             objects: BTreeMap::new(),
+            orders: BTreeMap::new(),
             next_instance: 0,
         }
+    }
+
+    /// The Worker's payment routes answer `503 not_configured` unless the deploy is configured.
+    pub fn configured(&self) -> bool {
+        self.config.ready.is_ok()
+    }
+
+    /// `OrderIndex(orderid)`'s `Find`.
+    pub fn find_order(&self, orderid: &str, now: u64) -> Option<Reference> {
+        self.orders
+            .get(orderid)
+            .filter(|(_, forget_at)| now < *forget_at)
+            .map(|(r, _)| r.clone())
     }
 
     /// An object call: `who` waits for its reply.
@@ -67,12 +96,12 @@ impl Runtime {
 
     /// One input to the slot's instance (started, and its machine loaded, if need be).
     fn feed(&mut self, st: &mut Scene, slot: &str, input: SlotInput) -> Replies {
-        let rules = Rc::clone(&self.rules);
+        let rules = self.config.rules();
         let Some(live) = self.load(st, slot) else {
             return Vec::new();
         };
         st.trace(slot, || format!("IN  {}", short(&input)));
-        live.interpreter.feed(st.now(), input, Some(&rules));
+        live.interpreter.feed(st.now(), input, rules.as_ref());
         self.perform(st, slot)
     }
 
@@ -107,10 +136,31 @@ impl Runtime {
             return Vec::new();
         }
         obj.alarm = None;
+        self.run_alarm(st, slot)
+    }
+
+    /// The alarm handler runs again, no alarm due (Cloudflare's alarms are at-least-once).
+    pub fn alarm_again(&mut self, st: &mut Scene, slot: &str) -> Replies {
+        let obj = self.objects.entry(slot.to_owned()).or_default();
+        if obj.in_alarm > 0 || obj.stored.is_none() {
+            return Vec::new();
+        }
+        st.trace(slot, || "  !! the alarm runs again".into());
+        self.run_alarm(st, slot)
+    }
+
+    fn run_alarm(&mut self, st: &mut Scene, slot: &str) -> Replies {
+        let obj = self.objects.entry(slot.to_owned()).or_default();
+        obj.in_alarm += 1;
         obj.alarms += 1;
         let alarms = obj.alarms;
         st.check.alarm_fired(slot, alarms, st.now());
-        self.call(st, slot, Who::Alarm, SlotInput::Alarm)
+        let replies = self.call(st, slot, Who::Alarm, SlotInput::Alarm);
+        if self.objects.get(slot).is_some_and(|o| o.in_alarm > 0) && self.instance(slot).is_none() {
+            // The instance did not start (its stored slot does not read): the handler threw.
+            return self.settle(st, slot, vec![(Who::Alarm, None)]);
+        }
+        replies
     }
 
     /// What `instance` started ended; an instance that is gone never hears it.
@@ -138,8 +188,9 @@ impl Runtime {
         self.settle(st, slot, failed)
     }
 
-    /// A deploy restarts every instance.
-    pub fn deploy(&mut self, st: &mut Scene) -> Replies {
+    /// A deploy restarts every instance, and its isolates read its configuration.
+    pub fn deploy(&mut self, st: &mut Scene, config: Config) -> Replies {
+        self.config = Rc::new(config);
         let names: Vec<String> = self.objects.keys().cloned().collect();
         names.iter().flat_map(|name| self.evict(st, name)).collect()
     }
@@ -206,8 +257,15 @@ impl Runtime {
                 self.set_alarm(st, slot, alarm);
             }
             SlotAction::Store(state) => self.store(st, slot, &state)?,
-            SlotAction::SetAlarm(at) => self.set_alarm(st, slot, at),
+            SlotAction::SetAlarm(at) => {
+                write(st)?;
+                self.set_alarm(st, slot, at)
+            }
             SlotAction::Forget => {
+                // `deleteAlarm`, then `deleteAll`: two writes, each of which may fail.
+                write(st)?;
+                self.objects.entry(slot.to_owned()).or_default().alarm = None;
+                write(st)?;
                 let obj = self.objects.entry(slot.to_owned()).or_default();
                 let before = obj.stored.take();
                 obj.alarm = None;
@@ -237,12 +295,25 @@ impl Runtime {
                     st.check.violation(slot, now, what);
                 }
                 st.check.requeried(slot, now);
-                let answer = st.gateway.requery(&reference, created_ms, now, &mut st.rng);
-                let input = SlotInput::Requeried {
-                    result: answer.result,
-                    calls: 1,
+                // As `PaymentObject::client` did: a deploy without a client cannot start it.
+                let Ok(ready) = self.config.ready.as_ref() else {
+                    return Err("not configured");
                 };
-                done(st, slot, instance, now + answer.after_ms, input);
+                let faults = &st.faults;
+                let down = |t: u64| faults.gateway_down_until(t) > t;
+                let checked = st.gateway.check_status(
+                    &ready.client,
+                    &reference,
+                    created_ms,
+                    now,
+                    &mut st.rng,
+                    down,
+                );
+                let input = SlotInput::Requeried {
+                    result: checked.result,
+                    calls: checked.calls,
+                };
+                done(st, slot, instance, now + checked.after_ms, input);
             }
             SlotAction::Deliver { kind, body } => {
                 // The id the merchant de-duplicates on, as sent.
@@ -264,7 +335,16 @@ impl Runtime {
                 let input = SlotInput::Delivered { kind, status };
                 done(st, slot, instance, now + after, input);
             }
-            SlotAction::RememberOrder { .. } => {}
+            SlotAction::RememberOrder {
+                orderid,
+                reference,
+                forget_at_ms,
+            } => {
+                // Not awaited: a failed write is only logged (`PaymentObject`).
+                if !st.faults.write_fails(&mut st.rng) {
+                    self.orders.insert(orderid, (reference, forget_at_ms));
+                }
+            }
             SlotAction::Reply(who, reply, _) => return Ok(Some((who, Some(reply)))),
             SlotAction::Fail(who) => return Ok(Some((who, None))),
             SlotAction::WakeAt(at) => done(st, slot, instance, at, SlotInput::Tick),
@@ -274,9 +354,7 @@ impl Runtime {
     }
 
     fn store(&mut self, st: &mut Scene, slot: &str, state: &SlotState) -> Result<(), &'static str> {
-        if st.faults.write_fails(&mut st.rng) {
-            return Err("simulated write failure");
-        }
+        write(st)?;
         st.check.stored(state, &st.gateway, st.now());
         let text = serde_json::to_string(state).unwrap_or_default();
         self.objects.entry(slot.to_owned()).or_default().stored = Some(text);
@@ -291,27 +369,66 @@ impl Runtime {
         }
     }
 
-    /// Cloudflare runs a failed alarm handler again; the other replies go to the people.
+    /// The alarm handler's end: Cloudflare runs a handler that threw again, at most six times
+    /// from 2 s with the wait doubling, and then drops it. The other replies go to the people.
+    /// At this quiescent point an object with work ahead must have its alarm armed.
     fn settle(&mut self, st: &mut Scene, slot: &str, replies: Replies) -> Replies {
         let now = st.now();
         let mut out = Vec::new();
         for (who, reply) in replies {
             match (who, reply) {
-                (Who::Alarm, Some(_)) => {}
-                (Who::Alarm, None) => {
+                (Who::Alarm, ended) => {
                     let obj = self.objects.entry(slot.to_owned()).or_default();
-                    let at = obj
-                        .alarm
-                        .map_or(now + ALARM_RETRY_MS, |a| a.min(now + ALARM_RETRY_MS));
+                    obj.in_alarm = obj.in_alarm.saturating_sub(1);
+                    if ended.is_some() {
+                        obj.alarm_retries = 0;
+                        if st.faults.alarm_twice(&mut st.rng) {
+                            let when = now + st.rng.below(5 * SEC);
+                            let slot = slot.to_owned();
+                            st.at(when, Ev::AlarmAgain { slot });
+                        }
+                        continue;
+                    }
+                    if obj.alarm_retries >= ALARM_RETRIES {
+                        st.trace(slot, || "  !! the alarm threw: dropped".into());
+                        obj.alarm_retries = 0;
+                        continue;
+                    }
+                    let at = now + (ALARM_RETRY_MS << obj.alarm_retries);
+                    obj.alarm_retries += 1;
+                    let at = obj.alarm.map_or(at, |a| a.min(at));
                     obj.alarm = Some(at);
+                    st.trace(slot, || format!("  !! the alarm threw: retried at {at}"));
                     let slot = slot.to_owned();
                     st.at(at, Ev::Alarm { slot, at });
                 }
                 (who, reply) => out.push((who, reply)),
             }
         }
+        self.check_armed(st, slot);
         out
     }
+
+    /// An object with work ahead has an alarm armed, unless its handler is running.
+    fn check_armed(&mut self, st: &mut Scene, slot: &str) {
+        let Some(obj) = self.objects.get(slot).filter(|o| o.in_alarm == 0) else {
+            return;
+        };
+        let stored = obj
+            .stored
+            .as_deref()
+            .and_then(|s| serde_json::from_str(s).ok());
+        let now = st.now();
+        st.check.quiescent(slot, stored.as_ref(), obj.alarm, now);
+    }
+}
+
+/// One storage write, which may fail.
+fn write(st: &mut Scene) -> Result<(), &'static str> {
+    if st.faults.write_fails(&mut st.rng) {
+        return Err("simulated write failure");
+    }
+    Ok(())
 }
 
 fn done(st: &mut Scene, slot: &str, instance: u64, when: u64, input: SlotInput) {

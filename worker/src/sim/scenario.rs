@@ -1,11 +1,14 @@
-//! One run's settings, drawn from its seed: the Worker's configuration at its extremes and
-//! how hostile the world is.
+//! One run's settings, drawn from its seed: the Worker's configuration at its extremes (as the
+//! vars a merchant sets, read by the Worker's own `Config::from_env`), the settings a careless
+//! deploy breaks for a while, and how hostile the world is.
 
-use kelantanpay::Secret;
+use std::collections::BTreeMap;
 
 use super::rng::Rng;
 use super::time::DAY;
-use crate::payment::schedule::{ReconcileSchedule, Timing, DEFAULT_SCHEDULE};
+use crate::config::{Config, Settings};
+use crate::limits::shared::Limiters;
+use crate::payment::schedule::DEFAULT_SCHEDULE;
 use crate::payment::slot_machine::Rules;
 
 #[derive(Debug, Clone)]
@@ -22,6 +25,46 @@ pub struct Scenario {
     pub random_evictions_per_mille: u64,
     pub gateway_outages: u32,
     pub endpoint_outages: u32,
+    /// The vars of a deploy that works.
+    pub vars: BTreeMap<&'static str, String>,
+    /// Deploys that break one setting for hours, each followed by one that mends it.
+    pub broken_deploys: u32,
+    /// The chance that an alarm that ran is run again (Cloudflare's alarms are at-least-once).
+    pub alarm_twice_per_mille: u64,
+}
+
+/// What a careless deploy does to one setting (`None`: the var is gone), each a problem
+/// `Config::from_env` reports and the payment routes answer `503 not_configured` for.
+pub const BROKEN: [(&str, Option<&str>); 6] = [
+    (
+        "KP_CATALOG",
+        Some(r#"[{"sku":"batik","name":"Batik","amount":"12.5"#),
+    ),
+    ("KP_RATE_LIMIT_PER_MINUTE", Some("thirty")),
+    ("KP_MIN_AMOUNT", Some("one ringgit")),
+    (
+        "KP_WEBHOOK_URL",
+        Some("http://shop.example/kelantanpay/events"),
+    ),
+    ("KP_PASSWORD", None),
+    ("KP_BASE_URL", Some("ftp://payment.kelantanpay.com")),
+];
+
+/// A settings table, as `Env` is one (`runtime/env.rs`).
+pub struct SimSettings(BTreeMap<&'static str, String>);
+
+impl Settings for SimSettings {
+    fn var_text(&self, name: &str) -> Option<String> {
+        self.0.get(name).cloned()
+    }
+
+    fn secret_text(&self, _: &str) -> Option<String> {
+        None
+    }
+
+    fn limiters(&self) -> Limiters {
+        Limiters::default()
+    }
 }
 
 const SCHEDULES: [&str; 5] = [
@@ -39,24 +82,59 @@ impl Scenario {
         let mut rng = Rng::new(seed.rotate_left(17) ^ 0x5EED);
         let schedule_text = *rng.pick(&SCHEDULES);
         let retention_days = *rng.pick(&RETENTION_DAYS);
+        let webhooks = !rng.chance(150);
+        let mut vars: BTreeMap<&'static str, String> = [
+            ("KP_USERNAME", "sim-merchant"),
+            ("KP_PASSWORD", "sim-password"),
+            ("KP_SIGNING_SECRET", "sim-signing-secret-0123456789abcdef"),
+            ("KP_PROVIDER", "sim"),
+            ("KP_ACCOUNT", "000000"),
+            ("KP_BASE_URL", "https://payment.kelantanpay.com"),
+            ("KP_RECONCILE_SCHEDULE", schedule_text),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k, v.to_owned()))
+        .collect();
+        vars.insert("KP_RETENTION_DAYS", format!("{retention_days}"));
+        if webhooks {
+            vars.insert(
+                "KP_WEBHOOK_URL",
+                "https://shop.example/kelantanpay/events".into(),
+            );
+        }
+        let config = Config::from_env(&SimSettings(vars.clone()));
+        assert!(config.problems.is_empty(), "{:?}", config.problems);
         Scenario {
             shoppers,
             days: 90,
-            rules: Rules {
-                timing: Timing {
-                    schedule: ReconcileSchedule::parse(schedule_text).unwrap_or_default(),
-                    retention_ms: (retention_days * DAY as f64) as u64,
-                },
-                webhooks: !rng.chance(150),
-                signing_secret: Secret::new("sim-signing-secret-0123456789abcdef"),
-            },
+            rules: rules_of(&config),
             schedule_text,
             evict_per_mille: *rng.pick(&[0, 2, 10]),
             store_fail_per_mille: *rng.pick(&[0, 2, 10]),
             random_evictions_per_mille: *rng.pick(&[0, 100, 500]),
             gateway_outages: rng.between(0, 6) as u32,
             endpoint_outages: rng.between(0, 6) as u32,
+            vars,
+            broken_deploys: *rng.pick(&[0, 0, 1, 2]),
+            alarm_twice_per_mille: *rng.pick(&[0, 20, 200]),
         }
+    }
+
+    /// The settings of a deploy: the working ones, or with `BROKEN[i]` done to them.
+    pub fn settings(&self, broken: Option<usize>) -> SimSettings {
+        let mut vars = self.vars.clone();
+        if let Some(&(name, value)) = broken.and_then(|i| BROKEN.get(i)) {
+            match value {
+                Some(v) => vars.insert(name, v.to_owned()),
+                None => vars.remove(name),
+            };
+        }
+        SimSettings(vars)
+    }
+
+    /// The configuration a deploy's isolates read, by the Worker's own rules.
+    pub fn config(&self, broken: Option<usize>) -> Config {
+        Config::from_env(&self.settings(broken))
     }
 
     /// Long enough for every key to come back (200 days later at most), every schedule,
@@ -77,7 +155,7 @@ impl Scenario {
 
     pub fn describe(&self) -> String {
         format!(
-            "schedule {:?}, retention {} ms, webhooks {}, evict {}‰/effect, write fails {}‰, idle evictions {}‰, {} gateway and {} endpoint outages",
+            "schedule {:?}, retention {} ms, webhooks {}, evict {}‰/effect, write fails {}‰, idle evictions {}‰, {} gateway and {} endpoint outages, {} broken deploys, alarms twice {}‰",
             self.schedule_text,
             self.rules.timing.retention_ms,
             self.rules.webhooks,
@@ -85,7 +163,16 @@ impl Scenario {
             self.store_fail_per_mille,
             self.random_evictions_per_mille,
             self.gateway_outages,
-            self.endpoint_outages
+            self.endpoint_outages,
+            self.broken_deploys,
+            self.alarm_twice_per_mille
         )
     }
+}
+
+/// The rules a payment's object reads of a configuration: the Worker's own (`Config::rules`).
+pub fn rules_of(config: &Config) -> Rules {
+    config
+        .rules()
+        .unwrap_or_else(|| unreachable!("a working deploy has rules"))
 }

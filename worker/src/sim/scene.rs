@@ -41,6 +41,16 @@ impl Scene {
     }
 }
 
+impl Scene {
+    /// A trace line of what concerns every object (a deploy).
+    pub fn trace_all(&mut self, line: impl FnOnce() -> String) {
+        if self.trace_slot.is_some() {
+            let line = format!("{} {}", stamp(self.time.now), line());
+            self.trace.push(line);
+        }
+    }
+}
+
 /// One trace line: the debug form, shortened.
 pub fn short(value: &impl std::fmt::Debug) -> String {
     let text = format!("{value:?}");

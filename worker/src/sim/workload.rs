@@ -96,6 +96,10 @@ impl Workload {
         reference: Reference,
         created_ms: Option<u64>,
     ) {
+        if !rt.configured() {
+            // 503 not_configured: the gateway's callback is lost.
+            return;
+        }
         let slot = SlotId::of(&reference).object_name().to_owned();
         let who = Who::Callback {
             reference: reference.clone(),
@@ -106,6 +110,37 @@ impl Workload {
             fresh: true,
         };
         self.call(st, rt, &slot, who, |id| SlotInput::Status(id, call));
+    }
+
+    /// A callback that names only the gateway's order id: the order index, then a status call
+    /// to the payment it names (`http/callback.rs`).
+    pub fn order_callback(&mut self, st: &mut Scene, rt: &mut Runtime, orderid: &str) {
+        if !rt.configured() {
+            return;
+        }
+        let Some(reference) = rt.find_order(orderid, st.now()) else {
+            return;
+        };
+        let named = st
+            .gateway
+            .payments
+            .get(reference.as_str())
+            .map(|p| &p.orderid);
+        if named.map(String::as_str) != Some(orderid) {
+            let slot = SlotId::of(&reference).object_name().to_owned();
+            let what = format!("order {orderid} indexed as {}", reference.as_str());
+            st.check.violation(&slot, st.now(), what);
+            return;
+        }
+        let slot = SlotId::of(&reference).object_name().to_owned();
+        let call = StatusCall {
+            reference,
+            created_ms: None,
+            fresh: false,
+        };
+        self.call(st, rt, &slot, Who::OrderCallback, |id| {
+            SlotInput::Status(id, call)
+        });
     }
 
     /// The instance `rt` evicts: its callers hear of it.
@@ -163,7 +198,10 @@ impl Workload {
                     st.check.expect_paid(&reference);
                 }
             }
-            (Who::Poll { .. } | Who::Callback { .. }, _) => {}
+            (Who::OrderCallback, Some(SlotReply::Status(r))) => {
+                st.check.status_reply(&r, &st.gateway, now);
+            }
+            (Who::Poll { .. } | Who::Callback { .. } | Who::OrderCallback, _) => {}
         }
     }
 
@@ -187,6 +225,10 @@ impl Workload {
         };
         let call = create_call(&s.slot, amount);
         let slot = s.slot.object_name().to_owned();
+        if !rt.configured() {
+            // 503 not_configured: the shopper tries again later.
+            return self.shopper_answered(st, i, amount.sen(), None);
+        }
         let who = Who::Create {
             shopper: i,
             amount_sen: amount.sen(),
@@ -295,6 +337,7 @@ impl Workload {
             if st.rng.chance(40) {
                 callbacks = st.rng.between(20, 60);
             }
+            let orderid = p.orderid.clone();
             for _ in 0..callbacks {
                 let when = pay_at + st.rng.between(100, 10 * SEC);
                 let call = Ev::Callback {
@@ -302,6 +345,11 @@ impl Workload {
                     created_ms: Some(record.created_ms),
                 };
                 st.at(when, call);
+            }
+            // Now and then one that names only the order id (found through the order index).
+            if st.rng.chance(100) {
+                let when = pay_at + st.rng.between(100, DAY);
+                st.at(when, Ev::OrderCallback { orderid });
             }
         }
         let polls = st.rng.chance(700);
@@ -389,9 +437,11 @@ impl Workload {
             fresh: false,
         };
         let slot = s.slot.object_name().to_owned();
-        st.check.polled(&slot);
-        let who = Who::Poll { shopper: i };
-        self.call(st, rt, &slot, who, |id| SlotInput::Status(id, call));
+        if rt.configured() {
+            st.check.polled(&slot);
+            let who = Who::Poll { shopper: i };
+            self.call(st, rt, &slot, who, |id| SlotInput::Status(id, call));
+        }
         if left > 1 {
             let when = st.now() + 2 * SEC;
             st.at(

@@ -36,7 +36,7 @@ impl World {
                 trace_slot: None,
                 trace: Vec::new(),
             },
-            runtime: Runtime::new(sc.rules.clone()),
+            runtime: Runtime::new(sc.config(None)),
             workload,
             sc,
             steps: 0,
@@ -78,14 +78,20 @@ impl World {
                 reference,
                 created_ms,
             } => return people.callback(st, rt, reference, created_ms),
+            Ev::OrderCallback { orderid } => return people.order_callback(st, rt, &orderid),
             Ev::Evict { slot } => return people.evict(st, rt, &slot),
             Ev::Alarm { slot, at } => rt.alarm(st, &slot, at),
+            Ev::AlarmAgain { slot } => rt.alarm_again(st, &slot),
             Ev::Done {
                 slot,
                 instance,
                 input,
             } => rt.done(st, &slot, instance, input),
-            Ev::Deploy => rt.deploy(st),
+            Ev::Deploy => {
+                let broken = st.faults.broken_setting(st.now());
+                st.trace_all(|| format!("deploy, broken: {broken:?}"));
+                rt.deploy(st, self.sc.config(broken))
+            }
         };
         for (who, reply) in replies {
             people.replied(st, who, reply);
