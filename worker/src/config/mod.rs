@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use kelantanpay::url::is_secure_or_loopback;
 use kelantanpay::{
-    Amount, BaseUrl, Catalog, ClientConfig, Credentials, HttpUrl, Merchant, Pricing, RetryPolicy,
-    Secret, DEFAULT_TIMEOUT,
+    Amount, BaseUrl, Call, Catalog, ClientConfig, Credentials, Error, HttpUrl, Merchant, Pricing,
+    RetryPolicy, Secret, DEFAULT_TIMEOUT,
 };
 
 use crate::limits::shared::{self, Limiters};
@@ -19,12 +19,21 @@ use crate::payment::slot_machine::Rules;
 pub const DEFAULT_RATE_LIMIT: u32 = 30;
 pub const DEFAULT_STATUS_RATE_LIMIT: u32 = 300;
 const DEFAULT_RETENTION_DAYS: f64 = 90.0;
+/// The settings the upstream client is made of.
+const UPSTREAM: [&str; 6] = [
+    "KP_USERNAME",
+    "KP_PASSWORD",
+    "KP_PROVIDER",
+    "KP_ACCOUNT",
+    "KP_BASE_URL",
+    "KP_UPSTREAM_TIMEOUT_MS",
+];
 /// HMAC keys shorter than this are guessable offline from one handle.
 const MIN_SECRET_CHARS: usize = 32;
 
-/// Everything needed to take payments. Only exists when fully configured.
+/// Everything needed to take payments. Only exists when fully configured (the upstream client's
+/// settings are then `Parts::upstream`).
 pub struct Ready {
-    pub client: Rc<ClientConfig>,
     pub signing_secret: Secret,
     /// `KP_SIGNING_SECRET_PREVIOUS`: handles it signed still verify during a key rotation.
     pub previous_signing_secret: Option<Secret>,
@@ -40,7 +49,12 @@ pub struct WebhookTarget {
 }
 
 pub struct Config {
+    /// Everything the payment routes need (any problem: they answer `503 not_configured`).
     pub ready: Result<Ready, String>,
+    /// What a payment's object needs, each part valid or not on its own, whatever the rest
+    /// says (`Config::rules`, `Config::upstream_for`): an object with work ahead keeps working
+    /// through a typo in `KP_CATALOG`.
+    pub parts: Parts,
     /// Names of the settings that are missing or invalid (never their values).
     pub problems: Vec<String>,
     pub pricing: Result<Pricing, String>,
@@ -58,6 +72,17 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The status limit's Rate Limiting bindings that this deployment has.
     pub limiters: Limiters,
+}
+
+/// The parts of the configuration a payment's object works with, each judged on its own.
+pub struct Parts {
+    /// Credentials, base URL, merchant and timeout: what the upstream client needs, and nothing
+    /// else (`Err`: which of those settings are missing or invalid).
+    pub upstream: Result<Rc<ClientConfig>, String>,
+    /// `KP_SIGNING_SECRET`, when it is usable: only a create needs it (the handle it signs).
+    pub signing_secret: Option<Secret>,
+    /// `KP_WEBHOOK_URL` is set (usable or not): events are queued and wait for it.
+    pub webhooks: bool,
 }
 
 /// Where the settings come from: the Worker's `Env` (vars and secrets), or a table in tests.
@@ -237,18 +262,11 @@ impl Config {
                 }
             };
 
-        let ready = match (username, password, signing, provider, account, base_url) {
-            (
-                Some(username),
-                Some(password),
-                Some(signing),
-                Some(provider),
-                Some(account),
-                Some(base_url),
-            ) if problems.is_empty() => Ok(Ready {
-                previous_signing_secret: secret(env, "KP_SIGNING_SECRET_PREVIOUS"),
-                idempotency_secret: secret(env, "KP_IDEMPOTENCY_SECRET"),
-                client: Rc::new(ClientConfig {
+        // Each part from its own settings only, judged once every rule has spoken.
+        let usable = |name: &str| !problems.iter().any(|p| p.split(' ').next() == Some(name));
+        let upstream = match (username, password, provider, account, base_url) {
+            (Some(username), Some(password), Some(provider), Some(account), Some(base_url)) => {
+                Ok(Rc::new(ClientConfig {
                     base_url,
                     credentials: Credentials {
                         username,
@@ -261,18 +279,37 @@ impl Config {
                     },
                     timeout,
                     retry: RetryPolicy::default(),
-                }),
-                signing_secret: Secret::new(signing),
+                }))
+            }
+            _ => Err(problems
+                .iter()
+                .filter(|p| UPSTREAM.iter().any(|name| p.starts_with(name)))
+                .cloned()
+                .collect::<Vec<_>>()
+                .join("; ")),
+        };
+        let signing_secret = signing
+            .filter(|_| usable("KP_SIGNING_SECRET"))
+            .map(Secret::new);
+        let webhook_secret = match secret(env, "KP_WEBHOOK_SECRET") {
+            Some(s) => Some(s).filter(|_| usable("KP_WEBHOOK_SECRET")),
+            None => signing_secret.clone(),
+        };
+        let parts = Parts {
+            webhooks: var(env, "KP_WEBHOOK_URL").is_some(),
+            upstream,
+            signing_secret,
+        };
+        let webhook = webhook_url
+            .zip(webhook_secret)
+            .map(|(url, secret)| WebhookTarget { url, secret });
+        let ready = match (&parts.upstream, &parts.signing_secret) {
+            (Ok(_), Some(signing)) if problems.is_empty() => Ok(Ready {
+                previous_signing_secret: secret(env, "KP_SIGNING_SECRET_PREVIOUS"),
+                idempotency_secret: secret(env, "KP_IDEMPOTENCY_SECRET"),
+                signing_secret: signing.clone(),
             }),
             _ => Err(problems.join("; ")),
-        };
-        let webhook = match (&ready, webhook_url) {
-            (Ok(r), Some(url)) => Some(WebhookTarget {
-                url,
-                secret: secret(env, "KP_WEBHOOK_SECRET")
-                    .unwrap_or_else(|| r.signing_secret.clone()),
-            }),
-            _ => None,
         };
         let mut warnings = Vec::new();
         if secret(env, "KP_IDEMPOTENCY_SECRET").is_none() {
@@ -288,6 +325,7 @@ impl Config {
             warnings,
             limiters,
             ready,
+            parts,
             problems,
             pricing,
             bounds: bounds.ok(),
@@ -301,14 +339,27 @@ impl Config {
         }
     }
 
-    /// What a payment's object reads of the configuration (`PaymentObject`, the simulation).
-    pub fn rules(&self) -> Option<Rules> {
-        let ready = self.ready.as_ref().ok()?;
-        Some(Rules {
+    /// What a payment's object reads of the configuration (`PaymentObject`, the simulation):
+    /// always some rules, from the parts that are valid (timing falls back to its defaults).
+    pub fn rules(&self) -> Rules {
+        Rules {
             timing: self.timing.clone(),
-            webhooks: self.webhook.is_some(),
-            signing_secret: ready.signing_secret.clone(),
-        })
+            webhooks: self.parts.webhooks,
+            signing_secret: self.parts.signing_secret.clone(),
+        }
+    }
+
+    /// The upstream client's settings for `call`, or the error that call ends with when they
+    /// are not usable: the machine meets it as it meets any failed call, and tries again on
+    /// its schedule.
+    pub fn upstream_for(&self, call: Call) -> Result<&Rc<ClientConfig>, Error> {
+        self.parts
+            .upstream
+            .as_ref()
+            .map_err(|why| Error::Transport {
+                call,
+                reason: format!("not configured: {why}"),
+            })
     }
 
     /// Every key a handle may be signed with: the current one first.
@@ -332,4 +383,105 @@ fn bounds(env: &dyn Settings) -> Result<(Amount, Amount), String> {
         return Err("KP_MIN_AMOUNT is above KP_MAX_AMOUNT".into());
     }
     Ok((min, max))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    struct Vars(HashMap<&'static str, &'static str>);
+
+    impl Settings for Vars {
+        fn var_text(&self, name: &str) -> Option<String> {
+            self.0.get(name).map(|v| (*v).to_owned())
+        }
+
+        fn secret_text(&self, _: &str) -> Option<String> {
+            None
+        }
+
+        fn limiters(&self) -> Limiters {
+            Limiters::default()
+        }
+    }
+
+    /// A working deploy with one var changed (`None`: removed).
+    fn config(name: &'static str, value: Option<&'static str>) -> Config {
+        let mut vars: HashMap<_, _> = [
+            ("KP_USERNAME", "merchant"),
+            ("KP_PASSWORD", "password"),
+            (
+                "KP_SIGNING_SECRET",
+                "a signing secret of at least thirty-two characters",
+            ),
+            ("KP_PROVIDER", "sandbox"),
+            ("KP_ACCOUNT", "000000"),
+            ("KP_WEBHOOK_URL", "https://shop.example/events"),
+            ("KP_RECONCILE_SCHEDULE", "60,3600"),
+        ]
+        .into_iter()
+        .collect();
+        match value {
+            Some(v) => vars.insert(name, v),
+            None => vars.remove(name),
+        };
+        Config::from_env(&Vars(vars))
+    }
+
+    #[test]
+    fn a_broken_optional_setting_closes_the_routes_but_not_the_objects_work() {
+        for (name, value) in [
+            ("KP_CATALOG", r#"[{"sku":"batik""#),
+            ("KP_RATE_LIMIT_PER_MINUTE", "thirty"),
+            ("KP_MIN_AMOUNT", "one ringgit"),
+        ] {
+            let c = config(name, Some(value));
+            assert!(c.ready.is_err(), "{name}: the routes answer 503");
+            assert!(c.problems.iter().any(|p| p.starts_with(name)), "{name}");
+            let rules = c.rules();
+            assert_eq!(
+                rules.timing.schedule,
+                ReconcileSchedule::parse("60,3600").unwrap()
+            );
+            assert!(rules.webhooks && rules.signing_secret.is_some(), "{name}");
+            assert!(c.upstream_for(Call::Requery).is_ok(), "{name}");
+            assert!(c.webhook.is_some(), "{name}: events are still delivered");
+        }
+    }
+
+    #[test]
+    fn missing_credentials_fail_the_objects_calls_and_leave_its_rules() {
+        let c = config("KP_PASSWORD", None);
+        let Err(Error::Transport { call, reason }) = c.upstream_for(Call::Requery) else {
+            panic!("a requery without credentials must fail as a call");
+        };
+        assert_eq!(call, Call::Requery);
+        assert_eq!(reason, "not configured: KP_PASSWORD is missing");
+        assert!(c.rules().signing_secret.is_some());
+        let c = config("KP_BASE_URL", Some("ftp://gw.example"));
+        assert!(c.upstream_for(Call::CreatePayment).is_err());
+        assert!(c.rules().webhooks);
+    }
+
+    #[test]
+    fn each_part_needs_only_its_own_settings() {
+        // A short signing secret: no create can sign its handle; the rest goes on.
+        let c = config("KP_SIGNING_SECRET", Some("short"));
+        assert!(c.rules().signing_secret.is_none());
+        assert!(c.upstream_for(Call::Requery).is_ok());
+        // The webhook was signed with it: no target, but events still wait for one.
+        assert!(c.webhook.is_none());
+        assert!(c.rules().webhooks);
+        // A webhook URL that does not pass: events are kept (retried), not dead-lettered.
+        let c = config("KP_WEBHOOK_URL", Some("http://shop.example/events"));
+        assert!(c.webhook.is_none() && c.rules().webhooks);
+        // No webhook URL at all: no events.
+        assert!(!config("KP_WEBHOOK_URL", None).rules().webhooks);
+        // A bad schedule falls back to the default one.
+        let c = config("KP_RECONCILE_SCHEDULE", Some("soon"));
+        assert_eq!(c.rules().timing.schedule, ReconcileSchedule::default());
+        assert!(c.ready.is_err());
+    }
 }

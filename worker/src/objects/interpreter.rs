@@ -67,6 +67,21 @@ pub enum SlotAction<H> {
     Log(Value),
 }
 
+/// How long after a failed alarm the object looks again (`retry_alarm`).
+pub const ALARM_RETRY_MS: u64 = 30_000;
+
+/// The alarm a driver leaves after its alarm's work failed (a write, a stored slot that did not
+/// load), instead of throwing: the runtime retries a throwing alarm six times and then drops
+/// it, and an object with work ahead would never wake again. `None`: one is armed already
+/// (the machine's own, written with the state it belongs to). The driver throws only when it
+/// cannot set it.
+pub fn retry_alarm(now_ms: u64, armed: Option<u64>) -> Option<u64> {
+    match armed {
+        Some(_) => None,
+        None => Some(now_ms + ALARM_RETRY_MS),
+    }
+}
+
 pub struct SlotInterpreter<H> {
     /// `None` until the slot is loaded, and again after a failed write.
     machine: Option<SlotMachine>,
@@ -129,13 +144,12 @@ impl<H> SlotInterpreter<H> {
         self.next_caller
     }
 
-    /// One input: a waiting caller's, or the end of something the driver did. Without `rules`
-    /// (no configuration yet) every waiting caller fails. The actions it leads to are taken
-    /// out with `next_action`.
-    pub fn feed(&mut self, now_ms: u64, input: SlotInput, rules: Option<&Rules>) {
-        let (Some(rules), Some(machine)) = (rules, self.machine.as_mut()) else {
-            // Payment calls never get here unconfigured (the Worker answers 503 first); an
-            // alarm does, and waits for the configuration (it fails, and is run again).
+    /// One input: a waiting caller's, or the end of something the driver did, under the rules
+    /// of whatever parts of the configuration are valid (`Config::rules`: always some). The
+    /// actions it leads to are taken out with `next_action`.
+    pub fn feed(&mut self, now_ms: u64, input: SlotInput, rules: &Rules) {
+        let Some(machine) = self.machine.as_mut() else {
+            // Not loaded (the driver loads before it feeds): nobody waits on this instance.
             self.fail_all();
             return;
         };
@@ -243,7 +257,7 @@ mod tests {
     use super::*;
     use crate::payment::messages::CreateReply;
     use crate::payment::slot::{IdempotencyKey, SlotId};
-    use crate::payment::testing::{create_call, rules};
+    use crate::payment::testing::{create_call, record, rules};
 
     const T0: u64 = 1_767_225_600_000;
 
@@ -254,7 +268,7 @@ mod tests {
             Amount::from_sen(1250).unwrap(),
         );
         let id = i.wait(who);
-        i.feed(T0, SlotInput::Create(id, Box::new(call)), Some(&rules()));
+        i.feed(T0, SlotInput::Create(id, Box::new(call)), &rules());
     }
 
     fn drain(i: &mut SlotInterpreter<&'static str>) -> Vec<SlotAction<&'static str>> {
@@ -327,16 +341,79 @@ mod tests {
     }
 
     #[test]
-    fn without_configuration_every_caller_fails_and_nothing_is_stepped() {
+    fn an_alarm_whose_requery_is_not_configured_fails_it_and_arms_the_next_try() {
         let mut i = SlotInterpreter::default();
-        i.resume(None, 7).unwrap();
+        let stored = SlotState {
+            payment: Some(record(T0)),
+            ..SlotState::default()
+        };
+        i.resume(Some(&serde_json::to_string(&stored).unwrap()), 7)
+            .unwrap();
+        let now = T0 + 3_600_000;
         let id = i.wait("alarm");
-        i.feed(T0, SlotInput::Alarm(id), None);
+        i.feed(now, SlotInput::Alarm(id), &rules());
         let actions = drain(&mut i);
         assert!(
-            matches!(actions[..], [SlotAction::Fail("alarm")]),
+            actions
+                .iter()
+                .any(|a| matches!(a, SlotAction::Requery { .. })),
             "{actions:?}"
         );
+        let not_configured = kelantanpay::Error::Transport {
+            call: kelantanpay::Call::Requery,
+            reason: "not configured: KP_PASSWORD is missing".into(),
+        };
+        let result = Err(not_configured);
+        i.feed(now + 1, SlotInput::Requeried { result, calls: 0 }, &rules());
+        let actions = drain(&mut i);
+        assert!(
+            actions.iter().any(|a| matches!(a,
+                SlotAction::StoreWithAlarm { alarm: Some(at), .. } | SlotAction::SetAlarm(Some(at))
+                if *at > now)),
+            "the next try is armed: {actions:?}"
+        );
+        assert!(
+            matches!(
+                actions.last(),
+                Some(SlotAction::Reply("alarm", SlotReply::AlarmDone, _))
+            ),
+            "the alarm ends well: {actions:?}"
+        );
+    }
+
+    #[test]
+    fn a_create_without_a_signing_secret_fails_and_spends_nothing() {
+        let mut i = SlotInterpreter::default();
+        i.resume(None, 7).unwrap();
+        let key = IdempotencyKey::parse("order-1").unwrap();
+        let call = create_call(
+            &SlotId::for_key(&key, None),
+            Amount::from_sen(1250).unwrap(),
+        );
+        let id = i.wait("shopper");
+        let unsigned = Rules {
+            signing_secret: None,
+            ..rules()
+        };
+        i.feed(T0, SlotInput::Create(id, Box::new(call)), &unsigned);
+        let actions = drain(&mut i);
+        assert!(
+            matches!(
+                &actions[..],
+                [SlotAction::Reply(
+                    "shopper",
+                    SlotReply::Create(CreateReply::Failed(_)),
+                    0
+                )]
+            ),
+            "{actions:?}"
+        );
+    }
+
+    #[test]
+    fn a_failed_alarm_leaves_a_retry_alarm_unless_one_is_armed() {
+        assert_eq!(retry_alarm(T0, None), Some(T0 + ALARM_RETRY_MS));
+        assert_eq!(retry_alarm(T0, Some(T0 + 5)), None);
     }
 
     #[test]
@@ -367,7 +444,7 @@ mod tests {
                 }),
                 calls: 1,
             },
-            Some(&rules()),
+            &rules(),
         );
         let replies: Vec<_> = drain(&mut i)
             .into_iter()

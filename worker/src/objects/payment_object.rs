@@ -9,12 +9,13 @@ use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 use std::time::Duration;
 
+use kelantanpay::Call;
 use wasm_bindgen::prelude::wasm_bindgen;
 use worker::wasm_bindgen_futures::spawn_local;
 use worker::{console_log, durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::config::Config;
-use crate::objects::interpreter::{SlotAction, SlotInterpreter};
+use crate::objects::interpreter::{retry_alarm, SlotAction, SlotInterpreter};
 use crate::objects::rpc::{self, enveloped};
 use crate::objects::settled::Settled;
 use crate::payment::messages::{CreateCall, OrderCall, PaymentCall, StatusCall, StatusReply};
@@ -63,8 +64,18 @@ impl DurableObject for PaymentObject {
         rpc::not_fetched()
     }
 
+    /// Never throws for what the object can retry itself: the runtime retries a throwing alarm
+    /// only six times (from 2 s) and then drops it, and a payment nobody polls would never
+    /// wake again. A failed alarm leaves its own retry alarm (`interpreter::retry_alarm`);
+    /// only when even that cannot be set does the runtime's retry remain.
     async fn alarm(&self) -> Result<Response> {
-        self.inner.call(SlotInput::Alarm).await?;
+        if let Err(e) = self.inner.call(SlotInput::Alarm).await {
+            log(&serde_json::json!({"msg": "alarm_failed", "detail": e.to_string()}));
+            let armed = self.inner.storage.get_alarm().await?;
+            if let Some(at) = retry_alarm(now_ms(), armed) {
+                self.inner.storage.set_alarm(at).await?;
+            }
+        }
         Response::ok("")
     }
 }
@@ -141,9 +152,7 @@ impl Inner {
     async fn feed(self: &Rc<Self>, input: SlotInput) {
         let config = Config::cached(&self.env);
         let rules = config.rules();
-        self.interpreter
-            .borrow_mut()
-            .feed(now_ms(), input, rules.as_ref());
+        self.interpreter.borrow_mut().feed(now_ms(), input, &rules);
         if self.performing.replace(true) {
             return;
         }
@@ -176,11 +185,18 @@ impl Inner {
             }
             SlotAction::SetAlarm(Some(at)) => self.storage.set_alarm(at).await?,
             SlotAction::SetAlarm(None) => self.storage.delete_alarm().await?,
+            // Without usable upstream settings the call ends at once, failed, like any call
+            // that fails: the machine tries again on its schedule (an alarm never throws).
             SlotAction::SendCreate { attempt, payment } => {
                 let calls = Rc::new(Cell::new(0));
-                let client = self.client(config, &calls)?;
+                let client = config
+                    .upstream_for(Call::CreatePayment)
+                    .map(|c| upstream::client(c, calls.clone()));
                 self.spawn(async move {
-                    let result = client.create_payment(&payment).await;
+                    let result = match client {
+                        Ok(client) => client.create_payment(&payment).await,
+                        Err(e) => Err(e),
+                    };
                     SlotInput::CreateAnswered {
                         attempt,
                         result,
@@ -193,9 +209,14 @@ impl Inner {
                 created_ms,
             } => {
                 let calls = Rc::new(Cell::new(0));
-                let client = self.client(config, &calls)?;
+                let client = config
+                    .upstream_for(Call::Requery)
+                    .map(|c| upstream::client(c, calls.clone()));
                 self.spawn(async move {
-                    let result = client.check_status_from(&reference, created_ms).await;
+                    let result = match client {
+                        Ok(client) => client.check_status_from(&reference, created_ms).await,
+                        Err(e) => Err(e),
+                    };
                     SlotInput::Requeried {
                         result,
                         calls: calls.get(),
@@ -258,14 +279,6 @@ impl Inner {
                 me.feed(input).await;
             }
         });
-    }
-
-    fn client(&self, config: &Config, calls: &Rc<Cell<u32>>) -> Result<upstream::UpstreamClient> {
-        let ready = config
-            .ready
-            .as_ref()
-            .map_err(|why| worker::Error::RustError(why.clone()))?;
-        Ok(upstream::client(&ready.client, calls.clone()))
     }
 }
 

@@ -66,6 +66,6 @@ pub(crate) fn rules() -> Rules {
             retention_ms: 90 * 24 * 3600 * 1000,
         },
         webhooks: true,
-        signing_secret: Secret::new("test-signing-secret-0123456789abcdef"),
+        signing_secret: Some(Secret::new("test-signing-secret-0123456789abcdef")),
     }
 }

@@ -6,8 +6,9 @@
 //!
 //! The parts, each importing only those before it: `time` (clock, event queue, stamps), `rng`,
 //! `scenario`, `event` (what happens, who is answered), `gateway`, `check` (judges what it is
-//! told), `faults` (evictions, failed writes, deploys, outages), `scene` (what they all act
-//! on), `runtime` (the simulated Durable Objects), `workload` (the people), `world` (the loop).
+//! told), `faults` (evictions, failed writes, deploys, broken settings, alarms run twice,
+//! outages), `scene` (what they all act on), `runtime` (the simulated Durable Objects and the
+//! order index, as Cloudflare documents its runtime), `workload` (the people), `world` (the loop).
 
 mod check;
 mod event;
@@ -123,9 +124,20 @@ fn run_all(seeds: &[u64], shoppers: usize) {
 ///   alarm after it as two writes (an instance lost between them leaves a "sending" slot that
 ///   never wakes, "still stored at the end").
 ///
+/// Since the runtime is Cloudflare's as documented (issue 27: a throwing alarm is retried six
+/// times from 2 s and then dropped; alarms at-least-once; deploys that break one setting for
+/// hours, read by the real `Config::from_env`) and the invariant "an object with work ahead
+/// has its alarm armed" is checked at every quiescent point:
+/// - 3 and 7 (also 2, 5 in `SEEDS=40`): with item 1 unfixed (no rules, so the alarm threw,
+///   whenever any setting had a problem), a bad `KP_RATE_LIMIT_PER_MINUTE` (7) or
+///   `KP_WEBHOOK_URL` (3) for hours made a pending payment's alarm throw seven times and be
+///   dropped: "work ahead (...) and no alarm armed". Now the rules come from the valid parts,
+///   a requery without usable credentials fails as a call, and a failed alarm leaves its own
+///   retry alarm.
+///
 /// The callback hint (a requery begins after every callback) is pinned by
 /// `slot_machine_tests` too.
-const REGRESSION_SEEDS: &[u64] = &[1, 2, 5, 7, 633, 779, 1589, 1998, 3578, 4139];
+const REGRESSION_SEEDS: &[u64] = &[1, 2, 3, 5, 7, 633, 779, 1589, 1998, 3578, 4139];
 
 #[test]
 fn regression_seeds() {

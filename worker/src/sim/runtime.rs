@@ -10,13 +10,13 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use kelantanpay::Reference;
+use kelantanpay::{Call, Reference};
 
 use super::event::{Ev, Who};
 use super::scene::{short, Scene};
 use super::time::SEC;
 use crate::config::Config;
-use crate::objects::interpreter::{SlotAction, SlotInterpreter};
+use crate::objects::interpreter::{retry_alarm, SlotAction, SlotInterpreter};
 use crate::payment::record::SlotState;
 use crate::payment::slot_machine::{CallerId, SlotInput, SlotReply};
 
@@ -101,7 +101,7 @@ impl Runtime {
             return Vec::new();
         };
         st.trace(slot, || format!("IN  {}", short(&input)));
-        live.interpreter.feed(st.now(), input, rules.as_ref());
+        live.interpreter.feed(st.now(), input, &rules);
         self.perform(st, slot)
     }
 
@@ -273,6 +273,15 @@ impl Runtime {
                 st.check.forgotten(slot, state.as_ref(), now);
             }
             SlotAction::SendCreate { attempt, payment } => {
+                if let Err(e) = self.config.upstream_for(Call::CreatePayment) {
+                    let input = SlotInput::CreateAnswered {
+                        attempt,
+                        result: Err(e),
+                        calls: 0,
+                    };
+                    done(st, slot, instance, now, input);
+                    return Ok(None);
+                }
                 st.check.sending(slot, &payment.reference, &st.gateway, now);
                 let answer = st.gateway.create(&payment, now, &mut st.rng);
                 let calls = if answer.result.is_err() { 2 } else { 1 };
@@ -295,14 +304,23 @@ impl Runtime {
                     st.check.violation(slot, now, what);
                 }
                 st.check.requeried(slot, now);
-                // As `PaymentObject::client` did: a deploy without a client cannot start it.
-                let Ok(ready) = self.config.ready.as_ref() else {
-                    return Err("not configured");
+                // As `PaymentObject` does: without usable upstream settings the check ends
+                // at once, failed.
+                let client = match self.config.upstream_for(Call::Requery) {
+                    Ok(client) => client.clone(),
+                    Err(e) => {
+                        let input = SlotInput::Requeried {
+                            result: Err(e),
+                            calls: 0,
+                        };
+                        done(st, slot, instance, now, input);
+                        return Ok(None);
+                    }
                 };
                 let faults = &st.faults;
                 let down = |t: u64| faults.gateway_down_until(t) > t;
                 let checked = st.gateway.check_status(
-                    &ready.client,
+                    &client,
                     &reference,
                     created_ms,
                     now,
@@ -389,6 +407,19 @@ impl Runtime {
                         }
                         continue;
                     }
+                    // `PaymentObject::alarm`: its own retry alarm, unless one is armed; it
+                    // throws only when that write fails.
+                    if write(st).is_ok() {
+                        obj.alarm_retries = 0;
+                        if let Some(at) = retry_alarm(now, obj.alarm) {
+                            obj.alarm = Some(at);
+                            st.trace(slot, || format!("  !! the alarm failed: again at {at}"));
+                            let slot = slot.to_owned();
+                            st.at(at, Ev::Alarm { slot, at });
+                        }
+                        continue;
+                    }
+                    let obj = self.objects.entry(slot.to_owned()).or_default();
                     if obj.alarm_retries >= ALARM_RETRIES {
                         st.trace(slot, || "  !! the alarm threw: dropped".into());
                         obj.alarm_retries = 0;

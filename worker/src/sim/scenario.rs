@@ -172,7 +172,5 @@ impl Scenario {
 
 /// The rules a payment's object reads of a configuration: the Worker's own (`Config::rules`).
 pub fn rules_of(config: &Config) -> Rules {
-    config
-        .rules()
-        .unwrap_or_else(|| unreachable!("a working deploy has rules"))
+    config.rules()
 }

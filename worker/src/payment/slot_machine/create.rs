@@ -30,6 +30,13 @@ impl SlotMachine {
             CreateDecision::Start { attempt } if attempt >= MAX_ATTEMPTS => {
                 out.push(reply(CreateReply::KeyExpired));
             }
+            // No usable signing secret: nothing is spent, nothing is sent.
+            CreateDecision::Start { .. } if rules.signing_secret.is_none() => {
+                out.push(reply(CreateReply::Failed(Error::Transport {
+                    call: Call::CreatePayment,
+                    reason: "not configured: KP_SIGNING_SECRET".into(),
+                })));
+            }
             CreateDecision::Start { attempt } => {
                 if let Some(stale) = self.stored.sending {
                     out.push(log(
@@ -66,8 +73,12 @@ impl SlotMachine {
             self.incarnation,
             now,
         );
+        // Rules come from the isolate's configuration, which an instance never sees change.
+        let Some(secret) = rules.signing_secret.as_ref() else {
+            return;
+        };
         let reference = call.slot.reference(next.generation, attempt);
-        let handle = PaymentHandle(issue_handle(&rules.signing_secret, &reference, now / 1000));
+        let handle = PaymentHandle(issue_handle(secret, &reference, now / 1000));
         let payment = new_payment(&call, reference, &handle);
         self.stored = next;
         out.push(SlotEffect::Store(Box::new(self.stored.clone())));

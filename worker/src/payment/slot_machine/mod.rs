@@ -48,14 +48,17 @@ const MIN_ALARM_GAP_MS: u64 = 1_000;
 /// Who is waiting for a reply: the interpreter's number for one object call or alarm.
 pub type CallerId = u64;
 
-/// What the machine reads of the configuration.
+/// What the machine reads of the configuration: always there, built from whatever parts of
+/// the configuration are valid (`Config::rules`), so that an object with work ahead never
+/// stops for a setting its work does not need.
 #[derive(Debug, Clone)]
 pub struct Rules {
     pub timing: Timing,
     /// A webhook endpoint is configured: events are queued and delivered.
     pub webhooks: bool,
-    /// Signs the handle each created payment's return and callback URLs carry.
-    pub signing_secret: Secret,
+    /// Signs the handle each created payment's return and callback URLs carry (`None`: not
+    /// usable, and a create fails without starting).
+    pub signing_secret: Option<Secret>,
 }
 
 #[derive(Debug)]
