@@ -176,12 +176,17 @@ impl Inner {
             }
             SlotAction::SetAlarm(Some(at)) => self.storage.set_alarm(at).await?,
             SlotAction::SetAlarm(None) => self.storage.delete_alarm().await?,
-            SlotAction::SendCreate { attempt, payment } => {
+            SlotAction::SendCreate {
+                flight,
+                attempt,
+                payment,
+            } => {
                 let calls = Rc::new(Cell::new(0));
                 let client = self.client(config, &calls)?;
                 self.spawn(async move {
                     let result = client.create_payment(&payment).await;
                     SlotInput::CreateAnswered {
+                        flight,
                         attempt,
                         result,
                         calls: calls.get(),
@@ -189,6 +194,7 @@ impl Inner {
                 });
             }
             SlotAction::Requery {
+                flight,
                 reference,
                 created_ms,
             } => {
@@ -197,19 +203,24 @@ impl Inner {
                 self.spawn(async move {
                     let result = client.check_status_from(&reference, created_ms).await;
                     SlotInput::Requeried {
+                        flight,
                         result,
                         calls: calls.get(),
                     }
                 });
             }
-            SlotAction::Deliver { kind, body } => {
+            SlotAction::Deliver { flight, kind, body } => {
                 let config = config.clone();
                 self.spawn(async move {
                     let status = match config.webhook.as_ref() {
                         Some(target) => delivery::deliver(target, &body).await,
                         None => None,
                     };
-                    SlotInput::Delivered { kind, status }
+                    SlotInput::Delivered {
+                        flight,
+                        kind,
+                        status,
+                    }
                 });
             }
             SlotAction::RememberOrder {

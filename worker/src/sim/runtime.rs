@@ -214,11 +214,16 @@ impl Runtime {
                 let state = before.as_deref().and_then(|s| serde_json::from_str(s).ok());
                 st.check.forgotten(slot, state.as_ref(), now);
             }
-            SlotAction::SendCreate { attempt, payment } => {
+            SlotAction::SendCreate {
+                flight,
+                attempt,
+                payment,
+            } => {
                 st.check.sending(slot, &payment.reference, &st.gateway, now);
                 let answer = st.gateway.create(&payment, now, &mut st.rng);
                 let calls = if answer.result.is_err() { 2 } else { 1 };
                 let input = SlotInput::CreateAnswered {
+                    flight,
                     attempt,
                     result: answer.result,
                     calls,
@@ -226,6 +231,7 @@ impl Runtime {
                 done(st, slot, instance, now + answer.after_ms, input);
             }
             SlotAction::Requery {
+                flight,
                 reference,
                 created_ms,
             } => {
@@ -239,12 +245,13 @@ impl Runtime {
                 st.check.requeried(slot, now);
                 let answer = st.gateway.requery(&reference, created_ms, now, &mut st.rng);
                 let input = SlotInput::Requeried {
+                    flight,
                     result: answer.result,
                     calls: 1,
                 };
                 done(st, slot, instance, now + answer.after_ms, input);
             }
-            SlotAction::Deliver { kind, body } => {
+            SlotAction::Deliver { flight, kind, body } => {
                 // The id the merchant de-duplicates on, as sent.
                 let id = serde_json::from_str::<serde_json::Value>(&body)
                     .ok()
@@ -261,7 +268,11 @@ impl Runtime {
                 } else {
                     (None, st.rng.between(100, 15_000))
                 };
-                let input = SlotInput::Delivered { kind, status };
+                let input = SlotInput::Delivered {
+                    flight,
+                    kind,
+                    status,
+                };
                 done(st, slot, instance, now + after, input);
             }
             SlotAction::RememberOrder { .. } => {}

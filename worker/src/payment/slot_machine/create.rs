@@ -71,11 +71,14 @@ impl SlotMachine {
         let payment = new_payment(&call, reference, &handle);
         self.stored = next;
         out.push(SlotEffect::Store(Box::new(self.stored.clone())));
+        let flight = self.next_flight();
         out.push(SlotEffect::SendCreate {
+            flight,
             attempt,
             payment: Box::new(payment.clone()),
         });
         self.creating = Some(Creating {
+            flight,
             attempt,
             first_attempt,
             caller,
@@ -87,8 +90,10 @@ impl SlotMachine {
         });
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_created(
         &mut self,
+        _flight: FlightId,
         attempt: u32,
         result: Result<CreatedPayment, Error>,
         calls: u32,

@@ -82,11 +82,14 @@ impl SlotMachine {
             .record_for(&reference)
             .map(|p| p.created_ms)
             .or(waiter.call.created_ms);
+        let id = self.next_flight();
         out.push(SlotEffect::Requery {
+            flight: id,
             reference: reference.clone(),
             created_ms,
         });
         self.flight = Some(RequeryFlight {
+            id,
             reference,
             started_ms: now,
             leader: (!reconcile).then_some(waiter.caller),
@@ -113,6 +116,7 @@ impl SlotMachine {
 
     pub(super) fn on_requeried(
         &mut self,
+        _flight: FlightId,
         result: Result<StatusCheck, Error>,
         calls: u32,
         now: u64,

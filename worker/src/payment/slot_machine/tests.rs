@@ -4,7 +4,7 @@
 
 use kelantanpay::{parse_created, parse_requery, Amount, BaseUrl, Call, Error, StatusCheck};
 
-use super::{CallerId, Rules, SlotEffect, SlotInput, SlotMachine, SlotReply};
+use super::{CallerId, FlightId, Rules, SlotEffect, SlotInput, SlotMachine, SlotReply};
 use crate::payment::messages::{CreateReply, StatusCall};
 use crate::payment::record::SlotState;
 use crate::payment::schedule::CALLBACK_REQUERY_EVERY_MS;
@@ -34,9 +34,13 @@ struct Driver {
     now: u64,
     alarm: Option<u64>,
     requery_due: Option<u64>,
+    /// The requery in flight, as tagged.
+    requery_flight: Option<FlightId>,
     /// When each requery began.
     requeries: Vec<u64>,
     sends: Vec<(u32, String)>,
+    /// Each send's tag, in the order of `sends`.
+    send_flights: Vec<FlightId>,
     replies: Vec<(CallerId, SlotReply, u64)>,
     effects: Vec<SlotEffect>,
     next_caller: CallerId,
@@ -50,8 +54,10 @@ impl Driver {
             now: T0,
             alarm: None,
             requery_due: None,
+            requery_flight: None,
             requeries: Vec::new(),
             sends: Vec::new(),
+            send_flights: Vec::new(),
             replies: Vec::new(),
             effects: Vec::new(),
             next_caller: 1,
@@ -82,13 +88,19 @@ impl Driver {
         for e in &out {
             match e {
                 SlotEffect::SetAlarm(at) => self.alarm = *at,
-                SlotEffect::Requery { .. } => {
+                SlotEffect::Requery { flight, .. } => {
+                    self.requery_flight = Some(*flight);
                     self.requeries.push(self.now);
                     self.requery_due = Some(self.now + REQUERY_TAKES_MS);
                 }
-                SlotEffect::SendCreate { attempt, payment } => {
+                SlotEffect::SendCreate {
+                    flight,
+                    attempt,
+                    payment,
+                } => {
                     self.sends
                         .push((*attempt, payment.reference.as_str().to_owned()));
+                    self.send_flights.push(*flight);
                 }
                 SlotEffect::Reply { caller, reply, .. } => {
                     self.replies.push((*caller, reply.clone(), self.now));
@@ -118,10 +130,18 @@ impl Driver {
         let base = BaseUrl::parse("https://payment.kelantanpay.com").unwrap_or_default();
         let result = parse_created(&base, 200, body.as_bytes());
         self.feed(SlotInput::CreateAnswered {
+            flight: self.create_flight(attempt),
             attempt,
             result,
             calls: 1,
         });
+    }
+
+    /// The tag of the last send of `attempt`.
+    fn create_flight(&self, attempt: u32) -> FlightId {
+        let i = self.sends.iter().rposition(|s| s.0 == attempt);
+        i.map(|i| self.send_flights[i])
+            .unwrap_or_else(|| unreachable!("attempt {attempt} was never sent"))
     }
 
     fn created(&mut self) -> StatusCall {
@@ -150,7 +170,11 @@ impl Driver {
             self.now = t.max(self.now);
             if self.requery_due == Some(t) {
                 self.requery_due = None;
+                let flight = self
+                    .requery_flight
+                    .unwrap_or_else(|| unreachable!("a requery is due"));
                 self.feed(SlotInput::Requeried {
+                    flight,
                     result: pending(),
                     calls: 1,
                 });
@@ -277,6 +301,7 @@ fn a_token_rejection_is_retried_once_under_the_next_reference() {
         code: None,
     };
     d.feed(SlotInput::CreateAnswered {
+        flight: d.create_flight(0),
         attempt: 0,
         result: Err(rejected()),
         calls: 1,
@@ -284,6 +309,7 @@ fn a_token_rejection_is_retried_once_under_the_next_reference() {
     assert_eq!(d.sends.len(), 2);
     assert_ne!(d.sends[0].1, d.sends[1].1, "a new reference for the retry");
     d.feed(SlotInput::CreateAnswered {
+        flight: d.create_flight(1),
         attempt: 1,
         result: Err(rejected()),
         calls: 1,
