@@ -150,7 +150,6 @@ pub enum SlotReply {
 /// This instance's create in flight.
 #[derive(Debug)]
 struct Creating {
-    #[allow(dead_code)] // matched against answers in the next commit
     flight: FlightId,
     attempt: u32,
     /// The attempt the request began with: one more is allowed after a token rejection.
@@ -180,7 +179,6 @@ struct StatusWaiter {
 
 #[derive(Debug)]
 struct RequeryFlight {
-    #[allow(dead_code)] // matched against answers in the next commit
     id: FlightId,
     reference: Reference,
     started_ms: u64,

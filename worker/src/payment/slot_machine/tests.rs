@@ -392,3 +392,100 @@ fn a_callbacks_requery_cut_off_by_a_lost_instance_is_made_by_the_alarm() {
         d.requeries
     );
 }
+
+impl Driver {
+    /// What storage holds: the last state the machine stored.
+    fn stored(&self) -> SlotState {
+        self.effects
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                SlotEffect::Store(s) => Some((**s).clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// A failed write: the machine reloads from storage as a new instance, while what the
+    /// old one started upstream is still running (and will report back).
+    fn reload(&mut self, incarnation: u64) {
+        self.m = SlotMachine::resume(self.stored(), incarnation);
+        self.alarm = None;
+    }
+}
+
+fn paid() -> Result<StatusCheck, Error> {
+    parse_requery(200, br#"{"status":"00","amount":"12.50"}"#).map(|result| StatusCheck {
+        status: result.status(result.age_ms(T0 + 60_000, Some(T0))),
+        result,
+    })
+}
+
+#[test]
+fn a_late_create_answer_from_before_a_reload_leaves_the_new_attempt_in_flight() {
+    let mut d = Driver::new();
+    d.create();
+    // A write fails: the machine reloads; the create it sent (attempt 0) is still upstream.
+    d.reload(2);
+    let repeat = d.create();
+    assert_eq!(d.sends.len(), 2, "the repeat starts attempt 1");
+    // Attempt 0's answer arrives late, then attempt 1's.
+    d.now = T0 + 2_000;
+    d.answer_create(0);
+    assert!(
+        d.create_replies_to(repeat).is_empty(),
+        "answered by attempt 0"
+    );
+    d.now = T0 + 3_000;
+    d.answer_create(1);
+    let got = d.create_replies_to(repeat);
+    assert!(
+        matches!(got.as_slice(), [(CreateReply::Created(p), _)] if p.reference.as_str() == d.sends[1].1),
+        "attempt 1's answer was lost: {got:?}"
+    );
+    assert!(d.stored().sending.is_none(), "the key stays blocked");
+}
+
+#[test]
+fn a_late_requery_answer_from_before_a_reload_is_not_credited_to_the_new_flight() {
+    let mut d = Driver::new();
+    let call = d.created();
+    d.advance_to(T0 + 10_000);
+    // A poll starts a requery; then a write fails and the machine reloads.
+    d.status(&call, false);
+    d.requery_due = None;
+    let old = d.requery_flight;
+    d.reload(2);
+    // The payer pays; KelantanPay calls back: the new instance's requery begins after it.
+    d.now = T0 + 11_000;
+    let callback = d.caller();
+    let mut fresh = call.clone();
+    fresh.fresh = true;
+    d.feed(SlotInput::Status(callback, fresh));
+    assert_eq!(d.requeries.len(), 2);
+    let new = d.requery_flight;
+    // The old requery's answer (asked before the payment) arrives first.
+    d.now = T0 + 11_200;
+    d.feed(SlotInput::Requeried {
+        flight: old.unwrap_or_else(|| unreachable!("sent")),
+        result: pending(),
+        calls: 1,
+    });
+    assert!(
+        !d.replies.iter().any(|(c, _, _)| *c == callback),
+        "the callback was answered by a requery older than it"
+    );
+    d.now = T0 + 11_500;
+    d.feed(SlotInput::Requeried {
+        flight: new.unwrap_or_else(|| unreachable!("sent")),
+        result: paid(),
+        calls: 1,
+    });
+    let record = d.stored().payment.unwrap_or_else(|| unreachable!("held"));
+    assert_eq!(
+        record.status,
+        kelantanpay::PaymentStatus::Paid,
+        "the new flight's answer was lost"
+    );
+    assert_eq!(record.reconcile.hint_ms, None);
+}
