@@ -19,7 +19,7 @@ use crate::payment::messages::{StatusCall, StatusReply};
 use crate::payment::outbox::EventKind;
 use crate::payment::record::SlotState;
 use crate::payment::slot_machine::{
-    CallerId, Rules, SlotEffect, SlotInput, SlotMachine, SlotReply,
+    CallerId, FlightId, Rules, SlotEffect, SlotInput, SlotMachine, SlotReply,
 };
 
 /// One thing for the driver to do, in the order given. Every action that writes may fail: the
@@ -36,18 +36,23 @@ pub enum SlotAction<H> {
     SetAlarm(Option<u64>),
     /// Delete the alarm and everything stored.
     Forget,
-    /// Start the upstream create (not awaited here) and feed `SlotInput::CreateAnswered`.
+    /// Start the upstream create (not awaited here) and feed `SlotInput::CreateAnswered`
+    /// with the same `flight` (every answer names the call it answers).
     SendCreate {
+        flight: FlightId,
         attempt: u32,
         payment: Box<NewPayment>,
     },
-    /// Start the requery and feed `SlotInput::Requeried`.
+    /// Start the requery and feed `SlotInput::Requeried` with the same `flight`.
     Requery {
+        flight: FlightId,
         reference: Reference,
         created_ms: Option<u64>,
     },
-    /// Start the webhook POST of this signed event's body and feed `SlotInput::Delivered`.
+    /// Start the webhook POST of this signed event's body and feed `SlotInput::Delivered`
+    /// with the same `flight`.
     Deliver {
+        flight: FlightId,
         kind: EventKind,
         body: String,
     },
@@ -166,17 +171,27 @@ impl<H> SlotInterpreter<H> {
                 },
                 SlotEffect::SetAlarm(at) => SlotAction::SetAlarm(at),
                 SlotEffect::Forget => SlotAction::Forget,
-                SlotEffect::SendCreate { attempt, payment } => {
-                    SlotAction::SendCreate { attempt, payment }
-                }
+                SlotEffect::SendCreate {
+                    flight,
+                    attempt,
+                    payment,
+                } => SlotAction::SendCreate {
+                    flight,
+                    attempt,
+                    payment,
+                },
                 SlotEffect::Requery {
+                    flight,
                     reference,
                     created_ms,
                 } => SlotAction::Requery {
+                    flight,
                     reference,
                     created_ms,
                 },
-                SlotEffect::Deliver { kind, body, .. } => SlotAction::Deliver { kind, body },
+                SlotEffect::Deliver {
+                    flight, kind, body, ..
+                } => SlotAction::Deliver { flight, kind, body },
                 SlotEffect::RememberOrder {
                     orderid,
                     reference,
@@ -353,18 +368,27 @@ mod tests {
         let id = i.wait("alarm");
         i.feed(now, SlotInput::Alarm(id), &rules());
         let actions = drain(&mut i);
-        assert!(
-            actions
-                .iter()
-                .any(|a| matches!(a, SlotAction::Requery { .. })),
-            "{actions:?}"
-        );
+        let flight = actions
+            .iter()
+            .find_map(|a| match a {
+                SlotAction::Requery { flight, .. } => Some(*flight),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("a requery: {actions:?}"));
         let not_configured = kelantanpay::Error::Transport {
             call: kelantanpay::Call::Requery,
             reason: "not configured: KP_PASSWORD is missing".into(),
         };
         let result = Err(not_configured);
-        i.feed(now + 1, SlotInput::Requeried { result, calls: 0 }, &rules());
+        i.feed(
+            now + 1,
+            SlotInput::Requeried {
+                flight,
+                result,
+                calls: 0,
+            },
+            &rules(),
+        );
         let actions = drain(&mut i);
         assert!(
             actions.iter().any(|a| matches!(a,
@@ -434,10 +458,17 @@ mod tests {
         let mut i = SlotInterpreter::default();
         i.resume(None, 7).unwrap();
         create(&mut i, "shopper");
-        let _ = drain(&mut i);
+        let flight = drain(&mut i)
+            .into_iter()
+            .find_map(|a| match a {
+                SlotAction::SendCreate { flight, .. } => Some(flight),
+                _ => None,
+            })
+            .unwrap();
         i.feed(
             T0 + 500,
             SlotInput::CreateAnswered {
+                flight,
                 attempt: 0,
                 result: Err(kelantanpay::Error::Timeout {
                     call: kelantanpay::Call::CreatePayment,

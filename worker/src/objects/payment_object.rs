@@ -187,7 +187,11 @@ impl Inner {
             SlotAction::SetAlarm(None) => self.storage.delete_alarm().await?,
             // Without usable upstream settings the call ends at once, failed, like any call
             // that fails: the machine tries again on its schedule (an alarm never throws).
-            SlotAction::SendCreate { attempt, payment } => {
+            SlotAction::SendCreate {
+                flight,
+                attempt,
+                payment,
+            } => {
                 let calls = Rc::new(Cell::new(0));
                 let client = config
                     .upstream_for(Call::CreatePayment)
@@ -198,6 +202,7 @@ impl Inner {
                         Err(e) => Err(e),
                     };
                     SlotInput::CreateAnswered {
+                        flight,
                         attempt,
                         result,
                         calls: calls.get(),
@@ -205,6 +210,7 @@ impl Inner {
                 });
             }
             SlotAction::Requery {
+                flight,
                 reference,
                 created_ms,
             } => {
@@ -218,19 +224,24 @@ impl Inner {
                         Err(e) => Err(e),
                     };
                     SlotInput::Requeried {
+                        flight,
                         result,
                         calls: calls.get(),
                     }
                 });
             }
-            SlotAction::Deliver { kind, body } => {
+            SlotAction::Deliver { flight, kind, body } => {
                 let config = config.clone();
                 self.spawn(async move {
                     let status = match config.webhook.as_ref() {
                         Some(target) => delivery::deliver(target, &body).await,
                         None => None,
                     };
-                    SlotInput::Delivered { kind, status }
+                    SlotInput::Delivered {
+                        flight,
+                        kind,
+                        status,
+                    }
                 });
             }
             SlotAction::RememberOrder {

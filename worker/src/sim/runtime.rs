@@ -272,9 +272,14 @@ impl Runtime {
                 let state = before.as_deref().and_then(|s| serde_json::from_str(s).ok());
                 st.check.forgotten(slot, state.as_ref(), now);
             }
-            SlotAction::SendCreate { attempt, payment } => {
+            SlotAction::SendCreate {
+                flight,
+                attempt,
+                payment,
+            } => {
                 if let Err(e) = self.config.upstream_for(Call::CreatePayment) {
                     let input = SlotInput::CreateAnswered {
+                        flight,
                         attempt,
                         result: Err(e),
                         calls: 0,
@@ -286,6 +291,7 @@ impl Runtime {
                 let answer = st.gateway.create(&payment, now, &mut st.rng);
                 let calls = if answer.result.is_err() { 2 } else { 1 };
                 let input = SlotInput::CreateAnswered {
+                    flight,
                     attempt,
                     result: answer.result,
                     calls,
@@ -293,6 +299,7 @@ impl Runtime {
                 done(st, slot, instance, now + answer.after_ms, input);
             }
             SlotAction::Requery {
+                flight,
                 reference,
                 created_ms,
             } => {
@@ -310,6 +317,7 @@ impl Runtime {
                     Ok(client) => client.clone(),
                     Err(e) => {
                         let input = SlotInput::Requeried {
+                            flight,
                             result: Err(e),
                             calls: 0,
                         };
@@ -328,12 +336,13 @@ impl Runtime {
                     down,
                 );
                 let input = SlotInput::Requeried {
+                    flight,
                     result: checked.result,
                     calls: checked.calls,
                 };
                 done(st, slot, instance, now + checked.after_ms, input);
             }
-            SlotAction::Deliver { kind, body } => {
+            SlotAction::Deliver { flight, kind, body } => {
                 // The id the merchant de-duplicates on, as sent.
                 let id = serde_json::from_str::<serde_json::Value>(&body)
                     .ok()
@@ -350,7 +359,11 @@ impl Runtime {
                 } else {
                     (None, st.rng.between(100, 15_000))
                 };
-                let input = SlotInput::Delivered { kind, status };
+                let input = SlotInput::Delivered {
+                    flight,
+                    kind,
+                    status,
+                };
                 done(st, slot, instance, now + after, input);
             }
             SlotAction::RememberOrder {

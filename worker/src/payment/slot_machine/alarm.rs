@@ -69,11 +69,14 @@ impl SlotMachine {
             return;
         }
         if let Some((reference, created_ms)) = hinted {
+            let id = self.next_flight();
             out.push(SlotEffect::Requery {
+                flight: id,
                 reference: reference.clone(),
                 created_ms: Some(created_ms),
             });
             self.flight = Some(RequeryFlight {
+                id,
                 reference,
                 started_ms: now,
                 leader: None,
@@ -97,7 +100,9 @@ impl SlotMachine {
         out.push(log(json!({"msg": "retention",
             "reference": payment.map(|p| p.reference.as_str()), "deleted": true})));
         out.push(SlotEffect::Forget);
+        let flights = self.flights;
         *self = SlotMachine::resume(SlotState::default(), self.incarnation);
+        self.flights = flights;
     }
 
     /// Sends the next due event, one at a time; the alarm's work ends when none is due.
@@ -119,8 +124,14 @@ impl SlotMachine {
         match due {
             Some((kind, id, body)) => {
                 out.push(SlotEffect::Store(Box::new(self.stored.clone())));
-                self.delivering = Some(kind);
-                out.push(SlotEffect::Deliver { kind, id, body });
+                let flight = self.next_flight();
+                self.delivering = Some((kind, flight));
+                out.push(SlotEffect::Deliver {
+                    flight,
+                    kind,
+                    id,
+                    body,
+                });
             }
             None => {
                 if let Some(caller) = self.alarm.take() {
@@ -132,13 +143,14 @@ impl SlotMachine {
 
     pub(super) fn on_delivered(
         &mut self,
+        flight: FlightId,
         kind: EventKind,
         status: Option<u16>,
         now: u64,
         rules: &Rules,
         out: &mut Vec<SlotEffect>,
     ) {
-        if self.delivering != Some(kind) {
+        if self.delivering != Some((kind, flight)) {
             return;
         }
         self.delivering = None;

@@ -82,11 +82,14 @@ impl SlotMachine {
         let payment = new_payment(&call, reference, &handle);
         self.stored = next;
         out.push(SlotEffect::Store(Box::new(self.stored.clone())));
+        let flight = self.next_flight();
         out.push(SlotEffect::SendCreate {
+            flight,
             attempt,
             payment: Box::new(payment.clone()),
         });
         self.creating = Some(Creating {
+            flight,
             attempt,
             first_attempt,
             caller,
@@ -98,8 +101,10 @@ impl SlotMachine {
         });
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_created(
         &mut self,
+        flight: FlightId,
         attempt: u32,
         result: Result<CreatedPayment, Error>,
         calls: u32,
@@ -107,8 +112,12 @@ impl SlotMachine {
         rules: &Rules,
         out: &mut Vec<SlotEffect>,
     ) {
-        let Some(mut c) = self.creating.take().filter(|c| c.attempt == attempt) else {
-            // An attempt this instance gave up on (its mark went stale): abandoned for good.
+        // Only the answer of the create in flight, sent by this instance, is this create's:
+        // one this instance gave up on (its mark went stale), or one sent by the instance
+        // before a reload, is abandoned for good and changes nothing (it once discarded the
+        // attempt in flight, whose own answer was then lost and its key answered 409).
+        let ours = |c: &Creating| c.flight == flight && c.attempt == attempt;
+        let Some(mut c) = self.creating.take_if(|c| ours(c)) else {
             out.push(log(json!({"msg": "create_late_answer", "attempt": attempt,
                                 "ok": result.is_ok()})));
             return;

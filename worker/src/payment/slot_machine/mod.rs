@@ -48,6 +48,15 @@ const MIN_ALARM_GAP_MS: u64 = 1_000;
 /// Who is waiting for a reply: the interpreter's number for one object call or alarm.
 pub type CallerId = u64;
 
+/// Which upstream call (a create, a requery, a delivery) an answer answers: the instance that
+/// started it (its incarnation) and its number there. An answer that comes back after a reload,
+/// or for a call this instance no longer waits on, matches nothing the machine holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FlightId {
+    pub incarnation: u64,
+    pub seq: u64,
+}
+
 /// What the machine reads of the configuration: always there, built from whatever parts of
 /// the configuration are valid (`Config::rules`), so that an object with work ahead never
 /// stops for a setting its work does not need.
@@ -67,19 +76,22 @@ pub enum SlotInput {
     /// A status request, or (`fresh`) a callback's hint.
     Status(CallerId, StatusCall),
     Alarm(CallerId),
-    /// The upstream create of `attempt` ended; `calls` upstream calls it cost.
+    /// The upstream create of `attempt`, sent as `flight`, ended; `calls` upstream calls it cost.
     CreateAnswered {
+        flight: FlightId,
         attempt: u32,
         result: Result<CreatedPayment, Error>,
         calls: u32,
     },
-    /// The requery in flight ended.
+    /// The requery sent as `flight` ended.
     Requeried {
+        flight: FlightId,
         result: Result<StatusCheck, Error>,
         calls: u32,
     },
     /// One delivery attempt: the merchant's HTTP status, or `None` if it was not reached.
     Delivered {
+        flight: FlightId,
         kind: EventKind,
         status: Option<u16>,
     },
@@ -94,19 +106,22 @@ pub enum SlotEffect {
     /// Delete everything the object holds.
     Forget,
     SetAlarm(Option<u64>),
-    /// Send this create upstream, once, and answer `CreateAnswered { attempt }`.
+    /// Send this create upstream, once, and answer `CreateAnswered { flight, attempt }`.
     SendCreate {
+        flight: FlightId,
         attempt: u32,
         payment: Box<NewPayment>,
     },
     /// Check this reference's status (the core client applies the early-22 rule) and answer
-    /// `Requeried`.
+    /// `Requeried { flight }`.
     Requery {
+        flight: FlightId,
         reference: Reference,
         created_ms: Option<u64>,
     },
-    /// POST this signed event to the merchant and answer `Delivered`.
+    /// POST this signed event to the merchant and answer `Delivered { flight }`.
     Deliver {
+        flight: FlightId,
         kind: EventKind,
         id: String,
         body: String,
@@ -138,6 +153,7 @@ pub enum SlotReply {
 /// This instance's create in flight.
 #[derive(Debug)]
 struct Creating {
+    flight: FlightId,
     attempt: u32,
     /// The attempt the request began with: one more is allowed after a token rejection.
     first_attempt: u32,
@@ -166,6 +182,7 @@ struct StatusWaiter {
 
 #[derive(Debug)]
 struct RequeryFlight {
+    id: FlightId,
     reference: Reference,
     started_ms: u64,
     /// The caller whose request started it (its reply carries the upstream calls).
@@ -193,7 +210,9 @@ pub struct SlotMachine {
     /// Status requests for another reference than the one in flight, asked after it.
     queued: Vec<StatusWaiter>,
     last: Option<LastAnswer>,
-    delivering: Option<EventKind>,
+    delivering: Option<(EventKind, FlightId)>,
+    /// Upstream calls this instance has started (each answer names its `FlightId`).
+    flights: u64,
     alarm: Option<CallerId>,
     /// The alarm as last set, so an unchanged one is not set again.
     alarm_at: Option<u64>,
@@ -213,6 +232,7 @@ impl SlotMachine {
             queued: Vec::new(),
             last: None,
             delivering: None,
+            flights: 0,
             alarm: None,
             alarm_at: None,
             wake_at: None,
@@ -240,16 +260,21 @@ impl SlotMachine {
             }
             SlotInput::Alarm(caller) => self.on_alarm(caller, now_ms, rules, &mut out),
             SlotInput::CreateAnswered {
+                flight,
                 attempt,
                 result,
                 calls,
-            } => self.on_created(attempt, result, calls, now_ms, rules, &mut out),
-            SlotInput::Requeried { result, calls } => {
-                self.on_requeried(result, calls, now_ms, rules, &mut out)
-            }
-            SlotInput::Delivered { kind, status } => {
-                self.on_delivered(kind, status, now_ms, rules, &mut out)
-            }
+            } => self.on_created(flight, attempt, result, calls, now_ms, rules, &mut out),
+            SlotInput::Requeried {
+                flight,
+                result,
+                calls,
+            } => self.on_requeried(flight, result, calls, now_ms, rules, &mut out),
+            SlotInput::Delivered {
+                flight,
+                kind,
+                status,
+            } => self.on_delivered(flight, kind, status, now_ms, rules, &mut out),
             SlotInput::Tick => self.on_tick(now_ms, &mut out),
         }
         // The alarm is set before the first effect that waits on the world (a create or a
@@ -282,6 +307,15 @@ impl SlotMachine {
             .map_or(first_wait, |last_store| last_store + 1);
         out.splice(at..at, armed);
         out
+    }
+
+    /// A new tag for an upstream call this instance starts.
+    fn next_flight(&mut self) -> FlightId {
+        self.flights += 1;
+        FlightId {
+            incarnation: self.incarnation,
+            seq: self.flights,
+        }
     }
 
     // ---- waiting -----------------------------------------------------------------------

@@ -82,11 +82,14 @@ impl SlotMachine {
             .record_for(&reference)
             .map(|p| p.created_ms)
             .or(waiter.call.created_ms);
+        let id = self.next_flight();
         out.push(SlotEffect::Requery {
+            flight: id,
             reference: reference.clone(),
             created_ms,
         });
         self.flight = Some(RequeryFlight {
+            id,
             reference,
             started_ms: now,
             leader: (!reconcile).then_some(waiter.caller),
@@ -113,13 +116,20 @@ impl SlotMachine {
 
     pub(super) fn on_requeried(
         &mut self,
+        tag: FlightId,
         result: Result<StatusCheck, Error>,
         calls: u32,
         now: u64,
         rules: &Rules,
         out: &mut Vec<SlotEffect>,
     ) {
-        let Some(flight) = self.flight.take() else {
+        // Only the answer of the requery in flight is credited to it: one this instance no
+        // longer waits on (sent before a reload) is older than what is asked now (it once
+        // answered a callback with a status from before the callback, and cleared its debt).
+        let Some(flight) = self.flight.take_if(|f| f.id == tag) else {
+            out.push(log(
+                json!({"msg": "requery_late_answer", "ok": result.is_ok()}),
+            ));
             return;
         };
         let mut changed = false;

@@ -4,7 +4,7 @@
 
 use kelantanpay::{parse_created, parse_requery, Amount, BaseUrl, Call, Error, StatusCheck};
 
-use super::{CallerId, Rules, SlotEffect, SlotInput, SlotMachine, SlotReply};
+use super::{CallerId, FlightId, Rules, SlotEffect, SlotInput, SlotMachine, SlotReply};
 use crate::payment::messages::{CreateReply, StatusCall};
 use crate::payment::record::SlotState;
 use crate::payment::schedule::CALLBACK_REQUERY_EVERY_MS;
@@ -34,9 +34,13 @@ struct Driver {
     now: u64,
     alarm: Option<u64>,
     requery_due: Option<u64>,
+    /// The requery in flight, as tagged.
+    requery_flight: Option<FlightId>,
     /// When each requery began.
     requeries: Vec<u64>,
     sends: Vec<(u32, String)>,
+    /// Each send's tag, in the order of `sends`.
+    send_flights: Vec<FlightId>,
     replies: Vec<(CallerId, SlotReply, u64)>,
     effects: Vec<SlotEffect>,
     next_caller: CallerId,
@@ -50,8 +54,10 @@ impl Driver {
             now: T0,
             alarm: None,
             requery_due: None,
+            requery_flight: None,
             requeries: Vec::new(),
             sends: Vec::new(),
+            send_flights: Vec::new(),
             replies: Vec::new(),
             effects: Vec::new(),
             next_caller: 1,
@@ -82,13 +88,19 @@ impl Driver {
         for e in &out {
             match e {
                 SlotEffect::SetAlarm(at) => self.alarm = *at,
-                SlotEffect::Requery { .. } => {
+                SlotEffect::Requery { flight, .. } => {
+                    self.requery_flight = Some(*flight);
                     self.requeries.push(self.now);
                     self.requery_due = Some(self.now + REQUERY_TAKES_MS);
                 }
-                SlotEffect::SendCreate { attempt, payment } => {
+                SlotEffect::SendCreate {
+                    flight,
+                    attempt,
+                    payment,
+                } => {
                     self.sends
                         .push((*attempt, payment.reference.as_str().to_owned()));
+                    self.send_flights.push(*flight);
                 }
                 SlotEffect::Reply { caller, reply, .. } => {
                     self.replies.push((*caller, reply.clone(), self.now));
@@ -118,10 +130,18 @@ impl Driver {
         let base = BaseUrl::parse("https://payment.kelantanpay.com").unwrap_or_default();
         let result = parse_created(&base, 200, body.as_bytes());
         self.feed(SlotInput::CreateAnswered {
+            flight: self.create_flight(attempt),
             attempt,
             result,
             calls: 1,
         });
+    }
+
+    /// The tag of the last send of `attempt`.
+    fn create_flight(&self, attempt: u32) -> FlightId {
+        let i = self.sends.iter().rposition(|s| s.0 == attempt);
+        i.map(|i| self.send_flights[i])
+            .unwrap_or_else(|| unreachable!("attempt {attempt} was never sent"))
     }
 
     fn created(&mut self) -> StatusCall {
@@ -150,7 +170,11 @@ impl Driver {
             self.now = t.max(self.now);
             if self.requery_due == Some(t) {
                 self.requery_due = None;
+                let flight = self
+                    .requery_flight
+                    .unwrap_or_else(|| unreachable!("a requery is due"));
                 self.feed(SlotInput::Requeried {
+                    flight,
                     result: pending(),
                     calls: 1,
                 });
@@ -277,6 +301,7 @@ fn a_token_rejection_is_retried_once_under_the_next_reference() {
         code: None,
     };
     d.feed(SlotInput::CreateAnswered {
+        flight: d.create_flight(0),
         attempt: 0,
         result: Err(rejected()),
         calls: 1,
@@ -284,6 +309,7 @@ fn a_token_rejection_is_retried_once_under_the_next_reference() {
     assert_eq!(d.sends.len(), 2);
     assert_ne!(d.sends[0].1, d.sends[1].1, "a new reference for the retry");
     d.feed(SlotInput::CreateAnswered {
+        flight: d.create_flight(1),
         attempt: 1,
         result: Err(rejected()),
         calls: 1,
@@ -365,4 +391,101 @@ fn a_callbacks_requery_cut_off_by_a_lost_instance_is_made_by_the_alarm() {
         "the callback's requery was lost with its instance: {:?}",
         d.requeries
     );
+}
+
+impl Driver {
+    /// What storage holds: the last state the machine stored.
+    fn stored(&self) -> SlotState {
+        self.effects
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                SlotEffect::Store(s) => Some((**s).clone()),
+                _ => None,
+            })
+            .unwrap_or_default()
+    }
+
+    /// A failed write: the machine reloads from storage as a new instance, while what the
+    /// old one started upstream is still running (and will report back).
+    fn reload(&mut self, incarnation: u64) {
+        self.m = SlotMachine::resume(self.stored(), incarnation);
+        self.alarm = None;
+    }
+}
+
+fn paid() -> Result<StatusCheck, Error> {
+    parse_requery(200, br#"{"status":"00","amount":"12.50"}"#).map(|result| StatusCheck {
+        status: result.status(result.age_ms(T0 + 60_000, Some(T0))),
+        result,
+    })
+}
+
+#[test]
+fn a_late_create_answer_from_before_a_reload_leaves_the_new_attempt_in_flight() {
+    let mut d = Driver::new();
+    d.create();
+    // A write fails: the machine reloads; the create it sent (attempt 0) is still upstream.
+    d.reload(2);
+    let repeat = d.create();
+    assert_eq!(d.sends.len(), 2, "the repeat starts attempt 1");
+    // Attempt 0's answer arrives late, then attempt 1's.
+    d.now = T0 + 2_000;
+    d.answer_create(0);
+    assert!(
+        d.create_replies_to(repeat).is_empty(),
+        "answered by attempt 0"
+    );
+    d.now = T0 + 3_000;
+    d.answer_create(1);
+    let got = d.create_replies_to(repeat);
+    assert!(
+        matches!(got.as_slice(), [(CreateReply::Created(p), _)] if p.reference.as_str() == d.sends[1].1),
+        "attempt 1's answer was lost: {got:?}"
+    );
+    assert!(d.stored().sending.is_none(), "the key stays blocked");
+}
+
+#[test]
+fn a_late_requery_answer_from_before_a_reload_is_not_credited_to_the_new_flight() {
+    let mut d = Driver::new();
+    let call = d.created();
+    d.advance_to(T0 + 10_000);
+    // A poll starts a requery; then a write fails and the machine reloads.
+    d.status(&call, false);
+    d.requery_due = None;
+    let old = d.requery_flight;
+    d.reload(2);
+    // The payer pays; KelantanPay calls back: the new instance's requery begins after it.
+    d.now = T0 + 11_000;
+    let callback = d.caller();
+    let mut fresh = call.clone();
+    fresh.fresh = true;
+    d.feed(SlotInput::Status(callback, fresh));
+    assert_eq!(d.requeries.len(), 2);
+    let new = d.requery_flight;
+    // The old requery's answer (asked before the payment) arrives first.
+    d.now = T0 + 11_200;
+    d.feed(SlotInput::Requeried {
+        flight: old.unwrap_or_else(|| unreachable!("sent")),
+        result: pending(),
+        calls: 1,
+    });
+    assert!(
+        !d.replies.iter().any(|(c, _, _)| *c == callback),
+        "the callback was answered by a requery older than it"
+    );
+    d.now = T0 + 11_500;
+    d.feed(SlotInput::Requeried {
+        flight: new.unwrap_or_else(|| unreachable!("sent")),
+        result: paid(),
+        calls: 1,
+    });
+    let record = d.stored().payment.unwrap_or_else(|| unreachable!("held"));
+    assert_eq!(
+        record.status,
+        kelantanpay::PaymentStatus::Paid,
+        "the new flight's answer was lost"
+    );
+    assert_eq!(record.reconcile.hint_ms, None);
 }
