@@ -32,7 +32,7 @@ const UPSTREAM: [&str; 6] = [
 const MIN_SECRET_CHARS: usize = 32;
 
 /// Everything needed to take payments. Only exists when fully configured (the upstream client's
-/// settings are then `Parts::upstream`).
+/// settings are then `ObjectSettings::upstream`).
 pub struct Ready {
     pub signing_secret: Secret,
     /// `KP_SIGNING_SECRET_PREVIOUS`: handles it signed still verify during a key rotation.
@@ -54,7 +54,7 @@ pub struct Config {
     /// What a payment's object needs, each part valid or not on its own, whatever the rest
     /// says (`Config::rules`, `Config::upstream_for`): an object with work ahead keeps working
     /// through a typo in `KP_CATALOG`.
-    pub parts: Parts,
+    pub parts: ObjectSettings,
     /// Names of the settings that are missing or invalid (never their values).
     pub problems: Vec<String>,
     pub pricing: Result<Pricing, String>,
@@ -75,7 +75,7 @@ pub struct Config {
 }
 
 /// The parts of the configuration a payment's object works with, each judged on its own.
-pub struct Parts {
+pub struct ObjectSettings {
     /// Credentials, base URL, merchant and timeout: what the upstream client needs, and nothing
     /// else (`Err`: which of those settings are missing or invalid).
     pub upstream: Result<Rc<ClientConfig>, String>,
@@ -295,7 +295,7 @@ impl Config {
             Some(s) => Some(s).filter(|_| usable("KP_WEBHOOK_SECRET")),
             None => signing_secret.clone(),
         };
-        let parts = Parts {
+        let parts = ObjectSettings {
             webhooks: var(env, "KP_WEBHOOK_URL").is_some(),
             upstream,
             signing_secret,
