@@ -64,8 +64,7 @@ pub enum SlotAction<H> {
     },
     /// Give this caller its reply and the upstream calls it cost.
     Reply(H, SlotReply, u32),
-    /// This caller gets no reply: the instance lost what it waited for (a failed write, or no
-    /// configuration).
+    /// This caller gets no reply: the instance lost what it waited for (a failed write).
     Fail(H),
     /// Feed `SlotInput::Tick` at this time.
     WakeAt(u64),

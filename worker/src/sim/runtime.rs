@@ -32,6 +32,8 @@ pub type Replies = Vec<(Who, Option<SlotReply>)>;
 #[derive(Default)]
 struct Obj {
     stored: Option<String>,
+    /// What `stored` reads as (kept, not parsed again at every check).
+    state: Option<SlotState>,
     alarm: Option<u64>,
     live: Option<Instance>,
     alarms: u32,
@@ -267,6 +269,7 @@ impl Runtime {
                 self.objects.entry(slot.to_owned()).or_default().alarm = None;
                 write(st)?;
                 let obj = self.objects.entry(slot.to_owned()).or_default();
+                obj.state = None;
                 let before = obj.stored.take();
                 obj.alarm = None;
                 let state = before.as_deref().and_then(|s| serde_json::from_str(s).ok());
@@ -388,7 +391,9 @@ impl Runtime {
         write(st)?;
         st.check.stored(state, &st.gateway, st.now());
         let text = serde_json::to_string(state).unwrap_or_default();
-        self.objects.entry(slot.to_owned()).or_default().stored = Some(text);
+        let obj = self.objects.entry(slot.to_owned()).or_default();
+        obj.stored = Some(text);
+        obj.state = Some(state.clone());
         Ok(())
     }
 
@@ -458,12 +463,8 @@ impl Runtime {
         let Some(obj) = self.objects.get(slot).filter(|o| o.in_alarm == 0) else {
             return;
         };
-        let stored = obj
-            .stored
-            .as_deref()
-            .and_then(|s| serde_json::from_str(s).ok());
         let now = st.now();
-        st.check.quiescent(slot, stored.as_ref(), obj.alarm, now);
+        st.check.quiescent(slot, obj.state.as_ref(), obj.alarm, now);
     }
 }
 
