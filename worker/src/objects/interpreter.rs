@@ -71,20 +71,11 @@ pub enum SlotAction<H> {
     Log(Value),
 }
 
-/// How long after a failed alarm the object looks again (`retry_alarm`).
+/// An alarm whose work failed (a write, a stored slot that did not load) must not throw: the
+/// runtime retries a throwing alarm six times and then drops it, and an object with work ahead
+/// would never wake again. The driver sets the alarm this much later instead (over whatever is
+/// armed: at worst the object wakes early, or this much late), and throws only when it cannot.
 pub const ALARM_RETRY_MS: u64 = 30_000;
-
-/// The alarm a driver leaves after its alarm's work failed (a write, a stored slot that did not
-/// load), instead of throwing: the runtime retries a throwing alarm six times and then drops
-/// it, and an object with work ahead would never wake again. `None`: one is armed already
-/// (the machine's own, written with the state it belongs to). The driver throws only when it
-/// cannot set it.
-pub fn retry_alarm(now_ms: u64, armed: Option<u64>) -> Option<u64> {
-    match armed {
-        Some(_) => None,
-        None => Some(now_ms + ALARM_RETRY_MS),
-    }
-}
 
 pub struct SlotInterpreter<H> {
     /// `None` until the slot is loaded, and again after a failed write.
@@ -431,12 +422,6 @@ mod tests {
             ),
             "{actions:?}"
         );
-    }
-
-    #[test]
-    fn a_failed_alarm_leaves_a_retry_alarm_unless_one_is_armed() {
-        assert_eq!(retry_alarm(T0, None), Some(T0 + ALARM_RETRY_MS));
-        assert_eq!(retry_alarm(T0, Some(T0 + 5)), None);
     }
 
     #[test]

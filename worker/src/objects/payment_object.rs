@@ -15,7 +15,7 @@ use worker::wasm_bindgen_futures::spawn_local;
 use worker::{console_log, durable_object, DurableObject, Env, Request, Response, Result, State};
 
 use crate::config::Config;
-use crate::objects::interpreter::{retry_alarm, SlotAction, SlotInterpreter};
+use crate::objects::interpreter::{SlotAction, SlotInterpreter, ALARM_RETRY_MS};
 use crate::objects::rpc::{self, enveloped};
 use crate::objects::settled::Settled;
 use crate::payment::messages::{CreateCall, OrderCall, PaymentCall, StatusCall, StatusReply};
@@ -66,15 +66,13 @@ impl DurableObject for PaymentObject {
 
     /// Never throws for what the object can retry itself: the runtime retries a throwing alarm
     /// only six times (from 2 s) and then drops it, and a payment nobody polls would never
-    /// wake again. A failed alarm leaves its own retry alarm (`interpreter::retry_alarm`);
+    /// wake again. A failed alarm leaves its own retry alarm (`interpreter::ALARM_RETRY_MS`);
     /// only when even that cannot be set does the runtime's retry remain.
     async fn alarm(&self) -> Result<Response> {
         if let Err(e) = self.inner.call(SlotInput::Alarm).await {
             log(&serde_json::json!({"msg": "alarm_failed", "detail": e.to_string()}));
-            let armed = self.inner.storage.get_alarm().await?;
-            if let Some(at) = retry_alarm(now_ms(), armed) {
-                self.inner.storage.set_alarm(at).await?;
-            }
+            let at = now_ms() + ALARM_RETRY_MS;
+            self.inner.storage.set_alarm(at).await?;
         }
         Response::ok("")
     }
@@ -193,14 +191,22 @@ impl Inner {
                 payment,
             } => {
                 let calls = Rc::new(Cell::new(0));
-                let client = config
-                    .upstream_for(Call::CreatePayment)
-                    .map(|c| upstream::client(c, calls.clone()));
+                let client = match config.upstream_for(Call::CreatePayment) {
+                    Ok(c) => upstream::client(c, calls.clone()),
+                    Err(e) => {
+                        let result = Err(e);
+                        let input = SlotInput::CreateAnswered {
+                            flight,
+                            attempt,
+                            result,
+                            calls: 0,
+                        };
+                        self.ended_at_once(input, config);
+                        return Ok(());
+                    }
+                };
                 self.spawn(async move {
-                    let result = match client {
-                        Ok(client) => client.create_payment(&payment).await,
-                        Err(e) => Err(e),
-                    };
+                    let result = client.create_payment(&payment).await;
                     SlotInput::CreateAnswered {
                         flight,
                         attempt,
@@ -215,14 +221,21 @@ impl Inner {
                 created_ms,
             } => {
                 let calls = Rc::new(Cell::new(0));
-                let client = config
-                    .upstream_for(Call::Requery)
-                    .map(|c| upstream::client(c, calls.clone()));
+                let client = match config.upstream_for(Call::Requery) {
+                    Ok(c) => upstream::client(c, calls.clone()),
+                    Err(e) => {
+                        let result = Err(e);
+                        let input = SlotInput::Requeried {
+                            flight,
+                            result,
+                            calls: 0,
+                        };
+                        self.ended_at_once(input, config);
+                        return Ok(());
+                    }
+                };
                 self.spawn(async move {
-                    let result = match client {
-                        Ok(client) => client.check_status_from(&reference, created_ms).await,
-                        Err(e) => Err(e),
-                    };
+                    let result = client.check_status_from(&reference, created_ms).await;
                     SlotInput::Requeried {
                         flight,
                         result,
@@ -278,6 +291,13 @@ impl Inner {
             SlotAction::Log(line) => log(&line),
         }
         Ok(())
+    }
+
+    /// A call that could not start ends at once: its (failed) end is fed now, and what it
+    /// leads to is performed by the loop that is running (no task for it).
+    fn ended_at_once(&self, input: SlotInput, config: &Config) {
+        let rules = config.rules();
+        self.interpreter.borrow_mut().feed(now_ms(), input, &rules);
     }
 
     /// Runs `work` outside the current call (a caller that goes away cannot cancel it) and

@@ -46,12 +46,6 @@ impl TextStorage {
         Ok(())
     }
 
-    /// The alarm's time, if one is set.
-    pub async fn get_alarm(&self) -> worker::Result<Option<u64>> {
-        let at = JsFuture::from(self.0.get_alarm(js_sys::Object::new())?).await?;
-        Ok(at.as_f64().map(|ms| ms as u64))
-    }
-
     pub async fn set_alarm(&self, at_ms: u64) -> worker::Result<()> {
         JsFuture::from(self.alarm_call(Some(at_ms))?).await?;
         Ok(())

@@ -16,14 +16,14 @@ use super::event::{Ev, Who};
 use super::scene::{short, Scene};
 use super::time::SEC;
 use crate::config::Config;
-use crate::objects::interpreter::{retry_alarm, SlotAction, SlotInterpreter};
+use crate::objects::interpreter::{SlotAction, SlotInterpreter, ALARM_RETRY_MS};
 use crate::payment::record::SlotState;
 use crate::payment::slot_machine::{CallerId, SlotInput, SlotReply};
 
 /// Cloudflare retries an alarm whose handler threw: first after this, then doubling.
-const ALARM_RETRY_MS: u64 = 2 * SEC;
+const RUNTIME_RETRY_MS: u64 = 2 * SEC;
 /// ... at most this many times, and then the alarm is gone.
-const ALARM_RETRIES: u32 = 6;
+const RUNTIME_RETRIES: u32 = 6;
 
 /// Replies for the people around (`None`: the call failed).
 pub type Replies = Vec<(Who, Option<SlotReply>)>;
@@ -425,25 +425,24 @@ impl Runtime {
                         }
                         continue;
                     }
-                    // `PaymentObject::alarm`: its own retry alarm, unless one is armed; it
+                    // `PaymentObject::alarm`: its own retry alarm (over whatever is armed); it
                     // throws only when that write fails.
                     if write(st).is_ok() {
                         obj.alarm_retries = 0;
-                        if let Some(at) = retry_alarm(now, obj.alarm) {
-                            obj.alarm = Some(at);
-                            st.trace(slot, || format!("  !! the alarm failed: again at {at}"));
-                            let slot = slot.to_owned();
-                            st.at(at, Ev::Alarm { slot, at });
-                        }
+                        let at = now + ALARM_RETRY_MS;
+                        obj.alarm = Some(at);
+                        st.trace(slot, || format!("  !! the alarm failed: again at {at}"));
+                        let slot = slot.to_owned();
+                        st.at(at, Ev::Alarm { slot, at });
                         continue;
                     }
                     let obj = self.objects.entry(slot.to_owned()).or_default();
-                    if obj.alarm_retries >= ALARM_RETRIES {
+                    if obj.alarm_retries >= RUNTIME_RETRIES {
                         st.trace(slot, || "  !! the alarm threw: dropped".into());
                         obj.alarm_retries = 0;
                         continue;
                     }
-                    let at = now + (ALARM_RETRY_MS << obj.alarm_retries);
+                    let at = now + (RUNTIME_RETRY_MS << obj.alarm_retries);
                     obj.alarm_retries += 1;
                     let at = obj.alarm.map_or(at, |a| a.min(at));
                     obj.alarm = Some(at);
