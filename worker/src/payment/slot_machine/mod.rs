@@ -22,7 +22,7 @@ use super::outbox::{Delivery, EventKind};
 use super::record::{PaymentHandle, PaymentRecord, Reconcile, SlotState};
 use super::schedule::{
     callback_hint, forget_at, hint_answered, next_alarm, next_hint, next_reconcile, reconciled,
-    Timing, CALLBACK_REQUERY_BUDGET, CALLBACK_REQUERY_EVERY_MS,
+    Timing, CALLBACK_REQUERY_EVERY_MS,
 };
 use super::slot::MAX_ATTEMPTS;
 use crate::payment::events::{event_body, event_id};

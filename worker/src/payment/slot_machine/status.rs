@@ -126,12 +126,6 @@ impl SlotMachine {
         let Some(owed) = callback_hint(p, &rules.timing.schedule, now) else {
             return false;
         };
-        if owed.callback_requeries == CALLBACK_REQUERY_BUDGET
-            && p.reconcile.callback_requeries < CALLBACK_REQUERY_BUDGET
-        {
-            out.push(log(json!({"msg": "callback_budget_spent",
-                "reference": p.reference.as_str(), "requeries": CALLBACK_REQUERY_BUDGET})));
-        }
         p.reconcile = owed;
         out.push(SlotEffect::Store(Box::new(self.stored.clone())));
         true
