@@ -201,12 +201,20 @@ test('retention: a record past KP_RETENTION_DAYS and its reconcile schedule is d
     const created = await fetch(`${worker.url}/api/payments`, {
       method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ORDER),
     }).then((r) => r.json());
-    const callback = () => fetch(`${worker.url}/api/callback?reference=${created.reference}`, { method: 'POST' });
+    const callback = (query = `reference=${created.reference}`) => fetch(`${worker.url}/api/callback?${query}`, { method: 'POST' });
     assert.equal((await callback()).status, 200, 'the record exists');
-    await sleep(6000);
+    const deleted = (l) => l.includes('"msg":"retention"') && l.includes(created.reference);
+    await eventually(() => worker.logs.some(deleted), 15_000, 'the retention log line');
     const gone = await callback();
     assert.equal(gone.status, 404, 'the record was deleted');
     await gone.text();
+    // Its handle still verifies (handles never expire), and buys nothing once the record is
+    // gone: 404 as for any payment the Worker cannot find, and no requery.
+    const before = (await stats(stack)).requery;
+    const handled = await callback(`kp_payment=${encodeURIComponent(created.id)}`);
+    assert.equal(handled.status, 404, 'a handle whose record is gone finds nothing');
+    await handled.text();
+    assert.equal((await stats(stack)).requery, before, 'a deleted record is never requeried');
   } finally {
     await worker.stop();
   }

@@ -22,13 +22,17 @@ const NO_PAYMENT: &str = "the callback names no known payment";
 
 /// A callback: its body (a POST's), then either one call to the payment its verified handle
 /// names, or the status limit's charge and then a search: each candidate reference's object
-/// in order, then the order index, then the object of the reference it holds.
+/// in order, then the order index, then the object of the reference it holds. A verified
+/// handle whose payment is no longer held (retention deleted it; handles never expire) names
+/// nothing: the callback is then charged and searched like one without it.
 pub enum Callback {
     Start,
     /// Waiting for the body; the URL's query.
     Body {
         query: String,
     },
+    /// Waiting for the payment a verified handle names; the search if it is not held.
+    Verified(Search),
     /// Waiting for the reply that answers the callback.
     Final,
     /// Waiting for the status limit's verdict, then searching.
@@ -75,6 +79,10 @@ impl Callback {
                 let body = body_within_limit(input)?;
                 hinted(now_ms, ctx, req, isolate, &query, &body)
             }
+            Callback::Verified(search) => match payment_reply(ctx, input)? {
+                StatusReply::Unknown => search.charged(now_ms, ctx, isolate),
+                found => answered(ctx, found),
+            },
             Callback::Final => answered(ctx, payment_reply(ctx, input)?),
             Callback::Limited(search) => {
                 admitted(&input)?;
@@ -104,11 +112,16 @@ fn hinted(
     let ready = ctx.config.ready()?;
     let hint = parse_callback(req.header("content-type").as_deref(), body, query);
     // KelantanPay's own callbacks carry our signed handle: they are neither limited nor
-    // looked up. Anything else counts toward the client's status limit.
+    // looked up (while the payment is held). Anything else counts toward the client's status
+    // limit.
     let verified = hint
         .handle
         .as_deref()
         .and_then(|handle| verify_handle(&Config::handle_keys(ready), handle));
+    let search = Search {
+        references: hint.references.into_iter(),
+        orderid: hint.orderid,
+    };
     if let Some((reference, created_secs)) = verified {
         let call = StatusCall {
             reference: reference.clone(),
@@ -116,25 +129,31 @@ fn hinted(
             fresh: true,
         };
         return RouteStep::call(
-            Callback::Final,
+            Callback::Verified(search),
             ObjectMessage::payment(&SlotId::of(&reference), call)?,
         );
     }
-    let search = Search {
-        references: hint.references.into_iter(),
-        orderid: hint.orderid,
-    };
-    let shared = charge_status(now_ms, ctx, isolate)?;
-    if shared.is_empty() {
-        return search.next();
-    }
-    Ok(RouteStep::Next(
-        Callback::Limited(search),
-        RequestEffect::Limit { calls: shared },
-    ))
+    search.charged(now_ms, ctx, isolate)
 }
 
 impl Search {
+    /// The status limit's charge, then the search.
+    fn charged(
+        self,
+        now_ms: u64,
+        ctx: &Ctx,
+        isolate: &mut IsolateState,
+    ) -> Result<RouteStep<Callback>, ApiError> {
+        let shared = charge_status(now_ms, ctx, isolate)?;
+        if shared.is_empty() {
+            return self.next();
+        }
+        Ok(RouteStep::Next(
+            Callback::Limited(self),
+            RequestEffect::Limit { calls: shared },
+        ))
+    }
+
     /// A payment this Worker holds, by a reference field, then by the gateway's order id.
     fn next(mut self) -> Result<RouteStep<Callback>, ApiError> {
         if let Some(reference) = self.references.next() {

@@ -521,6 +521,43 @@ fn a_verified_callback_makes_one_fresh_call_without_the_limit() {
 }
 
 #[test]
+fn a_verified_callback_for_a_payment_no_longer_held_counts_toward_the_limit_and_answers_404() {
+    // Retention deleted the record (its object requeries nothing and says Unknown); the handle
+    // still verifies: from here on it is a callback like any other, charged to its client.
+    let reference = Reference::generate(NOW, [4; 10]);
+    let path = format!(
+        "/api/callback?kp_payment={}&orderid=KPAY9",
+        handle_for(&reference)
+    );
+    let mut m = machine(request(
+        HttpMethod::Get,
+        &path,
+        &[("cf-connecting-ip", IP)],
+        false,
+    ));
+    one_call(m.start());
+    match m.step(enveloped(StatusReply::Unknown)) {
+        RequestEffect::Limit { .. } => {}
+        other => panic!("a handle naming no payment held skipped the limit: {other:?}"),
+    }
+    let ask = one_call(m.step(verdicts(&[Some(true)])));
+    assert_eq!((ask.binding, ask.name.as_str()), (ORDERS, "KPAY9"));
+    let (status, _, _) = answer(m.step(reply(OrderReply::Missing)));
+    assert_eq!(status, 404);
+    // Refused by the limit: 429, and nothing more is asked.
+    let mut m = machine(request(
+        HttpMethod::Get,
+        &path,
+        &[("cf-connecting-ip", IP)],
+        false,
+    ));
+    one_call(m.start());
+    m.step(enveloped(StatusReply::Unknown));
+    let (status, _, _) = answer(m.step(verdicts(&[Some(false)])));
+    assert_eq!(status, 429);
+}
+
+#[test]
 fn an_unverified_callback_charges_the_limit_then_asks_each_candidate_then_the_order_index() {
     let (a, b, c) = (
         Reference::parse("ORDER-A").unwrap(),

@@ -89,6 +89,14 @@ pub struct Reconcile {
     pub hint_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "is_zero")]
     pub hint_failures: u32,
+    /// Requeries owed to callbacks over the payment's whole life (its budget is
+    /// `schedule::CALLBACK_REQUERY_BUDGET`).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub callback_requeries: u32,
+    /// Past the budget: the scheduled time (its index, `done`) a callback already brought
+    /// forward. One early check per scheduled time, and the schedule's own check still follows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub brought_forward: Option<u32>,
 }
 
 fn is_zero(n: &u32) -> bool {

@@ -137,9 +137,48 @@ pub fn next_hint(record: &PaymentRecord) -> Option<u64> {
 /// would be asked once a second (the simulation found it, seed 633).
 pub const HINT_TRIES: u32 = 3;
 
-/// The owed requery after a requery that began at or after the hint ended.
+/// Requeries that callbacks may be owed over a payment's whole life, retries included.
+/// KelantanPay calls back a few times; a handle, which any callback may carry, lives in the
+/// payer's return URL for as long as the record: without a bound, one callback every 5 s
+/// bought a requery for as long as the payment was not final.
+pub const CALLBACK_REQUERY_BUDGET: u32 = 20;
+
+/// A callback for this payment came at `now_ms`: its progress with the requery the callback
+/// is owed, or `None` when it is owed none: the payment is final or past its schedule and
+/// budget; one is owed already (it answers this callback too); or the budget is spent and the
+/// next scheduled check was already brought forward (or is due within 5 s anyway).
+pub fn callback_hint(
+    record: &PaymentRecord,
+    schedule: &ReconcileSchedule,
+    now_ms: u64,
+) -> Option<Reconcile> {
+    let r = record.reconcile;
+    if record.is_final() || r.hint_ms.is_some() {
+        return None;
+    }
+    if r.callback_requeries < CALLBACK_REQUERY_BUDGET {
+        return Some(Reconcile {
+            hint_ms: Some(now_ms),
+            callback_requeries: r.callback_requeries + 1,
+            ..r
+        });
+    }
+    // Past the budget a callback only brings the next scheduled check forward: one early
+    // check per scheduled time, so callbacks add at most one requery per time of the schedule
+    // and never take away a check the schedule promises.
+    let later = next_reconcile(record, schedule)
+        .is_some_and(|at| at > now_ms.saturating_add(CALLBACK_REQUERY_EVERY_MS));
+    (later && r.brought_forward != Some(r.done)).then_some(Reconcile {
+        hint_ms: Some(now_ms),
+        brought_forward: Some(r.done),
+        ..r
+    })
+}
+
+/// The owed requery after a requery that began at or after the hint ended. A failed one is
+/// owed again a few times, each counted against the budget (none past it).
 pub fn hint_answered(r: Reconcile, ok: bool, now_ms: u64) -> Reconcile {
-    if ok || r.hint_failures + 1 >= HINT_TRIES {
+    if ok || r.hint_failures + 1 >= HINT_TRIES || r.callback_requeries >= CALLBACK_REQUERY_BUDGET {
         return Reconcile {
             hint_ms: None,
             hint_failures: 0,
@@ -149,6 +188,7 @@ pub fn hint_answered(r: Reconcile, ok: bool, now_ms: u64) -> Reconcile {
     Reconcile {
         hint_ms: Some(now_ms),
         hint_failures: r.hint_failures + 1,
+        callback_requeries: r.callback_requeries + 1,
         ..r
     }
 }
@@ -394,6 +434,61 @@ mod tests {
         assert_eq!(hint_answered(p.reconcile, true, T0 + 1).hint_ms, None);
         p.status = PaymentStatus::Paid;
         assert_eq!(next_hint(&p), None);
+    }
+
+    #[test]
+    fn callbacks_are_owed_twenty_requeries_in_a_life_then_only_bring_the_schedule_forward() {
+        let t = timing("60,3600");
+        let mut p = record(T0);
+        let mut now = T0 + 1_000;
+        let mut owed = 0;
+        // A callback a second, each owed requery answered at once.
+        while let Some(r) = callback_hint(&p, &t.schedule, now) {
+            owed += 1;
+            p.reconcile = hint_answered(r, true, now);
+            now += 1_000;
+            assert!(owed < 100, "no end to what callbacks are owed");
+        }
+        assert_eq!(
+            owed,
+            CALLBACK_REQUERY_BUDGET + 1,
+            "20, then the 60 s check brought forward"
+        );
+        assert_eq!(p.reconcile.callback_requeries, CALLBACK_REQUERY_BUDGET);
+        assert_eq!(
+            next_reconcile(&p, &t.schedule),
+            Some(T0 + 60_000),
+            "and still made"
+        );
+        // Within 5 s of a scheduled check, nothing is brought forward.
+        p.reconcile = reconciled(&p, &t.schedule, true, T0 + 60_000);
+        assert_eq!(callback_hint(&p, &t.schedule, T0 + 3_596_000), None);
+        // Each later time may be brought forward once; past the schedule, nothing is owed.
+        assert!(callback_hint(&p, &t.schedule, T0 + 61_000).is_some());
+        p.reconcile = reconciled(&p, &t.schedule, true, T0 + 3_600_000);
+        assert_eq!(callback_hint(&p, &t.schedule, T0 + 3_601_000), None);
+        // A final payment is owed nothing, budget or not.
+        let mut q = record(T0);
+        q.status = PaymentStatus::Paid;
+        assert_eq!(callback_hint(&q, &t.schedule, T0 + 1_000), None);
+    }
+
+    #[test]
+    fn an_owed_requerys_retries_count_against_the_budget() {
+        let t = timing("60");
+        let mut p = record(T0);
+        p.reconcile = callback_hint(&p, &t.schedule, T0).unwrap();
+        for i in 1..=HINT_TRIES {
+            p.reconcile = hint_answered(p.reconcile, false, T0 + u64::from(i) * 60_000);
+        }
+        assert_eq!(p.reconcile.hint_ms, None, "given up");
+        assert_eq!(p.reconcile.callback_requeries, HINT_TRIES);
+        // With one left, a failure is not retried past the budget.
+        p.reconcile.callback_requeries = CALLBACK_REQUERY_BUDGET - 1;
+        p.reconcile = callback_hint(&p, &t.schedule, T0 + 1_000).unwrap();
+        p.reconcile = hint_answered(p.reconcile, false, T0 + 6_000);
+        assert_eq!(p.reconcile.hint_ms, None);
+        assert_eq!(p.reconcile.callback_requeries, CALLBACK_REQUERY_BUDGET);
     }
 
     #[test]

@@ -21,8 +21,8 @@ use super::observe::{amount_agrees, observe};
 use super::outbox::{Delivery, EventKind};
 use super::record::{PaymentHandle, PaymentRecord, Reconcile, SlotState};
 use super::schedule::{
-    forget_at, hint_answered, next_alarm, next_hint, next_reconcile, reconciled, Timing,
-    CALLBACK_REQUERY_EVERY_MS, HINT_TRIES,
+    callback_hint, forget_at, hint_answered, next_alarm, next_hint, next_reconcile, reconciled,
+    Timing, CALLBACK_REQUERY_EVERY_MS,
 };
 use super::slot::MAX_ATTEMPTS;
 use crate::payment::events::{event_body, event_id};

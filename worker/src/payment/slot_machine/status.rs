@@ -17,10 +17,18 @@ impl SlotMachine {
             return;
         }
         let held = self.record_for(&call.reference).is_some();
-        if !held && call.created_ms.is_none() {
-            // Nothing proves the payment is ours: no requery.
+        if !held && (call.created_ms.is_none() || call.fresh) {
+            // Nothing proves the payment is ours; or a callback, with no record here to hold
+            // what it would learn (retention deleted it; its handle never expires): no requery.
             out.push(status_reply(caller, StatusReply::Unknown, 0));
             return;
+        }
+        if call.fresh && !self.owe_hint(&call.reference, now, rules, out) {
+            // Its budget spent and nothing to bring forward: answered from the record.
+            if let Some(p) = self.record_for(&call.reference) {
+                out.push(status_reply(caller, StatusReply::Status(view(p, false)), 0));
+                return;
+            }
         }
         let waiter = StatusWaiter {
             caller,
@@ -40,12 +48,6 @@ impl SlotMachine {
         out: &mut Vec<SlotEffect>,
     ) {
         let reference = waiter.call.reference.clone();
-        if waiter.call.fresh {
-            // A callback is owed a requery that begins at or after it, and the debt is stored
-            // first, whatever answers it below (shared, joined or its own): an instance lost
-            // meanwhile leaves it to the alarm (seed 1589 lost a callback's only requery).
-            self.owe_hint(&reference, now, out);
-        }
         if let Some(flight) = self.flight.as_mut() {
             if flight.reference == reference {
                 flight.reconcile |= reconcile;
@@ -98,20 +100,35 @@ impl SlotMachine {
         });
     }
 
-    /// Records (durably: the alarm keeps it) that a requery must begin after `now`.
-    pub(super) fn owe_hint(&mut self, reference: &Reference, now: u64, out: &mut Vec<SlotEffect>) {
+    /// A callback is owed a requery that begins at or after it, within its payment's budget
+    /// (`schedule::callback_hint`). The debt is stored first, whatever answers it then
+    /// (shared, joined or its own): an instance lost meanwhile leaves it to the alarm (seed
+    /// 1589 lost a callback's only requery). Whether a requery is owed now (this callback's,
+    /// or an earlier one's that answers it too); if not, the callback causes none.
+    pub(super) fn owe_hint(
+        &mut self,
+        reference: &Reference,
+        now: u64,
+        rules: &Rules,
+        out: &mut Vec<SlotEffect>,
+    ) -> bool {
         let Some(p) = self
             .stored
             .payment
             .as_mut()
             .filter(|p| p.reference == *reference && !p.is_final())
         else {
-            return;
+            return false;
         };
-        if p.reconcile.hint_ms.is_none() {
-            p.reconcile.hint_ms = Some(now);
-            out.push(SlotEffect::Store(Box::new(self.stored.clone())));
+        if p.reconcile.hint_ms.is_some() {
+            return true;
         }
+        let Some(owed) = callback_hint(p, &rules.timing.schedule, now) else {
+            return false;
+        };
+        p.reconcile = owed;
+        out.push(SlotEffect::Store(Box::new(self.stored.clone())));
+        true
     }
 
     pub(super) fn on_requeried(
@@ -145,9 +162,9 @@ impl SlotMachine {
             {
                 let before = p.reconcile;
                 p.reconcile = hint_answered(before, result.is_ok(), now);
-                if before.hint_failures + 1 == HINT_TRIES && result.is_err() {
+                if result.is_err() && p.reconcile.hint_ms.is_none() {
                     out.push(log(json!({"msg": "callback_requery_given_up",
-                        "reference": p.reference.as_str(), "attempts": HINT_TRIES})));
+                        "reference": p.reference.as_str(), "attempts": before.hint_failures + 1})));
                 }
                 changed = true;
             }

@@ -489,3 +489,56 @@ fn a_late_requery_answer_from_before_a_reload_is_not_credited_to_the_new_flight(
     );
     assert_eq!(record.reconcile.hint_ms, None);
 }
+
+#[test]
+fn a_callback_for_a_record_that_is_gone_requeries_nothing() {
+    // Retention deleted the record; the handle in the payer's return URL still verifies.
+    let mut d = Driver::new();
+    let call = d.created();
+    d.m = SlotMachine::resume(SlotState::default(), 3);
+    d.now = T0 + 91 * 86_400_000;
+    let caller = d.caller();
+    let mut fresh = call.clone();
+    fresh.fresh = true;
+    let out = d.feed(SlotInput::Status(caller, fresh));
+    assert!(
+        !out.iter().any(|e| matches!(e, SlotEffect::Requery { .. })),
+        "a callback for a deleted record requeried: {out:?}"
+    );
+    assert!(
+        d.replies.iter().any(|(c, r, _)| *c == caller
+            && matches!(
+                r,
+                SlotReply::Status(crate::payment::messages::StatusReply::Unknown)
+            )),
+        "{:?}",
+        d.replies
+    );
+}
+
+#[test]
+fn a_callback_every_second_for_an_hour_costs_at_most_twenty_requeries_beyond_the_schedule() {
+    let mut d = Driver::new();
+    let call = d.created();
+    d.advance_to(T0 + 10_000);
+    let start = d.now;
+    let before = d.requeries.len();
+    for s in 0..3_600 {
+        d.advance_to(start + s * 1_000);
+        d.status(&call, true);
+    }
+    d.advance_to(start + 3_610_000);
+    // The default schedule's times in this hour: 60, 120, 300, 600, 1800 and 3600 s.
+    let scheduled = 6;
+    let spent = d.requeries.len() - before;
+    // Past its 20, a callback may only bring the next scheduled check forward (once per time).
+    assert!(
+        spent <= 20 + 2 * scheduled,
+        "{spent} requeries for an hour of callbacks"
+    );
+    // And the budget is the payment's, kept in its record.
+    let stored = d.stored().payment.unwrap_or_else(|| unreachable!("held"));
+    assert!(serde_json::to_string(&stored)
+        .unwrap_or_default()
+        .contains("callback_requeries"));
+}
