@@ -1,14 +1,15 @@
-//! A simulated KelantanPay: it keeps every reference it was sent, answers creates and requeries
-//! in its own wire format (raw JSON, read by the core as the real answers are: a requery through
-//! the core's own `CheckStatus` step machine, with its retries and early-22 re-asks), and is
-//! slow, down, in doubt, early with `22` and odd with amounts as the real one may be.
+//! A simulated KelantanPay: it keeps every reference it was sent, answers logins, creates and
+//! requeries in its own wire format (raw JSON), read by the core's own operations as the
+//! Worker's client runs them (`CreatePayment` with its login and echo check, `CheckStatus` with
+//! its retries and early-22 re-asks), and is slow, down, in doubt, early with `22` and odd with
+//! amounts as the real one may be.
 
 use std::collections::{HashMap, HashSet};
 
-use kelantanpay::operation::{CheckStatus, OpEffect, OpInput, Operation, Tokens};
+use kelantanpay::operation::{CheckStatus, CreatePayment, OpEffect, OpInput, Operation, Tokens};
 use kelantanpay::{
-    parse_created, Amount, BaseUrl, Call, ClientConfig, CreatedPayment, Error, NewPayment,
-    Reference, Request, Response, StatusCheck, TransportError,
+    Amount, Call, ClientConfig, CreatedPayment, Error, NewPayment, Reference, Request, Response,
+    StatusCheck, TransportError,
 };
 
 use super::rng::Rng;
@@ -49,35 +50,28 @@ pub enum AmountForm {
 }
 
 pub struct Gateway {
-    base: BaseUrl,
     pub payments: HashMap<String, GatewayPayment>,
     /// Every reference that reached payment-generator, in any answer.
     pub seen: HashSet<String>,
-    /// Down (5xx or no answer) until then.
-    pub down_until_ms: u64,
     pub next_order: u64,
+    /// Logins answered (each a new token).
+    logins: u64,
 }
 
-/// A status check's end: what it came to, how long after it began, how many requests it sent.
-pub struct Checked {
-    pub result: Result<StatusCheck, Error>,
+/// An operation's end: what it came to, how long after it began, how many requests it sent.
+pub struct Ended<T> {
+    pub result: Result<T, Error>,
     pub after_ms: u64,
     pub calls: u32,
 }
 
-pub struct GatewayAnswer<T> {
-    pub result: Result<T, Error>,
-    pub after_ms: u64,
-}
-
 impl Gateway {
-    pub fn new(base: &str) -> Gateway {
+    pub fn new() -> Gateway {
         Gateway {
-            base: BaseUrl::parse(base).unwrap_or_default(),
             payments: HashMap::new(),
             seen: HashSet::new(),
-            down_until_ms: 0,
             next_order: 1,
+            logins: 0,
         }
     }
 
@@ -89,30 +83,167 @@ impl Gateway {
             .is_some_and(|(at, fate)| at <= now_ms && matches!(fate, Fate::Paid { .. }))
     }
 
-    pub fn is_down(&self, now_ms: u64) -> bool {
-        now_ms < self.down_until_ms
-    }
-
-    /// payment-generator. Whether the reference was new is for the caller to check (the
-    /// gateway refuses a repeat, as the real one does).
+    /// A create as the Worker's core client makes it: the core's `CreatePayment` (its login
+    /// first when `tokens` holds none, the echo it checks) stepped over this gateway's raw
+    /// answers, in simulated time from `start_ms`. Whether the reference was new is for the
+    /// caller to check (the gateway refuses a repeat, as the real one does).
     pub fn create(
         &mut self,
+        client: &ClientConfig,
+        tokens: &mut Tokens,
+        payment: &NewPayment,
+        start_ms: u64,
+        rng: &mut Rng,
+        down: impl Fn(u64) -> bool,
+    ) -> Ended<CreatedPayment> {
+        let op = CreatePayment::new(client, payment, rng.next_u64());
+        self.drive(op, tokens, Some(payment), start_ms, rng, down)
+    }
+
+    /// A status check as the Worker's core client makes it: the core's `CheckStatus` stepped
+    /// over this gateway's raw answers (its retries, timeouts and early-22 re-asks included),
+    /// in simulated time from `start_ms`. `down(t)`: the gateway is down at `t`.
+    pub fn check_status(
+        &mut self,
+        client: &ClientConfig,
+        reference: &Reference,
+        created_ms: Option<u64>,
+        start_ms: u64,
+        rng: &mut Rng,
+        down: impl Fn(u64) -> bool,
+    ) -> Ended<StatusCheck> {
+        let op = CheckStatus::new(client, reference, created_ms, rng.next_u64());
+        let mut tokens = Tokens::default();
+        self.drive(op, &mut tokens, None, start_ms, rng, down)
+    }
+
+    /// The client's loop (`Client::run`) in simulated time: each `Send` answered by this
+    /// gateway (or cut off by its timeout), each `Sleep` slept.
+    fn drive<O: Operation>(
+        &mut self,
+        mut op: O,
+        tokens: &mut Tokens,
+        payment: Option<&NewPayment>,
+        start_ms: u64,
+        rng: &mut Rng,
+        down: impl Fn(u64) -> bool,
+    ) -> Ended<O::Output> {
+        let (mut now, mut input, mut calls) = (start_ms, OpInput::Start, 0);
+        // Far more steps than any operation takes: a loop is a failure, not a hang.
+        for _ in 0..200 {
+            input = match op.step(now, input, tokens) {
+                OpEffect::Done(result) => {
+                    return Ended {
+                        result,
+                        after_ms: now - start_ms,
+                        calls,
+                    }
+                }
+                OpEffect::Sleep { until_ms, .. } => {
+                    now = now.max(until_ms);
+                    OpInput::Woke
+                }
+                OpEffect::Send {
+                    id,
+                    request,
+                    timeout,
+                } => {
+                    calls += 1;
+                    let limit = timeout.as_millis() as u64;
+                    let (answer, after_ms) = self.answer(&request, payment, now, down(now), rng);
+                    match answer {
+                        Some(answer) if after_ms < limit => {
+                            now += after_ms;
+                            OpInput::Answered(id, Ok(answer))
+                        }
+                        // In doubt: a create may have been made, the Worker never hears.
+                        _ => {
+                            now += limit;
+                            OpInput::Answered(id, Err(TransportError::Timeout))
+                        }
+                    }
+                }
+            };
+        }
+        Ended {
+            result: Err(Error::Transport {
+                call: Call::Requery,
+                reason: "the operation never ended".into(),
+            }),
+            after_ms: now - start_ms,
+            calls,
+        }
+    }
+
+    /// One HTTP answer of the gateway, as raw JSON, and how long it took (`None`: no answer
+    /// at all, the caller's timeout ends it). `payment` is what a create's body carries.
+    fn answer(
+        &mut self,
+        request: &Request,
+        payment: Option<&NewPayment>,
+        now_ms: u64,
+        down: bool,
+        rng: &mut Rng,
+    ) -> (Option<Response>, u64) {
+        let respond = |status: u16, body: &str| {
+            Some(Response {
+                status,
+                body: body.as_bytes().to_vec(),
+            })
+        };
+        // Every reference that reaches payment-generator, down or not (a repeat is refused).
+        let fresh = match (request.call, payment) {
+            (Call::CreatePayment, Some(p)) => self.seen.insert(p.reference.as_str().to_owned()),
+            _ => true,
+        };
+        if down {
+            return if rng.chance(500) {
+                (None, UPSTREAM_TIMEOUT_MS)
+            } else {
+                (respond(503, "Service Unavailable"), rng.between(10, 300))
+            };
+        }
+        let (answer, after_ms) = match (request.call, payment) {
+            (Call::Login, _) => {
+                self.logins += 1;
+                let body = format!(
+                    r#"{{"status":"true","description":"Successfully login","token":"sim-token-{}","code":200}}"#,
+                    self.logins
+                );
+                (respond(200, &body), rng.between(30, 800))
+            }
+            (Call::CreatePayment, Some(p)) => self.created(p, fresh, now_ms, rng),
+            (Call::CreatePayment, None) => (respond(400, "{}"), 10),
+            (Call::Requery, _) => (self.requeried(request, now_ms, rng), 0),
+        };
+        let after_ms = if request.call == Call::Requery {
+            if rng.chance(10) {
+                rng.between(5_000, 50_000)
+            } else {
+                rng.between(20, 2_500)
+            }
+        } else {
+            after_ms
+        };
+        (answer, after_ms)
+    }
+
+    /// payment-generator's answer.
+    fn created(
+        &mut self,
         p: &NewPayment,
+        fresh: bool,
         now_ms: u64,
         rng: &mut Rng,
-    ) -> GatewayAnswer<CreatedPayment> {
+    ) -> (Option<Response>, u64) {
         let reference = p.reference.as_str().to_owned();
-        let fresh = self.seen.insert(reference.clone());
-        if self.is_down(now_ms) {
-            return self.unavailable(Call::CreatePayment, rng);
-        }
         let after_ms = if rng.chance(20) {
             rng.between(20_000, 60_000)
         } else {
             rng.between(30, 1_500)
         };
         let roll = rng.below(1000);
-        let body: (u16, String) = if !fresh {
+        let (status, body): (u16, String) = if !fresh {
             (
                 200,
                 r#"{"status":"false","description":"Duplicate reference"}"#.into(),
@@ -139,114 +270,20 @@ impl Gateway {
             (
                 200,
                 format!(
-                    r#"{{"status":true,"url":"https://payment.kelantanpay.com/checkout/{orderid}","reference":"{reference}","orderid":"{orderid}","amount":"{}"}}"#,
+                    r#"{{"status":"true","description":"No Error","url":"https://payment.kelantanpay.com/checkout/{orderid}","reference":"{reference}","token":"c{orderid}","amount":"{}","orderid":"{orderid}","code":200}}"#,
                     p.purchase.amount
                 ),
             )
         };
-        if after_ms >= UPSTREAM_TIMEOUT_MS {
-            // In doubt: the gateway may have made it, the Worker never hears.
-            return GatewayAnswer {
-                result: Err(Error::Timeout {
-                    call: Call::CreatePayment,
-                }),
-                after_ms: UPSTREAM_TIMEOUT_MS,
-            };
-        }
-        GatewayAnswer {
-            result: parse_created(&self.base, body.0, body.1.as_bytes()),
-            after_ms,
-        }
+        let answer = Response {
+            status,
+            body: body.into_bytes(),
+        };
+        (Some(answer), after_ms)
     }
 
-    /// A status check as the Worker's core client makes it: the core's `CheckStatus` stepped
-    /// over this gateway's raw answers (its retries, timeouts and early-22 re-asks included),
-    /// in simulated time from `start_ms`. `down(t)`: the gateway is down at `t`.
-    pub fn check_status(
-        &self,
-        client: &ClientConfig,
-        reference: &Reference,
-        created_ms: Option<u64>,
-        start_ms: u64,
-        rng: &mut Rng,
-        down: impl Fn(u64) -> bool,
-    ) -> Checked {
-        let mut tokens = Tokens::default();
-        let mut op = CheckStatus::new(client, reference, created_ms, rng.next_u64());
-        let (mut now, mut input, mut calls) = (start_ms, OpInput::Start, 0);
-        // Far more steps than any check takes: a loop is a failure, not a hang.
-        for _ in 0..200 {
-            input = match op.step(now, input, &mut tokens) {
-                OpEffect::Done(result) => {
-                    return Checked {
-                        result,
-                        after_ms: now - start_ms,
-                        calls,
-                    }
-                }
-                OpEffect::Sleep { until_ms, .. } => {
-                    now = now.max(until_ms);
-                    OpInput::Woke
-                }
-                OpEffect::Send {
-                    id,
-                    request,
-                    timeout,
-                } => {
-                    calls += 1;
-                    let limit = timeout.as_millis() as u64;
-                    let (answer, after_ms) = self.answer(&request, now, down(now), rng);
-                    match answer {
-                        Some(answer) if after_ms < limit => {
-                            now += after_ms;
-                            OpInput::Answered(id, Ok(answer))
-                        }
-                        _ => {
-                            now += limit;
-                            OpInput::Answered(id, Err(TransportError::Timeout))
-                        }
-                    }
-                }
-            };
-        }
-        Checked {
-            result: Err(Error::Transport {
-                call: Call::Requery,
-                reason: "the check never ended".into(),
-            }),
-            after_ms: now - start_ms,
-            calls,
-        }
-    }
-
-    /// One HTTP answer of the gateway to a requery, as raw JSON, and how long it took
-    /// (`None`: no answer at all, the caller's timeout ends it).
-    fn answer(
-        &self,
-        request: &Request,
-        now_ms: u64,
-        down: bool,
-        rng: &mut Rng,
-    ) -> (Option<Response>, u64) {
-        let respond = |status: u16, body: &str| {
-            Some(Response {
-                status,
-                body: body.as_bytes().to_vec(),
-            })
-        };
-        if down {
-            return if rng.chance(500) {
-                (None, UPSTREAM_TIMEOUT_MS)
-            } else {
-                (respond(503, "Service Unavailable"), rng.between(10, 300))
-            };
-        }
-        let after_ms = if rng.chance(10) {
-            rng.between(5_000, 50_000)
-        } else {
-            rng.between(20, 2_500)
-        };
-        // `/api/kelantan-requery/{username}/{ref_no}`: the reference is the last segment.
+    /// The requery's answer: `/api/kelantan-requery/{username}/{ref_no}`.
+    fn requeried(&self, request: &Request, now_ms: u64, rng: &mut Rng) -> Option<Response> {
         let reference = request.url.rsplit('/').next().unwrap_or_default();
         let body = match self.payments.get(reference) {
             None => r#"{"status":"false","description":"Record not found"}"#.to_owned(),
@@ -260,26 +297,10 @@ impl Gateway {
                 None => r#"{"status":"11"}"#.to_owned(),
             },
         };
-        (respond(200, &body), after_ms)
-    }
-
-    fn unavailable<T>(&self, call: Call, rng: &mut Rng) -> GatewayAnswer<T> {
-        if rng.chance(500) {
-            GatewayAnswer {
-                result: Err(Error::Timeout { call }),
-                after_ms: UPSTREAM_TIMEOUT_MS,
-            }
-        } else {
-            GatewayAnswer {
-                result: Err(Error::Upstream {
-                    call,
-                    http_status: 503,
-                    description: "Service Unavailable".into(),
-                    code: None,
-                }),
-                after_ms: rng.between(10, 300),
-            }
-        }
+        Some(Response {
+            status: 200,
+            body: body.into_bytes(),
+        })
     }
 }
 

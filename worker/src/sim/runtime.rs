@@ -10,6 +10,7 @@
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use kelantanpay::operation::Tokens;
 use kelantanpay::{Call, Reference};
 
 use super::event::{Ev, Who};
@@ -55,6 +56,8 @@ pub struct Runtime {
     objects: BTreeMap<String, Obj>,
     /// `OrderIndex`: the gateway's order id -> our reference, until it is forgotten.
     orders: BTreeMap<String, (Reference, u64)>,
+    /// The isolate's login token (`isolate::TOKENS`), lost with a deploy.
+    tokens: Tokens,
     next_instance: u64,
 }
 
@@ -64,6 +67,7 @@ impl Runtime {
             config: Rc::new(config),
             objects: BTreeMap::new(),
             orders: BTreeMap::new(),
+            tokens: Tokens::default(),
             next_instance: 0,
         }
     }
@@ -193,6 +197,7 @@ impl Runtime {
     /// A deploy restarts every instance, and its isolates read its configuration.
     pub fn deploy(&mut self, st: &mut Scene, config: Config) -> Replies {
         self.config = Rc::new(config);
+        self.tokens = Tokens::default();
         let names: Vec<String> = self.objects.keys().cloned().collect();
         names.iter().flat_map(|name| self.evict(st, name)).collect()
     }
@@ -280,26 +285,32 @@ impl Runtime {
                 attempt,
                 payment,
             } => {
-                if let Err(e) = self.config.upstream_for(Call::CreatePayment) {
-                    let input = SlotInput::CreateAnswered {
-                        flight,
-                        attempt,
-                        result: Err(e),
-                        calls: 0,
-                    };
-                    done(st, slot, instance, now, input);
-                    return Ok(None);
-                }
+                let client = match self.config.upstream_for(Call::CreatePayment) {
+                    Ok(client) => client.clone(),
+                    Err(e) => {
+                        let input = SlotInput::CreateAnswered {
+                            flight,
+                            attempt,
+                            result: Err(e),
+                            calls: 0,
+                        };
+                        done(st, slot, instance, now, input);
+                        return Ok(None);
+                    }
+                };
                 st.check.sending(slot, &payment.reference, &st.gateway, now);
-                let answer = st.gateway.create(&payment, now, &mut st.rng);
-                let calls = if answer.result.is_err() { 2 } else { 1 };
+                let faults = &st.faults;
+                let down = |t: u64| faults.gateway_down_until(t) > t;
+                let ended =
+                    st.gateway
+                        .create(&client, &mut self.tokens, &payment, now, &mut st.rng, down);
                 let input = SlotInput::CreateAnswered {
                     flight,
                     attempt,
-                    result: answer.result,
-                    calls,
+                    result: ended.result,
+                    calls: ended.calls,
                 };
-                done(st, slot, instance, now + answer.after_ms, input);
+                done(st, slot, instance, now + ended.after_ms, input);
             }
             SlotAction::Requery {
                 flight,

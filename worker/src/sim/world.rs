@@ -31,7 +31,7 @@ impl World {
                 time: Timeline::new(),
                 rng,
                 faults: Faults::new(&sc),
-                gateway: Gateway::new("https://payment.kelantanpay.com"),
+                gateway: Gateway::new(),
                 check: Checker::new(&sc),
                 trace_slot: None,
                 trace: Vec::new(),
@@ -54,7 +54,6 @@ impl World {
                 break;
             }
             st.time.now = when;
-            st.gateway.down_until_ms = st.faults.gateway_down_until(when);
             self.steps += 1;
             self.handle(ev);
         }
