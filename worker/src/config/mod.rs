@@ -19,15 +19,9 @@ use crate::payment::slot_machine::Rules;
 pub const DEFAULT_RATE_LIMIT: u32 = 30;
 pub const DEFAULT_STATUS_RATE_LIMIT: u32 = 300;
 const DEFAULT_RETENTION_DAYS: f64 = 90.0;
-/// The settings the upstream client is made of.
-const UPSTREAM: [&str; 6] = [
-    "KP_USERNAME",
-    "KP_PASSWORD",
-    "KP_PROVIDER",
-    "KP_ACCOUNT",
-    "KP_BASE_URL",
-    "KP_UPSTREAM_TIMEOUT_MS",
-];
+/// Why an object's upstream call ends at once when `ObjectSettings::upstream` is missing.
+const NO_UPSTREAM: &str = "not configured: KP_USERNAME, KP_PASSWORD, KP_PROVIDER, KP_ACCOUNT \
+                           or KP_BASE_URL (see /api/health)";
 /// HMAC keys shorter than this are guessable offline from one handle.
 const MIN_SECRET_CHARS: usize = 32;
 
@@ -77,8 +71,8 @@ pub struct Config {
 /// The parts of the configuration a payment's object works with, each judged on its own.
 pub struct ObjectSettings {
     /// Credentials, base URL, merchant and timeout: what the upstream client needs, and nothing
-    /// else (`Err`: which of those settings are missing or invalid).
-    pub upstream: Result<Rc<ClientConfig>, String>,
+    /// else (`None`: one of them is missing or invalid; `problems` says which).
+    pub upstream: Option<Rc<ClientConfig>>,
     /// `KP_SIGNING_SECRET`, when it is usable: only a create needs it (the handle it signs).
     pub signing_secret: Option<Secret>,
     /// `KP_WEBHOOK_URL` is set (usable or not): events are queued and wait for it.
@@ -266,7 +260,7 @@ impl Config {
         let usable = |name: &str| !problems.iter().any(|p| p.split(' ').next() == Some(name));
         let upstream = match (username, password, provider, account, base_url) {
             (Some(username), Some(password), Some(provider), Some(account), Some(base_url)) => {
-                Ok(Rc::new(ClientConfig {
+                Some(Rc::new(ClientConfig {
                     base_url,
                     credentials: Credentials {
                         username,
@@ -281,12 +275,7 @@ impl Config {
                     retry: RetryPolicy::default(),
                 }))
             }
-            _ => Err(problems
-                .iter()
-                .filter(|p| UPSTREAM.iter().any(|name| p.starts_with(name)))
-                .cloned()
-                .collect::<Vec<_>>()
-                .join("; ")),
+            _ => None,
         };
         let signing_secret = signing
             .filter(|_| usable("KP_SIGNING_SECRET"))
@@ -304,7 +293,7 @@ impl Config {
             .zip(webhook_secret)
             .map(|(url, secret)| WebhookTarget { url, secret });
         let ready = match (&parts.upstream, &parts.signing_secret) {
-            (Ok(_), Some(signing)) if problems.is_empty() => Ok(Ready {
+            (Some(_), Some(signing)) if problems.is_empty() => Ok(Ready {
                 previous_signing_secret: secret(env, "KP_SIGNING_SECRET_PREVIOUS"),
                 idempotency_secret: secret(env, "KP_IDEMPOTENCY_SECRET"),
                 signing_secret: signing.clone(),
@@ -356,9 +345,9 @@ impl Config {
         self.parts
             .upstream
             .as_ref()
-            .map_err(|why| Error::Transport {
+            .ok_or_else(|| Error::Transport {
                 call,
-                reason: format!("not configured: {why}"),
+                reason: NO_UPSTREAM.into(),
             })
     }
 
@@ -458,7 +447,8 @@ mod tests {
             panic!("a requery without credentials must fail as a call");
         };
         assert_eq!(call, Call::Requery);
-        assert_eq!(reason, "not configured: KP_PASSWORD is missing");
+        assert!(reason.starts_with("not configured: "), "{reason}");
+        assert!(c.problems.contains(&"KP_PASSWORD is missing".to_owned()));
         assert!(c.rules().signing_secret.is_some());
         let c = config("KP_BASE_URL", Some("ftp://gw.example"));
         assert!(c.upstream_for(Call::CreatePayment).is_err());
