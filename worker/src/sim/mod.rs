@@ -134,10 +134,13 @@ fn run_all(seeds: &[u64], shoppers: usize) {
 ///   dropped: "work ahead (...) and no alarm armed". Now the rules come from the valid parts,
 ///   a requery without usable credentials fails as a call, and a failed alarm leaves its own
 ///   retry alarm.
+/// - 145 (also 130, 156 in `SEEDS=300`): fails when a requery without usable upstream settings
+///   fails its action (the instance reloads, the alarm retries every 30 s) instead of ending as
+///   a failed call the schedule paces: "more than 600 alarms" through a 12-hour broken deploy.
 ///
 /// The callback hint (a requery begins after every callback) is pinned by
 /// `slot_machine_tests` too.
-const REGRESSION_SEEDS: &[u64] = &[1, 2, 3, 5, 7, 633, 779, 1589, 1998, 3578, 4139];
+const REGRESSION_SEEDS: &[u64] = &[1, 2, 3, 5, 7, 145, 633, 779, 1589, 1998, 3578, 4139];
 
 #[test]
 fn regression_seeds() {
