@@ -6,12 +6,13 @@ use crate::amount::Amount;
 use crate::customer::Customer;
 use crate::error::{Call, Error};
 use crate::fields::{optional_str, PayerFields};
-use crate::reference::Reference;
+use crate::reference::{Reference, MAX_REFERENCE_LEN};
+use crate::requery::{named_amount, PaidAmount};
 use crate::secret::Secret;
 use crate::text::{Description, Refs, Via};
 use crate::transport::Request;
 use crate::url::{BaseUrl, HttpUrl};
-use crate::wire::{json_strings, malformed, post_json, JsonAnswer};
+use crate::wire::{json_strings, malformed, post_json, text, JsonAnswer, MAX_ORDERID_LEN};
 
 /// What the merchant account sends with every payment (`provider`, `account`, `country`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,16 +138,30 @@ pub struct CreatedPayment {
 /// The gateway's answer to `payment-generator` at `base`. The checkout URL is where the payer
 /// is sent with the payment's details, so one on any origin but the gateway's own is not
 /// trusted: it is a malformed answer (`upstream_error`), never handed on.
+///
+/// This reads the answer's shape only; [`NewPayment::read_answer`] (what the client uses) also
+/// holds what the answer echoes to what was sent. Each field kept has a cap (the checkout URL
+/// 2048 bytes, `orderid` 64, `reference` [`MAX_REFERENCE_LEN`]): past it the answer is malformed.
 pub fn parse_created(
     base: &BaseUrl,
     http_status: u16,
     body: &[u8],
 ) -> Result<CreatedPayment, Error> {
+    read_created(base, http_status, body).map(|(created, _)| created)
+}
+
+/// The created payment, and the answer it was read from (for its echoes).
+fn read_created(
+    base: &BaseUrl,
+    http_status: u16,
+    body: &[u8],
+) -> Result<(CreatedPayment, JsonAnswer), Error> {
     let answer = JsonAnswer::read(Call::CreatePayment, http_status, body)?;
     if answer.is_error() {
         return Err(answer.into_error(Call::CreatePayment));
     }
     let bad = |reason: &str| malformed(Call::CreatePayment, http_status, reason, body);
+    // `HttpUrl` holds at most 2048 bytes.
     let checkout_url = answer
         .text("url")
         .and_then(|u| HttpUrl::parse("url", &u).ok())
@@ -154,15 +169,58 @@ pub fn parse_created(
     if !base.is_origin_of(&checkout_url) {
         return Err(bad("a checkout url on another origin than the gateway's"));
     }
-    Ok(CreatedPayment {
+    let within = |key: &str, max: usize| answer.text_within(key, max).map_err(|r| bad(&r));
+    let orderid = within("orderid", MAX_ORDERID_LEN)?
+        .filter(|o| !o.trim().is_empty())
+        .ok_or_else(|| bad("no orderid"))?;
+    let created = CreatedPayment {
         checkout_url,
-        reference: answer.text("reference").unwrap_or_default(),
-        orderid: answer.text("orderid").ok_or_else(|| bad("no orderid"))?,
+        reference: within("reference", MAX_REFERENCE_LEN)?.unwrap_or_default(),
+        orderid,
         amount: answer
             .fields
             .get("amount")
             .and_then(|v| Amount::from_json(v).ok()),
-    })
+    };
+    Ok((created, answer))
+}
+
+impl NewPayment {
+    /// The gateway's answer to this payment's create ([`parse_created`]), held to what was
+    /// sent: an `amount` or `reference` the answer echoes must be this payment's. An echo that
+    /// differs, or is there but unreadable (`""`, `null`), means the gateway's payment is not
+    /// the one asked for: a malformed answer (`upstream_error`), never a payment to hand on.
+    /// Only an absent key is "not echoed".
+    pub fn read_answer(
+        &self,
+        base: &BaseUrl,
+        http_status: u16,
+        body: &[u8],
+    ) -> Result<CreatedPayment, Error> {
+        let (created, answer) = read_created(base, http_status, body)?;
+        let amount_echoed = match named_amount(&answer.fields) {
+            PaidAmount::NotNamed => true,
+            PaidAmount::Named(amount) => amount == self.purchase.amount,
+            PaidAmount::Unreadable => false,
+        };
+        let reference_echoed = answer
+            .fields
+            .get("reference")
+            .is_none_or(|v| text(v).is_some_and(|r| r == self.reference.as_str()));
+        let differs = if !amount_echoed {
+            "amount"
+        } else if !reference_echoed {
+            "reference"
+        } else {
+            return Ok(created);
+        };
+        Err(malformed(
+            Call::CreatePayment,
+            http_status,
+            &format!("the {differs} it echoes is not the one sent"),
+            body,
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -314,5 +372,35 @@ mod tests {
             answer("http://127.0.0.1:8789/kelantanpay/R1/x").as_bytes()
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_stored_field_past_its_cap_is_an_upstream_error() {
+        let answer = |url: &str, reference: &str, orderid: &str| {
+            let body = format!(
+                r#"{{"status":"true","url":"{url}","reference":"{reference}","orderid":"{orderid}","amount":2,"code":200}}"#
+            );
+            parse_created(&BaseUrl::default(), 200, body.as_bytes())
+        };
+        let url = "https://payment.kelantanpay.com/kelantanpay/R1/abc";
+        let created = answer(url, &"R".repeat(30), &"K".repeat(64)).unwrap();
+        assert_eq!((created.reference.len(), created.orderid.len()), (30, 64));
+        let long_url = format!("{url}/{}", "a".repeat(2048));
+        for (url, reference, orderid) in [
+            (url, "R1".to_owned(), "K".repeat(65)),
+            (url, "R".repeat(31), "KPAY1".to_owned()),
+            (long_url.as_str(), "R1".to_owned(), "KPAY1".to_owned()),
+            // An order id that is there but blank is no order id.
+            (url, "R1".to_owned(), "  ".to_owned()),
+        ] {
+            let err = answer(url, &reference, &orderid).unwrap_err();
+            assert!(
+                matches!(err, Error::MalformedResponse { .. }),
+                "{} {} {}: {err:?}",
+                url.len(),
+                reference.len(),
+                orderid.len()
+            );
+        }
     }
 }
