@@ -33,17 +33,7 @@ impl JsonAnswer {
     /// HTTP status (a 401 still asks for a new login), else an unreadable answer.
     pub fn read(call: Call, http_status: u16, body: &[u8]) -> Result<JsonAnswer, Error> {
         if body.len() > MAX_ANSWER_BYTES {
-            let what = format!("an answer over {MAX_ANSWER_BYTES} bytes");
-            return Err(if http_status >= 400 {
-                Error::Upstream {
-                    call,
-                    http_status,
-                    description: format!("HTTP {http_status} with {what}"),
-                    code: None,
-                }
-            } else {
-                malformed(call, http_status, &what, body)
-            });
+            return Err(too_long(call, http_status, body));
         }
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(fields)) => Ok(JsonAnswer {
@@ -103,6 +93,24 @@ impl JsonAnswer {
     /// True when the gateway signalled an error by HTTP status or by `status: false`.
     pub fn is_error(&self) -> bool {
         self.http_status >= 400 || self.status_flag() == Some(false)
+    }
+}
+
+/// A body over [`MAX_ANSWER_BYTES`]. Out of line: `JsonAnswer::read` is inlined into each call's
+/// parser, and this is rare (one copy in the wasm, not three).
+#[cold]
+#[inline(never)]
+fn too_long(call: Call, http_status: u16, body: &[u8]) -> Error {
+    let what = format!("an answer over {MAX_ANSWER_BYTES} bytes");
+    if http_status >= 400 {
+        Error::Upstream {
+            call,
+            http_status,
+            description: format!("HTTP {http_status} with {what}"),
+            code: None,
+        }
+    } else {
+        malformed(call, http_status, &what, body)
     }
 }
 

@@ -237,8 +237,13 @@ test('an endless gateway answer is read only to the cap: upstream_error at once,
   let cancelled = false;
   const endless = async (request, init) => {
     if (!request.url.includes('kelantan-requery')) return fetch(request, init);
+    // 16 KiB a millisecond for ever; the caller's timeout (its abort signal) ends it.
     const body = new ReadableStream({
-      pull(controller) {
+      start(controller) {
+        init?.signal?.addEventListener('abort', () => controller.error(new DOMException('aborted', 'AbortError')));
+      },
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
         pulled += 16384;
         controller.enqueue(new Uint8Array(16384).fill(32));
       },
