@@ -107,10 +107,10 @@ pub fn parse_login(http_status: u16, body: &[u8]) -> Result<Token, Error> {
         });
     }
     let bad = |reason: &str| crate::wire::malformed(Call::Login, http_status, reason, body);
-    match answer.text_within("token", MAX_TOKEN_LEN) {
+    match answer.text_within("token", MAX_TOKEN_LEN, "token over 8192 bytes") {
         Ok(Some(t)) if !t.trim().is_empty() => Ok(Token::new(Secret::new(t.trim()))),
         Ok(_) => Err(bad("no token in a successful login answer")),
-        Err(reason) => Err(bad(&reason)),
+        Err(reason) => Err(bad(reason)),
     }
 }
 
@@ -212,8 +212,13 @@ mod tests {
             parse_login(200, body.to_string().as_bytes())
         };
         assert!(answer(8_192).is_ok());
-        let err = answer(8_193).unwrap_err();
-        assert!(matches!(err, Error::MalformedResponse { .. }), "{err:?}");
+        let err = answer(MAX_TOKEN_LEN + 1).unwrap_err();
         assert_eq!(err.kind(), "upstream_error");
+        match err {
+            Error::MalformedResponse { reason, .. } => {
+                assert_eq!(reason, format!("token over {MAX_TOKEN_LEN} bytes"))
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -12,7 +12,7 @@ use crate::secret::Secret;
 use crate::text::{Description, Refs, Via};
 use crate::transport::Request;
 use crate::url::{BaseUrl, HttpUrl};
-use crate::wire::{json_strings, malformed, post_json, text, JsonAnswer, MAX_ORDERID_LEN};
+use crate::wire::{json_strings, malformed, post_json, JsonAnswer, MAX_ORDERID_LEN};
 
 /// What the merchant account sends with every payment (`provider`, `account`, `country`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -147,15 +147,16 @@ pub fn parse_created(
     http_status: u16,
     body: &[u8],
 ) -> Result<CreatedPayment, Error> {
-    read_created(base, http_status, body).map(|(created, _)| created)
+    read_created(base, None, http_status, body)
 }
 
-/// The created payment, and the answer it was read from (for its echoes).
+/// The created payment; when `sent` is given, held to it (see [`NewPayment::read_answer`]).
 fn read_created(
     base: &BaseUrl,
+    sent: Option<&NewPayment>,
     http_status: u16,
     body: &[u8],
-) -> Result<(CreatedPayment, JsonAnswer), Error> {
+) -> Result<CreatedPayment, Error> {
     let answer = JsonAnswer::read(Call::CreatePayment, http_status, body)?;
     if answer.is_error() {
         return Err(answer.into_error(Call::CreatePayment));
@@ -169,20 +170,40 @@ fn read_created(
     if !base.is_origin_of(&checkout_url) {
         return Err(bad("a checkout url on another origin than the gateway's"));
     }
-    let within = |key: &str, max: usize| answer.text_within(key, max).map_err(|r| bad(&r));
-    let orderid = within("orderid", MAX_ORDERID_LEN)?
+    let orderid = answer
+        .text_within("orderid", MAX_ORDERID_LEN, "orderid over 64 bytes")
+        .map_err(bad)?
         .filter(|o| !o.trim().is_empty())
         .ok_or_else(|| bad("no orderid"))?;
-    let created = CreatedPayment {
+    let reference = answer
+        .text_within("reference", MAX_REFERENCE_LEN, "reference over 30 bytes")
+        .map_err(bad)?;
+    let amount = named_amount(&answer.fields);
+    if let Some(sent) = sent {
+        let amount_echoed = match amount {
+            PaidAmount::NotNamed => true,
+            PaidAmount::Named(echoed) => echoed == sent.purchase.amount,
+            PaidAmount::Unreadable => false,
+        };
+        if !amount_echoed {
+            return Err(bad("the amount it echoes is not the one sent"));
+        }
+        // Absent, or there as this payment's reference (`null` is there, as no text).
+        if answer.fields.contains_key("reference")
+            && reference.as_deref() != Some(sent.reference.as_str())
+        {
+            return Err(bad("the reference it echoes is not the one sent"));
+        }
+    }
+    Ok(CreatedPayment {
         checkout_url,
-        reference: within("reference", MAX_REFERENCE_LEN)?.unwrap_or_default(),
+        reference: reference.unwrap_or_default(),
         orderid,
-        amount: answer
-            .fields
-            .get("amount")
-            .and_then(|v| Amount::from_json(v).ok()),
-    };
-    Ok((created, answer))
+        amount: match amount {
+            PaidAmount::Named(amount) => Some(amount),
+            _ => None,
+        },
+    })
 }
 
 impl NewPayment {
@@ -197,29 +218,7 @@ impl NewPayment {
         http_status: u16,
         body: &[u8],
     ) -> Result<CreatedPayment, Error> {
-        let (created, answer) = read_created(base, http_status, body)?;
-        let amount_echoed = match named_amount(&answer.fields) {
-            PaidAmount::NotNamed => true,
-            PaidAmount::Named(amount) => amount == self.purchase.amount,
-            PaidAmount::Unreadable => false,
-        };
-        let reference_echoed = answer
-            .fields
-            .get("reference")
-            .is_none_or(|v| text(v).is_some_and(|r| r == self.reference.as_str()));
-        let differs = if !amount_echoed {
-            "amount"
-        } else if !reference_echoed {
-            "reference"
-        } else {
-            return Ok(created);
-        };
-        Err(malformed(
-            Call::CreatePayment,
-            http_status,
-            &format!("the {differs} it echoes is not the one sent"),
-            body,
-        ))
+        read_created(base, Some(self), http_status, body)
     }
 }
 
@@ -393,6 +392,22 @@ mod tests {
             // An order id that is there but blank is no order id.
             (url, "R1".to_owned(), "  ".to_owned()),
         ] {
+            let reason = |e: &Error| match e {
+                Error::MalformedResponse { reason, .. } => reason.clone(),
+                _ => String::new(),
+            };
+            let err = answer(url, &reference, &orderid).unwrap_err();
+            let why = reason(&err);
+            assert!(
+                [
+                    format!("orderid over {MAX_ORDERID_LEN} bytes"),
+                    format!("reference over {MAX_REFERENCE_LEN} bytes"),
+                    "no checkout url".into(),
+                    "no orderid".into(),
+                ]
+                .contains(&why),
+                "{why}"
+            );
             let err = answer(url, &reference, &orderid).unwrap_err();
             assert!(
                 matches!(err, Error::MalformedResponse { .. }),

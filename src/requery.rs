@@ -178,8 +178,8 @@ pub fn parse_requery(http_status: u16, body: &[u8]) -> Result<RequeryResult, Err
         return Err(bad("status over 32 bytes"));
     }
     let orderid = answer
-        .text_within("orderid", MAX_ORDERID_LEN)
-        .map_err(|reason| bad(&reason))?;
+        .text_within("orderid", MAX_ORDERID_LEN, "orderid over 64 bytes")
+        .map_err(bad)?;
     Ok(RequeryResult {
         code,
         amount: answer
@@ -338,18 +338,21 @@ mod tests {
         let orderid_at_cap = "K".repeat(64);
         let ok = answer(&code_at_cap, &orderid_at_cap).unwrap();
         assert_eq!((ok.code.len(), ok.orderid.map(|o| o.len())), (32, Some(64)));
-        for (code, orderid) in [
-            ("9".repeat(33), "KPAY1".to_owned()),
-            ("00".to_owned(), "K".repeat(65)),
-            ("1".repeat(100_000), "KPAY1".to_owned()),
+        let (status_over, orderid_over) = (
+            format!("status over {MAX_CODE_LEN} bytes"),
+            format!("orderid over {MAX_ORDERID_LEN} bytes"),
+        );
+        for (code, orderid, why) in [
+            ("9".repeat(33), "KPAY1".to_owned(), &status_over),
+            ("00".to_owned(), "K".repeat(65), &orderid_over),
+            ("1".repeat(60_000), "KPAY1".to_owned(), &status_over),
         ] {
             let err = answer(&code, &orderid).unwrap_err();
-            assert!(
-                matches!(err, Error::MalformedResponse { .. }),
-                "{}: {err:?}",
-                code.len()
-            );
             assert_eq!(err.kind(), "upstream_error");
+            match err {
+                Error::MalformedResponse { reason, .. } => assert_eq!(&reason, why),
+                other => panic!("{}: {other:?}", code.len()),
+            }
         }
     }
 }

@@ -56,9 +56,14 @@ impl JsonAnswer {
     }
 
     /// [`JsonAnswer::text`] of at most `max` bytes; past it, the reason the answer is unreadable.
-    pub fn text_within(&self, key: &str, max: usize) -> Result<Option<String>, String> {
+    pub fn text_within(
+        &self,
+        key: &str,
+        max: usize,
+        over: &'static str,
+    ) -> Result<Option<String>, &'static str> {
         match self.text(key) {
-            Some(t) if t.len() > max => Err(format!("{key} over {max} bytes")),
+            Some(t) if t.len() > max => Err(over),
             t => Ok(t),
         }
     }
@@ -101,16 +106,16 @@ impl JsonAnswer {
 #[cold]
 #[inline(never)]
 fn too_long(call: Call, http_status: u16, body: &[u8]) -> Error {
-    let what = format!("an answer over {MAX_ANSWER_BYTES} bytes");
+    const OVER: &str = "an answer over 65536 bytes";
     if http_status >= 400 {
         Error::Upstream {
             call,
             http_status,
-            description: format!("HTTP {http_status} with {what}"),
+            description: OVER.to_owned(),
             code: None,
         }
     } else {
-        malformed(call, http_status, &what, body)
+        malformed(call, http_status, OVER, body)
     }
 }
 
