@@ -32,7 +32,7 @@ Control API (tests only):
   POST   /__sandbox/settle   {"reference","outcome":"paid"|"failed"}   what Pay/Fail does
                              (then posts the form callback to the payment's callbackurl)
   POST   /__sandbox/faults   {"call":"login"|"create"|"requery","fault","times"?}
-                             faults: http500 html502 malformed hang unauthorized status_false
+                             faults: http500 html502 malformed hang unauthorized status_false oversized
   DELETE /__sandbox/faults   drop queued faults
   GET    /__sandbox/payments every stored payment, as the gateway received it
   GET    /__sandbox/stats    requests per call

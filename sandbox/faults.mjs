@@ -1,7 +1,7 @@
 // Injected failures: a queue per upstream call, each entry consumed by one request, so a test
 // can say "the next three requeries fail" and then see the fourth recover.
 export const CALLS = ['login', 'create', 'requery'];
-export const FAULTS = ['http500', 'html502', 'malformed', 'hang', 'unauthorized', 'status_false'];
+export const FAULTS = ['http500', 'html502', 'malformed', 'hang', 'unauthorized', 'status_false', 'oversized'];
 
 export class FaultQueue {
   #queues = Object.fromEntries(CALLS.map((call) => [call, []]));

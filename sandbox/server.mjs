@@ -47,8 +47,26 @@ export async function startSandbox({
   const refuse = (res, description, code, http = 200) =>
     json(res, http, { status: 'false', description, code });
 
+  /** A well-formed success for `call` (as sent in `body`), padded past a megabyte and streamed
+   * with no Content-Length: a client must stop reading it, not buffer it. Creates nothing. */
+  function oversized(call, res, body) {
+    const answers = {
+      login: () => ({ status: 'true', description: 'Successfully login', code: 200,
+        token: signToken({ sub: username, iat: nowSecs(), exp: nowSecs() + settings.tokenTtlSeconds, jti: 'oversized' }, state.signingKey) }),
+      create: () => ({ status: 'true', description: 'No Error', url: `${origin}/kelantanpay/${encodeURIComponent(body.userid ?? '')}/oversized`,
+        reference: body.userid, token: 'oversized', amount: body.amount, orderid: 'KPAYOVERSIZED', code: 200 }),
+      requery: () => ({ status: '11' }),
+    };
+    res.on('error', () => {}); // the client hangs up part way: that is the point
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write(`${JSON.stringify(answers[call]()).slice(0, -1)},"pad":"`);
+    const chunk = ' '.repeat(64 * 1024);
+    for (let i = 0; i < 16; i += 1) res.write(chunk);
+    res.end('"}');
+  }
+
   /** Answers with the injected fault, if one is queued for this call. */
-  function injectFault(call, res) {
+  function injectFault(call, res, body = {}) {
     const fault = faults.take(call);
     if (!fault) return false;
     switch (fault) {
@@ -70,6 +88,9 @@ export async function startSandbox({
         break;
       case 'status_false':
         refuse(res, 'Simulated gateway error', '500');
+        break;
+      case 'oversized':
+        oversized(call, res, body);
         break;
     }
     return true;
@@ -96,7 +117,7 @@ export async function startSandbox({
   async function create(res, body) {
     stats.create += 1;
     if (typeof body.userid === 'string') sentReferences.push(body.userid);
-    if (injectFault('create', res)) return;
+    if (injectFault('create', res, body)) return;
     if (!verifyToken(body.token, state.signingKey, nowSecs())) {
       return refuse(res, 'Token expired or invalid', 401, 401);
     }

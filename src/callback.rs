@@ -6,13 +6,13 @@ use serde_json::Value;
 
 use crate::reference::Reference;
 use crate::url::parse_query;
+// A gateway order id is never longer than this (the cap of a stored one); a longer value is ignored.
+use crate::wire::MAX_ORDERID_LEN;
 
 /// Payload fields that may carry the merchant's reference, in the order they are tried.
 pub const REFERENCE_FIELDS: [&str; 4] = ["reference", "ref_no", "RefNo", "userid"];
 /// The Worker's own query parameter on the callback URL it sends (a signed payment handle).
 pub const HANDLE_FIELD: &str = "kp_payment";
-/// A gateway order id is never longer than this; a longer value is ignored.
-const MAX_ORDERID_LEN: usize = 64;
 /// The most distinct references a callback may name. Each is a lookup (the Worker asks the
 /// payment's object), and a genuine callback names one reference in up to
 /// [`REFERENCE_FIELDS`]`.len()` fields, so a body that repeats a field a thousand times still

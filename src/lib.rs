@@ -59,7 +59,9 @@ pub use requery::{
 pub use secret::{redaction_list, secrets_in_body, Secret};
 pub use text::{is_forbidden_char, Description, Refs, Via};
 pub use time::{iso8601, parse_rfc3339_ms};
-pub use transport::{Clock, Method, Request, Response, RetryPolicy, Transport, TransportError};
+pub use transport::{
+    Clock, Method, Request, Response, RetryPolicy, Transport, TransportError, MAX_ANSWER_BYTES,
+};
 pub use url::{BaseUrl, HttpUrl};
 
 /// The README's Rust examples, compiled and run as doctests so they stay true.

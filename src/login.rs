@@ -12,6 +12,9 @@ use crate::wire::{json_strings, post_json, JsonAnswer};
 /// Renew this long before a token's `exp`, so a token never expires mid-call.
 pub const RENEW_BEFORE_SECS: u64 = 60;
 
+/// The longest login token kept, in bytes (a JWT like the documented one is a few hundred).
+const MAX_TOKEN_LEN: usize = 8_192;
+
 /// The merchant's KelantanPay credentials.
 #[derive(Debug, Clone)]
 pub struct Credentials {
@@ -103,14 +106,11 @@ pub fn parse_login(http_status: u16, body: &[u8]) -> Result<Token, Error> {
             answer.into_error(Call::Login)
         });
     }
-    match answer.text("token") {
-        Some(t) if !t.trim().is_empty() => Ok(Token::new(Secret::new(t.trim()))),
-        _ => Err(crate::wire::malformed(
-            Call::Login,
-            http_status,
-            "no token in a successful login answer",
-            body,
-        )),
+    let bad = |reason: &str| crate::wire::malformed(Call::Login, http_status, reason, body);
+    match answer.text_within("token", MAX_TOKEN_LEN, "token over 8192 bytes") {
+        Ok(Some(t)) if !t.trim().is_empty() => Ok(Token::new(Secret::new(t.trim()))),
+        Ok(_) => Err(bad("no token in a successful login answer")),
+        Err(reason) => Err(bad(reason)),
     }
 }
 
@@ -201,6 +201,23 @@ mod tests {
     fn success_without_token_is_malformed_and_quotes_nothing() {
         match parse_login(200, br#"{"status":"true","secret":"eyJx"}"#) {
             Err(Error::MalformedResponse { excerpt, .. }) => assert!(excerpt.is_empty()),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_token_past_its_cap_is_an_upstream_error() {
+        let answer = |len: usize| {
+            let body = json!({"status": "true", "token": "t".repeat(len), "code": 200});
+            parse_login(200, body.to_string().as_bytes())
+        };
+        assert!(answer(8_192).is_ok());
+        let err = answer(MAX_TOKEN_LEN + 1).unwrap_err();
+        assert_eq!(err.kind(), "upstream_error");
+        match err {
+            Error::MalformedResponse { reason, .. } => {
+                assert_eq!(reason, format!("token over {MAX_TOKEN_LEN} bytes"))
+            }
             other => panic!("{other:?}"),
         }
     }

@@ -6,12 +6,13 @@ use crate::amount::Amount;
 use crate::customer::Customer;
 use crate::error::{Call, Error};
 use crate::fields::{optional_str, PayerFields};
-use crate::reference::Reference;
+use crate::reference::{Reference, MAX_REFERENCE_LEN};
+use crate::requery::{named_amount, PaidAmount};
 use crate::secret::Secret;
 use crate::text::{Description, Refs, Via};
 use crate::transport::Request;
 use crate::url::{BaseUrl, HttpUrl};
-use crate::wire::{json_strings, malformed, post_json, JsonAnswer};
+use crate::wire::{json_strings, malformed, post_json, JsonAnswer, MAX_ORDERID_LEN};
 
 /// What the merchant account sends with every payment (`provider`, `account`, `country`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,8 +138,22 @@ pub struct CreatedPayment {
 /// The gateway's answer to `payment-generator` at `base`. The checkout URL is where the payer
 /// is sent with the payment's details, so one on any origin but the gateway's own is not
 /// trusted: it is a malformed answer (`upstream_error`), never handed on.
+///
+/// This reads the answer's shape only; [`NewPayment::read_answer`] (what the client uses) also
+/// holds what the answer echoes to what was sent. Each field kept has a cap (the checkout URL
+/// 2048 bytes, `orderid` 64, `reference` [`MAX_REFERENCE_LEN`]): past it the answer is malformed.
 pub fn parse_created(
     base: &BaseUrl,
+    http_status: u16,
+    body: &[u8],
+) -> Result<CreatedPayment, Error> {
+    read_created(base, None, http_status, body)
+}
+
+/// The created payment; when `sent` is given, held to it (see [`NewPayment::read_answer`]).
+fn read_created(
+    base: &BaseUrl,
+    sent: Option<&NewPayment>,
     http_status: u16,
     body: &[u8],
 ) -> Result<CreatedPayment, Error> {
@@ -147,6 +162,7 @@ pub fn parse_created(
         return Err(answer.into_error(Call::CreatePayment));
     }
     let bad = |reason: &str| malformed(Call::CreatePayment, http_status, reason, body);
+    // `HttpUrl` holds at most 2048 bytes.
     let checkout_url = answer
         .text("url")
         .and_then(|u| HttpUrl::parse("url", &u).ok())
@@ -154,15 +170,56 @@ pub fn parse_created(
     if !base.is_origin_of(&checkout_url) {
         return Err(bad("a checkout url on another origin than the gateway's"));
     }
+    let orderid = answer
+        .text_within("orderid", MAX_ORDERID_LEN, "orderid over 64 bytes")
+        .map_err(bad)?
+        .filter(|o| !o.trim().is_empty())
+        .ok_or_else(|| bad("no orderid"))?;
+    let reference = answer
+        .text_within("reference", MAX_REFERENCE_LEN, "reference over 30 bytes")
+        .map_err(bad)?;
+    let amount = named_amount(&answer.fields);
+    if let Some(sent) = sent {
+        let amount_echoed = match amount {
+            PaidAmount::NotNamed => true,
+            PaidAmount::Named(echoed) => echoed == sent.purchase.amount,
+            PaidAmount::Unreadable => false,
+        };
+        if !amount_echoed {
+            return Err(bad("the amount it echoes is not the one sent"));
+        }
+        // Absent, or there as this payment's reference (`null` is there, as no text).
+        if answer.fields.contains_key("reference")
+            && reference.as_deref() != Some(sent.reference.as_str())
+        {
+            return Err(bad("the reference it echoes is not the one sent"));
+        }
+    }
     Ok(CreatedPayment {
         checkout_url,
-        reference: answer.text("reference").unwrap_or_default(),
-        orderid: answer.text("orderid").ok_or_else(|| bad("no orderid"))?,
-        amount: answer
-            .fields
-            .get("amount")
-            .and_then(|v| Amount::from_json(v).ok()),
+        reference: reference.unwrap_or_default(),
+        orderid,
+        amount: match amount {
+            PaidAmount::Named(amount) => Some(amount),
+            _ => None,
+        },
     })
+}
+
+impl NewPayment {
+    /// The gateway's answer to this payment's create ([`parse_created`]), held to what was
+    /// sent: an `amount` or `reference` the answer echoes must be this payment's. An echo that
+    /// differs, or is there but unreadable (`""`, `null`), means the gateway's payment is not
+    /// the one asked for: a malformed answer (`upstream_error`), never a payment to hand on.
+    /// Only an absent key is "not echoed".
+    pub fn read_answer(
+        &self,
+        base: &BaseUrl,
+        http_status: u16,
+        body: &[u8],
+    ) -> Result<CreatedPayment, Error> {
+        read_created(base, Some(self), http_status, body)
+    }
 }
 
 #[cfg(test)]
@@ -314,5 +371,51 @@ mod tests {
             answer("http://127.0.0.1:8789/kelantanpay/R1/x").as_bytes()
         )
         .is_err());
+    }
+
+    #[test]
+    fn a_stored_field_past_its_cap_is_an_upstream_error() {
+        let answer = |url: &str, reference: &str, orderid: &str| {
+            let body = format!(
+                r#"{{"status":"true","url":"{url}","reference":"{reference}","orderid":"{orderid}","amount":2,"code":200}}"#
+            );
+            parse_created(&BaseUrl::default(), 200, body.as_bytes())
+        };
+        let url = "https://payment.kelantanpay.com/kelantanpay/R1/abc";
+        let created = answer(url, &"R".repeat(30), &"K".repeat(64)).unwrap();
+        assert_eq!((created.reference.len(), created.orderid.len()), (30, 64));
+        let long_url = format!("{url}/{}", "a".repeat(2048));
+        for (url, reference, orderid) in [
+            (url, "R1".to_owned(), "K".repeat(65)),
+            (url, "R".repeat(31), "KPAY1".to_owned()),
+            (long_url.as_str(), "R1".to_owned(), "KPAY1".to_owned()),
+            // An order id that is there but blank is no order id.
+            (url, "R1".to_owned(), "  ".to_owned()),
+        ] {
+            let reason = |e: &Error| match e {
+                Error::MalformedResponse { reason, .. } => reason.clone(),
+                _ => String::new(),
+            };
+            let err = answer(url, &reference, &orderid).unwrap_err();
+            let why = reason(&err);
+            assert!(
+                [
+                    format!("orderid over {MAX_ORDERID_LEN} bytes"),
+                    format!("reference over {MAX_REFERENCE_LEN} bytes"),
+                    "no checkout url".into(),
+                    "no orderid".into(),
+                ]
+                .contains(&why),
+                "{why}"
+            );
+            let err = answer(url, &reference, &orderid).unwrap_err();
+            assert!(
+                matches!(err, Error::MalformedResponse { .. }),
+                "{} {} {}: {err:?}",
+                url.len(),
+                reference.len(),
+                orderid.len()
+            );
+        }
     }
 }

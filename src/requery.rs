@@ -10,7 +10,7 @@ use crate::reference::Reference;
 use crate::time::parse_rfc3339_ms;
 use crate::transport::Request;
 use crate::url::{encode_component, BaseUrl};
-use crate::wire::{get_json, malformed, JsonAnswer};
+use crate::wire::{get_json, malformed, text, JsonAnswer, MAX_CODE_LEN, MAX_ORDERID_LEN};
 
 /// A `22` this soon after creation may only mean the gateway has no pending record
 /// yet, so it is not taken as a failure.
@@ -122,17 +122,34 @@ impl RequeryResult {
     /// The amount the answer names, telling "not named" from "named but unreadable"
     /// (`"1,250.00"`, `"RM12.50"`): a paid status with an unreadable amount must not count
     /// as paid, so it cannot be read as "no amount".
+    /// Only an absent `amount` key is "not named": `""`, blank and `null` are there but say
+    /// nothing readable, so they are `Unreadable` too.
     pub fn paid_amount(&self) -> PaidAmount {
-        match self.fields.get("amount") {
-            None | Some(Value::Null) => PaidAmount::NotNamed,
-            Some(Value::String(s)) if s.trim().is_empty() => PaidAmount::NotNamed,
-            Some(v) => Amount::from_json(v).map_or(PaidAmount::Unreadable, PaidAmount::Named),
-        }
+        named_amount(&self.fields)
+    }
+
+    /// Whether the answer is about the order `ours` (the gateway's order id from the create):
+    /// one that names no order id (the key absent) is taken as about the reference asked for;
+    /// one that names another, or names it unreadably (`null`, `""`), is not.
+    pub fn is_for_order(&self, ours: &str) -> bool {
+        self.fields
+            .get("orderid")
+            .is_none_or(|v| text(v).is_some_and(|t| t == ours))
     }
 
     /// A `22` that may still turn into `11`: worth asking again in a few seconds.
     pub fn is_early_failure(&self, age_ms: Option<u64>) -> bool {
         self.code == "22" && age_ms.is_some_and(|age| age < EARLY_FAILURE_WINDOW_MS)
+    }
+}
+
+/// The `amount` an answer's `fields` name (a requery's, or the echo of a create): the one
+/// reading of "no amount" (the key absent) and of "unreadable" (anything there that is not an
+/// amount, `""` and `null` included).
+pub(crate) fn named_amount(fields: &Map<String, Value>) -> PaidAmount {
+    match fields.get("amount") {
+        None => PaidAmount::NotNamed,
+        Some(v) => Amount::from_json(v).map_or(PaidAmount::Unreadable, PaidAmount::Named),
     }
 }
 
@@ -156,13 +173,20 @@ pub fn parse_requery(http_status: u16, body: &[u8]) -> Result<RequeryResult, Err
             ))
         }
     };
+    let bad = |reason: &str| malformed(Call::Requery, http_status, reason, body);
+    if code.len() > MAX_CODE_LEN {
+        return Err(bad("status over 32 bytes"));
+    }
+    let orderid = answer
+        .text_within("orderid", MAX_ORDERID_LEN, "orderid over 64 bytes")
+        .map_err(bad)?;
     Ok(RequeryResult {
         code,
         amount: answer
             .fields
             .get("amount")
             .and_then(|v| Amount::from_json(v).ok()),
-        orderid: answer.text("orderid"),
+        orderid,
         fields: answer.fields,
     })
 }
@@ -282,16 +306,53 @@ mod tests {
         let read = |body: &str| parse_requery(200, body.as_bytes()).unwrap().paid_amount();
         assert_eq!(read(r#"{"status":"00"}"#), PaidAmount::NotNamed);
         assert_eq!(
-            read(r#"{"status":"00","amount":null}"#),
-            PaidAmount::NotNamed
-        );
-        assert_eq!(
             read(r#"{"status":"00","amount":"12.50"}"#),
             PaidAmount::Named(Amount::parse("12.50").unwrap())
         );
         for bad in [r#""1,250.00""#, r#""12.500""#, r#""RM12.50""#, "true", "[]"] {
             let body = format!(r#"{{"status":"00","amount":{bad}}}"#);
             assert_eq!(read(&body), PaidAmount::Unreadable, "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_empty_blank_or_null_amount_is_named_but_unreadable() {
+        // Only an absent `amount` key is "no amount": one that is there but says nothing
+        // cannot be held to the payment's amount, so it must not read as paid.
+        for bad in [r#""""#, r#""   ""#, "null", r#""\t""#] {
+            let body = format!(r#"{{"status":"00","amount":{bad}}}"#);
+            let paid = parse_requery(200, body.as_bytes()).unwrap().paid_amount();
+            assert_eq!(paid, PaidAmount::Unreadable, "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_status_code_or_orderid_past_its_cap_is_an_upstream_error() {
+        let answer = |code: &str, orderid: &str| {
+            parse_requery(
+                200,
+                format!(r#"{{"status":"{code}","orderid":"{orderid}"}}"#).as_bytes(),
+            )
+        };
+        let code_at_cap = "9".repeat(32);
+        let orderid_at_cap = "K".repeat(64);
+        let ok = answer(&code_at_cap, &orderid_at_cap).unwrap();
+        assert_eq!((ok.code.len(), ok.orderid.map(|o| o.len())), (32, Some(64)));
+        let (status_over, orderid_over) = (
+            format!("status over {MAX_CODE_LEN} bytes"),
+            format!("orderid over {MAX_ORDERID_LEN} bytes"),
+        );
+        for (code, orderid, why) in [
+            ("9".repeat(33), "KPAY1".to_owned(), &status_over),
+            ("00".to_owned(), "K".repeat(65), &orderid_over),
+            ("1".repeat(60_000), "KPAY1".to_owned(), &status_over),
+        ] {
+            let err = answer(&code, &orderid).unwrap_err();
+            assert_eq!(err.kind(), "upstream_error");
+            match err {
+                Error::MalformedResponse { reason, .. } => assert_eq!(&reason, why),
+                other => panic!("{}: {other:?}", code.len()),
+            }
         }
     }
 }

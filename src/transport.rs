@@ -78,7 +78,14 @@ impl fmt::Debug for Response {
     }
 }
 
-/// Sends one request and reads the whole answer within `timeout`.
+/// The most bytes of an answer's body the core reads (64 KiB; a documented answer is a few
+/// hundred bytes). A transport reads at most one byte more than this and stops there (it
+/// never buffers an unbounded body); the core reads a body over the cap as an
+/// `upstream_error` (`JsonAnswer::read`, the one place of the rule).
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024;
+
+/// Sends one request and reads its answer within `timeout`: the whole body, or its first
+/// [`MAX_ANSWER_BYTES`]` + 1` bytes when it is longer.
 #[allow(async_fn_in_trait)]
 pub trait Transport {
     async fn send(&self, request: Request, timeout: Duration) -> Result<Response, TransportError>;

@@ -5,10 +5,19 @@
 use serde_json::{Map, Value};
 
 use crate::error::{Call, Error};
-use crate::transport::{Method, Request};
+use crate::transport::{Method, Request, MAX_ANSWER_BYTES};
 
 /// The longest body excerpt kept in an error, in characters.
 const EXCERPT_CHARS: usize = 200;
+
+/// The caps on what the core keeps of an answer, in bytes; a field past its cap makes the
+/// answer unreadable (`upstream_error`), never a value cut short. The whole body's cap is
+/// [`MAX_ANSWER_BYTES`]. A status code: the documented ones are `00`, `11`, `22` (and an
+/// unknown one is echoed to callers and stored).
+pub(crate) const MAX_CODE_LEN: usize = 32;
+/// A gateway order id (documented: `KPAY25121110353048`, 18): stored, and indexed for callbacks,
+/// which ignore a longer one.
+pub(crate) const MAX_ORDERID_LEN: usize = 64;
 
 /// A JSON object answer from the gateway, together with the HTTP status it came with.
 pub(crate) struct JsonAnswer {
@@ -20,7 +29,12 @@ impl JsonAnswer {
     /// Reads a body as a JSON object. Anything else is an error: an upstream
     /// error when the HTTP status already said so (an HTML 502 page), otherwise a
     /// malformed answer.
+    /// A body over [`MAX_ANSWER_BYTES`] is not read at all: an upstream error that keeps its
+    /// HTTP status (a 401 still asks for a new login), else an unreadable answer.
     pub fn read(call: Call, http_status: u16, body: &[u8]) -> Result<JsonAnswer, Error> {
+        if body.len() > MAX_ANSWER_BYTES {
+            return Err(too_long(call, http_status, body));
+        }
         match serde_json::from_slice::<Value>(body) {
             Ok(Value::Object(fields)) => Ok(JsonAnswer {
                 http_status,
@@ -39,6 +53,19 @@ impl JsonAnswer {
 
     pub fn text(&self, key: &str) -> Option<String> {
         self.fields.get(key).and_then(text)
+    }
+
+    /// [`JsonAnswer::text`] of at most `max` bytes; past it, the reason the answer is unreadable.
+    pub fn text_within(
+        &self,
+        key: &str,
+        max: usize,
+        over: &'static str,
+    ) -> Result<Option<String>, &'static str> {
+        match self.text(key) {
+            Some(t) if t.len() > max => Err(over),
+            t => Ok(t),
+        }
     }
 
     /// `status` as a success flag, `true`/`"true"` or `false`/`"false"`; `None` for
@@ -71,6 +98,24 @@ impl JsonAnswer {
     /// True when the gateway signalled an error by HTTP status or by `status: false`.
     pub fn is_error(&self) -> bool {
         self.http_status >= 400 || self.status_flag() == Some(false)
+    }
+}
+
+/// A body over [`MAX_ANSWER_BYTES`]. Out of line: `JsonAnswer::read` is inlined into each call's
+/// parser, and this is rare (one copy in the wasm, not three).
+#[cold]
+#[inline(never)]
+fn too_long(call: Call, http_status: u16, body: &[u8]) -> Error {
+    const OVER: &str = "an answer over 65536 bytes";
+    if http_status >= 400 {
+        Error::Upstream {
+            call,
+            http_status,
+            description: OVER.to_owned(),
+            code: None,
+        }
+    } else {
+        malformed(call, http_status, OVER, body)
     }
 }
 
@@ -220,6 +265,39 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    /// A JSON object answer of exactly `len` bytes: `{"status":"11","pad":"xx..."}`.
+    fn padded(len: usize) -> Vec<u8> {
+        let head = r#"{"status":"11","pad":""#;
+        let pad = len - head.len() - 2;
+        format!("{head}{}\"}}", "x".repeat(pad)).into_bytes()
+    }
+
+    #[test]
+    fn an_answer_over_the_body_cap_is_an_upstream_error() {
+        assert_eq!(crate::MAX_ANSWER_BYTES, 65_536);
+        let at_cap = padded(crate::MAX_ANSWER_BYTES);
+        assert_eq!(at_cap.len(), 65_536);
+        assert!(JsonAnswer::read(Call::Requery, 200, &at_cap).is_ok());
+        let over = padded(crate::MAX_ANSWER_BYTES + 1);
+        let err = JsonAnswer::read(Call::Requery, 200, &over).err().unwrap();
+        assert_eq!(err.kind(), "upstream_error");
+        match err {
+            Error::MalformedResponse {
+                reason, excerpt, ..
+            } => {
+                assert_eq!(reason, "an answer over 65536 bytes");
+                assert_eq!(excerpt.len(), EXCERPT_CHARS);
+            }
+            other => panic!("{other:?}"),
+        }
+        // An error status keeps its meaning (a 401 is still a token rejection).
+        let err = JsonAnswer::read(Call::CreatePayment, 401, &over)
+            .err()
+            .unwrap();
+        assert!(err.is_token_rejection(), "{err:?}");
+        assert_eq!(err.kind(), "upstream_error");
     }
 
     #[test]

@@ -8,12 +8,41 @@ use std::rc::Rc;
 use std::time::Duration;
 
 use gloo_net::http::{Method, RequestBuilder};
-use kelantanpay::{Call, Clock, LoginBell, Request, Response, Transport, TransportError};
+use kelantanpay::{
+    Call, Clock, LoginBell, Request, Response, Transport, TransportError, MAX_ANSWER_BYTES,
+};
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 
 #[wasm_bindgen(inline_js = r#"
-export async function send(fetchFn, request, timeoutMs, signal, emit, call) {
+// The body up to `limit` bytes (the core's cap and one byte more): enough for the core to call
+// it too long, and never an unbounded buffer. A fetch whose answer has no stream (a caller's
+// stand-in) is read whole and cut.
+async function readCapped(response, limit) {
+  const stream = response.body;
+  if (!stream || typeof stream.getReader !== 'function') {
+    return new Uint8Array(await response.arrayBuffer()).subarray(0, limit);
+  }
+  const reader = stream.getReader();
+  const parts = [];
+  let total = 0;
+  while (total < limit) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    const part = value.subarray(0, limit - total);
+    parts.push(part);
+    total += part.length;
+  }
+  if (total >= limit) await reader.cancel().catch(() => {});
+  const bytes = new Uint8Array(total);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return bytes;
+}
+export async function send(fetchFn, request, timeoutMs, maxBytes, signal, emit, call) {
   if (signal && signal.aborted) return { aborted: true };
   // Events carry the call, method, URL and outcome: never a header or a body, which hold
   // the password and the token.
@@ -31,7 +60,7 @@ export async function send(fetchFn, request, timeoutMs, signal, emit, call) {
   try {
     const fetcher = fetchFn ?? globalThis.fetch;
     const response = await fetcher(request, { signal: controller.signal });
-    const bytes = new Uint8Array(await response.arrayBuffer());
+    const bytes = await readCapped(response, maxBytes + 1);
     return done({ status: response.status, bytes }, { status: response.status });
   } catch (error) {
     if (signal && signal.aborted) return done({ aborted: true }, { error: 'aborted' });
@@ -71,6 +100,7 @@ extern "C" {
         fetch: &JsValue,
         request: &web_sys::Request,
         timeout_ms: f64,
+        max_bytes: f64,
         signal: &JsValue,
         emit: &js_sys::Function,
         call: &str,
@@ -148,6 +178,7 @@ impl Transport for JsTransport {
             &self.shared.fetch,
             &built.into(),
             timeout.as_millis() as f64,
+            MAX_ANSWER_BYTES as f64,
             &self.signal,
             &self.shared.emit,
             call,

@@ -72,14 +72,15 @@ impl ScriptedGateway {
         jwt(exp, n as u32)
     }
 
-    fn default_reply(&self, path: &str) -> (u16, String) {
+    /// A gateway that works: a create echoes the reference it was sent (`userid`).
+    fn default_reply(&self, path: &str, body: &Value) -> (u16, String) {
         if path.contains("loginApi") {
             (
                 200,
                 json!({"status": "true", "token": self.jwt(), "code": 200}).to_string(),
             )
         } else if path.contains("payment-generator") {
-            let body = json!({"status": "true", "url": "http://gw.test/kelantanpay/R/abc", "reference": "R",
+            let body = json!({"status": "true", "url": "http://gw.test/kelantanpay/R/abc", "reference": body["userid"],
                 "token": "abc", "amount": 2, "orderid": "KPAY1", "code": 200});
             (200, body.to_string())
         } else {
@@ -93,13 +94,15 @@ impl ScriptedGateway {
             .strip_prefix("http://gw.test")
             .unwrap_or(&request.url)
             .to_owned();
-        let body = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
-        self.requests.borrow_mut().push((path.clone(), body));
+        let body: Value = serde_json::from_slice(&request.body).unwrap_or(Value::Null);
+        self.requests
+            .borrow_mut()
+            .push((path.clone(), body.clone()));
         let mut scripted = self.scripted.borrow_mut();
         if let Some(i) = scripted.iter().position(|(p, _)| path.contains(p)) {
             return scripted.remove(i).1;
         }
-        Ok(self.default_reply(&path))
+        Ok(self.default_reply(&path, &body))
     }
 }
 

@@ -7,7 +7,7 @@ use std::mem;
 
 use crate::error::Call;
 use crate::login::Token;
-use crate::payment::{parse_created, CreatedPayment, NewPayment};
+use crate::payment::{CreatedPayment, NewPayment};
 
 use super::authorise::Authorise;
 use super::config::ClientConfig;
@@ -92,7 +92,7 @@ impl Operation for CreatePayment<'_> {
                     };
                     let result = answer
                         .and_then(|(status, body)| {
-                            parse_created(&cx.config.base_url, status, &body)
+                            self.payment.read_answer(&cx.config.base_url, status, &body)
                         })
                         .map_err(|e| redact(e, cx.config, cx.tokens, Some(&token)));
                     if result.as_ref().is_err_and(crate::Error::is_token_rejection) {

@@ -133,6 +133,18 @@ test('a paid requery naming another amount is unknown, logged, and sends no paym
   assert.equal(eventsFor(made.reference, 'payment.paid').length, 0);
 });
 
+test('a paid requery whose amount is there but empty is unknown, never paid (issue 27 item 4)', async () => {
+  const { stack } = ctx();
+  const client = api(ctx());
+  await sandboxConfig(stack, { requeryAmount: '', early22Seconds: 0, callbacks: false });
+  const made = (await client.create(ORDER)).json;
+  await settle(stack, made.reference, 'paid');
+  const status = await statusOf(client, made);
+  assert.deepEqual([status.json.status, status.json.code], ['unknown', '00']);
+  await eventually(() => stack.worker.logs.some((l) => l.includes('amount_mismatch') && l.includes(made.reference)), 5000, 'the amount_mismatch log line');
+  assert.equal(eventsFor(made.reference, 'payment.paid').length, 0);
+});
+
 test('two payments never share an object; one key always names the same one', async () => {
   const client = api(ctx());
   const slots = [];

@@ -230,3 +230,34 @@ test('the package README shows every export in a code example', async () => {
   assert.deepEqual(Object.keys(cjs).sort(), ['KelantanPay', 'KelantanPayError', 'parseCallback', 'signWebhook', 'verifyWebhook']);
   for (const name of Object.keys(cjs)) assert.match(code, new RegExp(`\\b${name}\\b[.(]|new ${name}\\(|instanceof ${name}`), name);
 });
+
+test('an endless gateway answer is read only to the cap: upstream_error at once, the stream cancelled', async () => {
+  await fetch(`${sandbox.url}/__sandbox/faults`, { method: 'DELETE' }); // a test before may leave one queued
+  const created = await client().createPayment(payer);
+  let pulled = 0;
+  let cancelled = false;
+  const endless = async (request, init) => {
+    if (!request.url.includes('kelantan-requery')) return fetch(request, init);
+    // 16 KiB a millisecond for ever; the caller's timeout (its abort signal) ends it.
+    const body = new ReadableStream({
+      start(controller) {
+        init?.signal?.addEventListener('abort', () => controller.error(new DOMException('aborted', 'AbortError')));
+      },
+      async pull(controller) {
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        pulled += 16384;
+        controller.enqueue(new Uint8Array(16384).fill(32));
+      },
+      cancel() { cancelled = true; },
+    });
+    return new Response(body, { status: 200, headers: { 'content-type': 'application/json' } });
+  };
+  const started = Date.now();
+  const error = await client({ fetch: endless }).requery(created.reference).catch((e) => e);
+  assert.ok(error instanceof esm.KelantanPayError, String(error));
+  assert.equal(error.kind, 'upstream_error', error.message);
+  assert.match(error.message, /over 65536 bytes/);
+  assert.ok(Date.now() - started < 2500, 'not a timeout');
+  assert.ok(cancelled, 'the rest of the body is never read');
+  assert.ok(pulled <= 65536 + 3 * 16384, `read ${pulled} bytes`);
+});

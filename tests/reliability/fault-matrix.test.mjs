@@ -21,6 +21,7 @@ const MATRIX = [
   ['login', 'malformed', 1, 502, 'upstream_error'],
   ['login', 'hang', 1, 504, 'upstream_timeout'],
   ['login', 'status_false', 1, 502, 'upstream_error'],
+  ['login', 'oversized', 1, 502, 'upstream_error'],
   ['create', 'http500', 1, 502, 'upstream_error'],
   ['create', 'html502', 1, 502, 'upstream_error'],
   ['create', 'malformed', 1, 502, 'upstream_error'],
@@ -28,6 +29,7 @@ const MATRIX = [
   ['create', 'unauthorized', 1, 201, null],
   ['create', 'unauthorized', 2, 502, 'upstream_error'],
   ['create', 'status_false', 1, 502, 'upstream_error'],
+  ['create', 'oversized', 1, 502, 'upstream_error'],
   ['requery', 'http500', 3, 502, 'upstream_error'],
   ['requery', 'http500', 1, 200, null],
   ['requery', 'html502', 3, 502, 'upstream_error'],
@@ -36,6 +38,7 @@ const MATRIX = [
   ['requery', 'hang', 1, 504, 'upstream_timeout'],
   ['requery', 'unauthorized', 1, 502, 'upstream_error'],
   ['requery', 'status_false', 1, 502, 'upstream_error'],
+  ['requery', 'oversized', 1, 502, 'upstream_error'],
 ];
 
 for (const [call, kind, times, status, type] of MATRIX) {

@@ -144,6 +144,12 @@ test('faults: each kind, consumed one request at a time, counted in stats; a fau
     ['malformed', async (r) => { assert.equal(r.status, 200); await assert.rejects(r.clone().json()); }],
     ['unauthorized', (r) => assert.equal(r.status, 401)],
     ['status_false', async (r) => assert.equal((await r.json()).status, 'false')],
+    ['oversized', async (r) => {
+      assert.equal(r.headers.get('content-length'), null);
+      const answer = await r.json();
+      assert.deepEqual([answer.status, answer.reference, answer.orderid], ['true', 'F-oversized', 'KPAYOVERSIZED']);
+      assert.ok(answer.pad.length >= 1024 * 1024);
+    }],
   ];
   for (const [fault, check] of cases) {
     await post('/__sandbox/faults', { call: 'create', fault, times: 1 });
@@ -160,7 +166,7 @@ test('faults: each kind, consumed one request at a time, counted in stats; a fau
   const deleted = await fetch(`${sandbox.url}/__sandbox/faults`, { method: 'DELETE' }).then((r) => r.json());
   assert.deepEqual(deleted.queued.login, []);
   const stats = (await get('/__sandbox/stats')).body;
-  assert.deepEqual(stats, { login: 1, create: 6, requery: 1 });
+  assert.deepEqual(stats, { login: 1, create: 7, requery: 1 });
   assert.equal((await post('/__sandbox/faults', { call: 'nope', fault: 'hang' })).status, 400);
 });
 

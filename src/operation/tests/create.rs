@@ -1,12 +1,12 @@
 //! Creating a payment: token rejections, and errors cleaned of every secret.
 
-use serde_json::json;
+use serde_json::{json, Value};
 
 use crate::error::Error;
 use crate::login::Token;
 use crate::redaction_list;
 use crate::secret::Secret;
-use crate::transport::TransportError;
+use crate::transport::{Response, TransportError};
 
 use super::super::{ClientConfig, CreatePayment, Login, OpInput, Requery, Tokens};
 use super::*;
@@ -140,4 +140,63 @@ fn login_and_requery_errors_carry_no_credentials() {
     let err = result.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }));
     assert!(!format!("{err} {err:?}").contains("merchant"), "{err}");
+}
+
+/// The gateway's create answer with `amount` and `reference` as given (`None`: the key absent).
+fn echoing(amount: Option<serde_json::Value>, reference: Option<serde_json::Value>) -> Response {
+    let mut body = json!({"status": "true", "url": "http://gw.test/kelantanpay/R1/abc",
+        "token": "abc", "orderid": "KPAY1", "code": 200});
+    let fields = body.as_object_mut().unwrap();
+    if let Some(amount) = amount {
+        fields.insert("amount".into(), amount);
+    }
+    if let Some(reference) = reference {
+        fields.insert("reference".into(), reference);
+    }
+    Response {
+        status: 200,
+        body: body.to_string().into_bytes(),
+    }
+}
+
+#[test]
+fn a_create_whose_echo_differs_from_what_was_sent_is_an_upstream_error() {
+    // `payment()` sends RM2.00 under the reference R1.
+    let config = config();
+    let token = token_at(T0, 1);
+    let sent = |amount: Option<serde_json::Value>, reference: Option<serde_json::Value>| {
+        let mut tokens = Tokens::default();
+        create_answered(&config, &mut tokens, &token, Ok(echoing(amount, reference)))
+    };
+    for (amount, reference) in [
+        (Some(json!(2)), Some(json!("R1"))),
+        (Some(json!("2.00")), Some(json!("R1"))),
+        (None, Some(json!("R1"))),
+        (Some(json!(2)), None),
+        (None, None),
+    ] {
+        let created = sent(amount.clone(), reference.clone());
+        assert!(created.is_ok(), "{amount:?} {reference:?}: {created:?}");
+    }
+    for (amount, reference) in [
+        (Some(json!(3)), Some(json!("R1"))),
+        (Some(json!("200.00")), None),
+        (Some(json!("")), Some(json!("R1"))),
+        (Some(json!(" ")), Some(json!("R1"))),
+        (Some(Value::Null), Some(json!("R1"))),
+        (Some(json!("RM2.00")), Some(json!("R1"))),
+        (Some(json!(2)), Some(json!("R2"))),
+        (Some(json!(2)), Some(json!(""))),
+        (Some(json!(2)), Some(Value::Null)),
+        (None, Some(json!("r1"))),
+    ] {
+        let err = sent(amount.clone(), reference.clone()).unwrap_err();
+        assert_eq!(err.kind(), "upstream_error", "{amount:?} {reference:?}");
+        assert!(
+            matches!(err, Error::MalformedResponse { .. }),
+            "{amount:?} {reference:?}: {err:?}"
+        );
+        // Not a reason to log in again, nor a payment the gateway already has.
+        assert!(!err.is_token_rejection() && !err.is_duplicate_reference());
+    }
 }

@@ -10,6 +10,8 @@ use super::record::PaymentRecord;
 pub struct Observed {
     /// The gateway said paid for another amount: not paid (the log line says so).
     pub amount_mismatch: bool,
+    /// The answer names another order than the payment's: not applied (the log line says so).
+    pub orderid_mismatch: bool,
     pub event: Option<EventKind>,
     /// Whether the record is any different: a repeat of an answer already applied changes
     /// nothing, and nothing needs to be written.
@@ -17,6 +19,8 @@ pub struct Observed {
 }
 
 /// Applies a confirmed status. Final is final: a paid or failed record never changes again.
+/// An answer naming another order id than the record's (or naming one unreadably) is read as
+/// `unknown` with its code: never paid, never failed.
 /// `webhooks` is whether an endpoint is configured to receive events; `answered_ms` is when
 /// the gateway gave this answer (a shared answer is applied by each caller it reaches).
 pub fn observe(
@@ -30,9 +34,13 @@ pub fn observe(
     }
     let before = record.clone();
     let code = check.result.code.clone();
-    let amount_mismatch = check.status == PaymentStatus::Paid
+    // An answer about another order says nothing of this one, whatever its code (a `22` for
+    // another order must not fail this payment for good either).
+    let orderid_mismatch = !check.result.is_for_order(&record.orderid);
+    let amount_mismatch = !orderid_mismatch
+        && check.status == PaymentStatus::Paid
         && !amount_agrees(&check.result, Some(record.purchase.amount));
-    let status = if amount_mismatch {
+    let status = if amount_mismatch || orderid_mismatch {
         PaymentStatus::Unknown(code.clone())
     } else {
         check.status.clone()
@@ -54,6 +62,7 @@ pub fn observe(
     }
     Observed {
         amount_mismatch,
+        orderid_mismatch,
         event,
         changed: *record != before,
     }
@@ -184,5 +193,51 @@ mod tests {
         assert_eq!(seen.event, None);
         assert!(r.outbox.is_empty());
         assert_eq!(r.status, PaymentStatus::Paid);
+    }
+
+    #[test]
+    fn an_empty_blank_or_null_amount_is_a_mismatch_never_paid() {
+        for bad in [r#""""#, r#""  ""#, "null"] {
+            let mut r = record(NOW);
+            let body = format!(r#"{{"status":"00","amount":{bad}}}"#);
+            let seen = observe(&mut r, &check(&body, 90_000), true, NOW);
+            assert!(seen.amount_mismatch, "{bad}");
+            assert_eq!(seen.event, None, "{bad}");
+            assert_eq!(r.status, PaymentStatus::Unknown("00".into()), "{bad}");
+            assert!(r.outbox.is_empty() && !r.is_final(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn an_answer_for_another_order_changes_nothing_final() {
+        // The record's order is KPAY1 (RM12.50).
+        let mut r = record(NOW);
+        let ours = r#"{"status":"00","amount":"12.50","orderid":"KPAY1"}"#;
+        let seen = observe(&mut r, &check(ours, 90_000), true, NOW);
+        assert_eq!(
+            (r.status.clone(), seen.event),
+            (PaymentStatus::Paid, Some(EventKind::PaymentPaid))
+        );
+        for (code, orderid) in [
+            ("00", r#""KPAY2""#),
+            ("00", r#""kpay1""#),
+            ("00", r#""""#),
+            ("00", "null"),
+            ("22", r#""KPAY2""#),
+            ("11", r#""KPAY2""#),
+        ] {
+            let mut r = record(NOW);
+            let body = format!(r#"{{"status":"{code}","amount":"12.50","orderid":{orderid}}}"#);
+            let seen = observe(&mut r, &check(&body, 90_000), true, NOW);
+            assert_eq!(
+                r.status,
+                PaymentStatus::Unknown(code.into()),
+                "{code} {orderid}"
+            );
+            assert!(seen.orderid_mismatch, "{code} {orderid}");
+            assert!(!seen.amount_mismatch, "{code} {orderid}");
+            assert_eq!(seen.event, None, "{code} {orderid}");
+            assert!(r.outbox.is_empty() && !r.is_final(), "{code} {orderid}");
+        }
     }
 }

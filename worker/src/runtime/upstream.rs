@@ -5,7 +5,9 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use kelantanpay::{Client, ClientConfig, Clock, Request, Response, Transport, TransportError};
+use kelantanpay::{
+    Client, ClientConfig, Clock, Request, Response, Transport, TransportError, MAX_ANSWER_BYTES,
+};
 use wasm_bindgen::{JsCast, JsValue};
 use worker::wasm_bindgen_futures::JsFuture;
 
@@ -62,10 +64,34 @@ async fn fetch_all(request: Request, timeout: Duration) -> Result<(u16, Vec<u8>)
         init.set_body(&js_sys::Uint8Array::from(request.body.as_slice()));
     }
     let response = fetch(&request.url, &init, timeout).await?;
-    let status = response.status();
-    // One call for the whole body, under the same timer as the headers.
-    let bytes = JsFuture::from(response.array_buffer()?).await?;
-    Ok((status, js_sys::Uint8Array::new(&bytes).to_vec()))
+    Ok((response.status(), read_capped(&response).await?))
+}
+
+/// The body, under the same timer as the headers, read from its stream up to the core's cap
+/// and one byte more ([`MAX_ANSWER_BYTES`]): enough for the core to call it too long (an
+/// `upstream_error`), never an unbounded buffer (with or without a `Content-Length`).
+async fn read_capped(response: &web_sys::Response) -> Result<Vec<u8>, JsValue> {
+    let Some(stream) = response.body() else {
+        return Ok(Vec::new());
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = stream.get_reader().unchecked_into();
+    let limit = MAX_ANSWER_BYTES + 1;
+    let mut bytes = Vec::new();
+    while bytes.len() < limit {
+        let chunk = JsFuture::from(reader.read()).await?;
+        if js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))?.is_truthy() {
+            return Ok(bytes);
+        }
+        let value: js_sys::Uint8Array =
+            js_sys::Reflect::get(&chunk, &JsValue::from_str("value"))?.unchecked_into();
+        let take = (limit - bytes.len()).min(value.length() as usize);
+        let start = bytes.len();
+        bytes.resize(start + take, 0);
+        value.subarray(0, take as u32).copy_to(&mut bytes[start..]);
+    }
+    // Past the cap: the rest is never read.
+    let _ = JsFuture::from(reader.cancel()).await;
+    Ok(bytes)
 }
 
 /// `fetch(url, init)` with `AbortSignal.timeout()`: the runtime's own timer covers the headers

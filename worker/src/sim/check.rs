@@ -293,7 +293,8 @@ impl Checker {
     }
 }
 
-/// The gateway says paid, for the payment's own amount, in an answer that can be read.
+/// The gateway says paid, for the payment's own amount, in an answer that can be read (a
+/// `null` amount is named but unreadable, issue 27 item 4).
 fn paid_right(gateway: &Gateway, reference: &Reference, now: u64) -> bool {
     gateway
         .payments
@@ -302,7 +303,8 @@ fn paid_right(gateway: &Gateway, reference: &Reference, now: u64) -> bool {
         .is_some_and(|(p, (at, fate))| {
             at <= now
                 && matches!(fate, Fate::Paid { sen, form }
-                    if sen == p.amount.sen() && form != AmountForm::Unreadable)
+                    if sen == p.amount.sen()
+                        && !matches!(form, AmountForm::Unreadable | AmountForm::Null))
         })
 }
 

@@ -177,6 +177,11 @@ impl SlotMachine {
                         "reference": p.reference.as_str(), "expected": p.purchase.amount.to_string(),
                         "paid": check.result.fields.get("amount")})));
                 }
+                if seen.orderid_mismatch {
+                    out.push(log(json!({"msg": "orderid_mismatch",
+                        "reference": p.reference.as_str(), "expected": p.orderid,
+                        "answered": check.result.fields.get("orderid")})));
+                }
                 changed |= seen.changed;
             }
         }
