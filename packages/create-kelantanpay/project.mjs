@@ -199,7 +199,7 @@ The next three commands:
 \`\`\`sh
 npm install
 npm run dev        # the local sandbox and the Worker together; prints the storefront URL
-npm run deploy     # checks the migrations, then wrangler deploy --env production
+npm run deploy     # checks the migrations and the settings, then wrangler deploy --env production
 \`\`\`
 
 Before the first deploy, the production secrets (once):
@@ -210,10 +210,11 @@ ${secrets.join('\n')}
 
 Local settings are \`[vars]\` in \`wrangler.toml\` and \`.dev.vars\` (git-ignored; sandbox
 credentials and keys made for this project); production is \`[env.production.vars]\`.
+\`npm run check\` judges both with the Worker's own rules and names what it would refuse.
 
 Upgrading: \`npm install kelantanpay-worker@<version> --save-exact\`, then \`npm run check\`: it
 names any Durable Object migration the new version needs, to add to \`wrangler.toml\` before
-\`npm run deploy\`.
+\`npm run deploy\` (and warns when one deletes a class that may still hold payments in flight).
 `;
   return {
     'wrangler.toml': wrangler,
