@@ -10,6 +10,15 @@ source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 BUDGET_BYTES=$((200 * 1024))
 bash scripts/build-worker.sh
+# The Worker's settings check for Node (packages/worker/lib/settings.mjs asks it, for
+# `kelantanpay-worker check` and create-kelantanpay): the Worker's own wasm from that build (cargo
+# finds it fresh), with wasm-bindgen's glue for Node instead of worker-build's for workerd, whose
+# exception-handling opcodes Node 20 cannot compile. The rules stay in worker/src/config.
+(cd worker && WASM_BINDGEN_USE_JS_SYS=1 cargo build --lib --release --target wasm32-unknown-unknown --quiet)
+settings="$(mktemp -d)"
+trap 'rm -rf "$settings"' EXIT
+wasm-bindgen --target experimental-nodejs-module --out-name kelantanpay_settings --no-typescript \
+  --out-dir "$settings" target/wasm32-unknown-unknown/release/kelantanpay_worker.wasm
 # migrations.json is the packages' copy of wrangler.toml's [[migrations]]: they must agree.
 node --input-type=module -e '
 import { readFileSync } from "node:fs";
@@ -31,6 +40,11 @@ cp -r www "$worker/www"
 cp sandbox/*.mjs sandbox/README.md "$worker/sandbox/"
 cp -r packages/create-kelantanpay/. "$create/"
 cp packages/worker/migrations.json "$create/"
+mkdir -p "$create/lib"
+cp packages/worker/lib/settings.mjs packages/worker/lib/toml.mjs "$create/lib/"
+cp -r "$settings" "$worker/settings"
+cp -r "$settings" "$create/settings"
+chmod -R a+rX "$worker/settings" "$create/settings"
 for p in "$worker" "$create"; do
   node -e 'const fs = require("fs"); const f = process.argv[1] + "/package.json";
     const p = JSON.parse(fs.readFileSync(f, "utf8")); p.version = process.argv[2];

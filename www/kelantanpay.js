@@ -2,7 +2,7 @@
 
 const WORKER = new URL(import.meta.url).origin;
 const KEY = 'kelantanpay:';
-const KEY_LIFE_MS = 23 * 3600e3; // inside the Worker's 24 h
+const KEY_LIFE_MS = 23 * 3600e3;
 
 const LABELS = {
   en: { name: 'Name', email: 'Email', mobile: 'Mobile number', amount: 'Amount', description: 'Description', ref: 'Reference', items: 'Items', via: 'Via' },
@@ -86,12 +86,10 @@ export class KelantanPayError extends Error {
     const params = { ...this.params, L, s: this.retryAfter ?? 60 };
     if (code) return say(`${field}.${code}` in TEXT.en ? `${field}.${code}` : code, params, l);
     if (field === 'return_url') return say(field, params, l);
-    // the Worker's message is English
     if (detail && kind === 'invalid_request') return l === 'en' || !L ? sentence(detail) : say('invalid', params, l);
     return say(ALIAS[kind] ?? kind, params, l);
   }
 
-  // deprecated: kind
   get type() {
     return this.kind;
   }
@@ -177,9 +175,10 @@ export function validateOrder(order, config = {}) {
 async function call(path, init = {}) {
   let response;
   try {
-    // above the Worker's 30 s wait
-    const signals = [AbortSignal.timeout(35_000), init.signal].filter(Boolean);
-    response = await fetch(WORKER + path, { ...init, signal: AbortSignal.any(signals) });
+    // above the Worker's 30 s wait; by hand: Safari < 17.4 has no AbortSignal.any
+    const c = new AbortController();
+    for (const s of [AbortSignal.timeout(35_000), init.signal]) s?.addEventListener('abort', () => c.abort(s.reason));
+    response = await fetch(WORKER + path, { ...init, signal: c.signal });
   } catch (cause) {
     if (init.signal?.aborted) throw cause;
     throw new KelantanPayError({ kind: cause?.name === 'TimeoutError' ? 'network_timeout' : 'network_error' });

@@ -6,6 +6,10 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { basename, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import * as p from './project.mjs';
+// The Worker's own settings check and wrangler.toml reader, staged from kelantanpay-worker's lib/
+// by scripts/build-worker-package.sh (with the check's wasm in settings/): one place for each rule.
+import { devVars, judge } from './lib/settings.mjs';
+import { varTables } from './lib/toml.mjs';
 
 const version = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version;
 const HELP = `npm create kelantanpay@latest <dir> [-- options]
@@ -55,6 +59,30 @@ function parseArgs(argv) {
 
 function die(message) { console.error(`create-kelantanpay: ${message}`); process.exit(1); }
 
+// An answer that becomes the var `name` passes `parse` (the question's own form) and then the
+// Worker's rule for that var, in the Worker's words.
+const PROBE = { KP_PROVIDER: 'probe', KP_ACCOUNT: 'probe' };
+const workerRule = (name, question, parse) => (text) => {
+  const value = parse(text);
+  if (value === '' || value === null) return value;
+  const said = judge({ ...PROBE, [name]: typeof value === 'string' ? value : JSON.stringify(value) }, { secretsElsewhere: true })
+    .problems.filter((problem) => problem.startsWith(name));
+  if (said.length) throw new p.AnswerError(`${question}: the Worker refuses it: ${said.join('; ')}`);
+  return value;
+};
+
+// Every environment of the files about to be written, as the Worker would judge it: [vars] with
+// .dev.vars (its freshly generated keys too), production with its secrets still to be put.
+function refusals(out) {
+  const said = new Map();
+  for (const [env, vars] of varTables(out['wrangler.toml'])) {
+    const local = env === '';
+    const { problems } = judge(local ? { ...vars, ...devVars(out['.dev.vars']) } : vars, { secretsElsewhere: !local });
+    for (const problem of problems) said.set(problem, [...(said.get(problem) ?? []), local ? '[vars] + .dev.vars' : `[env.${env}.vars]`]);
+  }
+  return [...said].map(([problem, where]) => `${problem} (${where.join(', ')})`);
+}
+
 async function main() {
   const o = parseArgs(process.argv.slice(2));
   const interactive = !o.yes && process.stdin.isTTY;
@@ -79,21 +107,23 @@ async function main() {
   const provider = await get(o.provider, 'KelantanPay provider', p.parseProvider);
   const account = await get(o.account, 'KelantanPay account', p.parseAccount);
   const origins = await get(o.origins.length ? o.origins.join(',') : undefined, 'Shop origin(s), comma-separated', p.parseOrigins);
-  const returnUrl = await get(o.returnUrl, 'Return URL', (u) => p.parseReturnUrl(u, origins), `${origins[0]}/`);
+  const returnUrl = await get(o.returnUrl, 'Return URL', workerRule('KP_RETURN_URL', 'return URL', (u) => p.parseReturnUrl(u, origins)), `${origins[0]}/`);
   let catalog = null;
   if (o.catalog !== undefined) {
-    catalog = await get(o.catalog, 'Catalog file', readCatalog);
+    catalog = await get(o.catalog, 'Catalog file', workerRule('KP_CATALOG', 'catalog', readCatalog));
   } else if (!o.open && rl) {
-    catalog = await get(undefined, 'Catalog file (JSON or CSV; empty for open-amount mode)', (f) => (f ? readCatalog(f) : null), '');
+    catalog = await get(undefined, 'Catalog file (JSON or CSV; empty for open-amount mode)', workerRule('KP_CATALOG', 'catalog', (f) => (f ? readCatalog(f) : null)), '');
   }
-  const webhookUrl = await get(o.webhookUrl, 'Webhook URL for production, https://', p.parseWebhookUrl, '');
-  const devWebhookUrl = await get(o.devWebhookUrl, 'Webhook URL for npm run dev, on 127.0.0.1', p.parseDevWebhookUrl, '');
+  const webhookUrl = await get(o.webhookUrl, 'Webhook URL for production, https://', workerRule('KP_WEBHOOK_URL', 'webhook URL', p.parseWebhookUrl), '');
+  const devWebhookUrl = await get(o.devWebhookUrl, 'Webhook URL for npm run dev, on 127.0.0.1', workerRule('KP_WEBHOOK_URL', 'dev webhook URL', p.parseDevWebhookUrl), '');
   rl?.close();
 
   const name = basename(target).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'kelantanpay';
   const key = () => randomBytes(32).toString('hex');
   const secrets = { signing: key(), idempotency: key(), webhook: key() };
   const out = p.files({ name, version, provider, account, origins, returnUrl, catalog, webhookUrl, devWebhookUrl, secrets, workerSpec: o.workerSpec, wranglerSpec: o.wranglerSpec });
+  const refused = refusals(out);
+  if (refused.length) die(`the Worker would refuse these settings (every payment endpoint would answer 503 not_configured), so nothing was written:\n${refused.map((r) => `  - ${r}`).join('\n')}`);
   mkdirSync(target, { recursive: true });
   for (const [file, text] of Object.entries(out)) writeFileSync(resolve(target, file), text, file === '.dev.vars' ? { mode: 0o600 } : undefined);
   console.log(`Wrote ${target} (${catalog ? `catalog mode, ${catalog.length} item${catalog.length === 1 ? '' : 's'}` : 'open-amount mode'}).

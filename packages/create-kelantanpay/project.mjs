@@ -39,11 +39,12 @@ export function parseReturnUrl(text, origins) {
   return u.href;
 }
 
+// Whether the Worker takes it (https, or http only to loopback; no user name or password) is the
+// Worker's rule: index.mjs asks the Worker's own check (lib/settings.mjs) of everything it writes.
 function parseAnyWebhookUrl(text) {
   if (!text || !text.trim()) return '';
   let u;
   try { u = new URL(text.trim()); } catch { fail(`webhook URL ${JSON.stringify(text)} is not a URL`); }
-  if (u.protocol !== 'https:' && !(u.protocol === 'http:' && loopback(u))) fail(`webhook URL ${text} must be https:// (http:// only to 127.0.0.1 or localhost)`);
   return u.href;
 }
 
@@ -70,36 +71,20 @@ export function parseProvider(text) {
   return t;
 }
 
-const MONEY = /^(0|[1-9][0-9]{0,6})\.[0-9]{2}$/;
-// A catalog from JSON ([{sku,name,amount}]) or CSV (header sku,name,amount).
+// A catalog file as the list KP_CATALOG holds: JSON ([{sku,name,amount}]) or CSV (header
+// sku,name,amount). Only the file formats are read here: what an item must be (a sku, a name, an
+// amount that is money) is the Worker's KP_CATALOG rule, which index.mjs asks (lib/settings.mjs).
 export function parseCatalog(text, fileName = 'catalog') {
-  let rows;
   if (/^\s*\[/.test(text)) {
-    try { rows = JSON.parse(text); } catch (e) { fail(`${fileName}: not valid JSON (${e.message})`); }
-    if (!Array.isArray(rows)) fail(`${fileName}: a JSON catalog is a list of {"sku","name","amount"}`);
-  } else {
-    const lines = text.split(/\r?\n/).filter((l) => l.trim());
-    const head = (lines.shift() ?? '').split(',').map((s) => s.trim().toLowerCase());
-    if (head.join(',') !== 'sku,name,amount') fail(`${fileName}: a CSV catalog starts with the header line sku,name,amount`);
-    rows = lines.map((line, i) => {
-      const cells = csvCells(line);
-      if (cells.length !== 3) fail(`${fileName} line ${i + 2}: three cells (sku,name,amount), found ${cells.length}`);
-      return { sku: cells[0], name: cells[1], amount: cells[2] };
-    });
+    try { return JSON.parse(text); } catch (e) { fail(`${fileName}: not valid JSON (${e.message})`); }
   }
-  if (rows.length === 0) fail(`${fileName}: the catalog is empty`);
-  const seen = new Set();
-  return rows.map((r, i) => {
-    const where = `${fileName} item ${i + 1}`;
-    if (typeof r !== 'object' || r === null) fail(`${where}: not an object`);
-    const sku = String(r.sku ?? '').trim(); const name = String(r.name ?? '').trim();
-    const amount = typeof r.amount === 'number' ? fail(`${where}: amount ${r.amount} must be a string of money like "45.00"`) : String(r.amount ?? '').trim();
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(sku)) fail(`${where}: sku ${JSON.stringify(sku)}: letters, digits, . _ -`);
-    if (seen.has(sku)) fail(`${where}: sku ${sku} appears twice`);
-    seen.add(sku);
-    if (!name || /[\u0000-\u001f\u007f-\u009f]/.test(name)) fail(`${where}: a name without control characters`);
-    if (!MONEY.test(amount) || amount === '0.00') fail(`${where}: price ${JSON.stringify(amount)} is not money (ringgit with two decimals, like 45.00)`);
-    return { sku, name, amount };
+  const lines = text.split(/\r?\n/).filter((l) => l.trim());
+  const head = (lines.shift() ?? '').split(',').map((s) => s.trim().toLowerCase());
+  if (head.join(',') !== 'sku,name,amount') fail(`${fileName}: a CSV catalog starts with the header line sku,name,amount (or is a JSON list)`);
+  return lines.map((line, i) => {
+    const cells = csvCells(line);
+    if (cells.length !== 3) fail(`${fileName} line ${i + 2}: three cells (sku,name,amount), found ${cells.length}`);
+    return { sku: cells[0], name: cells[1], amount: cells[2] };
   });
 }
 function csvCells(line) {
@@ -214,7 +199,7 @@ The next three commands:
 \`\`\`sh
 npm install
 npm run dev        # the local sandbox and the Worker together; prints the storefront URL
-npm run deploy     # checks the migrations, then wrangler deploy --env production
+npm run deploy     # checks the migrations and the settings, then wrangler deploy --env production
 \`\`\`
 
 Before the first deploy, the production secrets (once):
@@ -225,10 +210,11 @@ ${secrets.join('\n')}
 
 Local settings are \`[vars]\` in \`wrangler.toml\` and \`.dev.vars\` (git-ignored; sandbox
 credentials and keys made for this project); production is \`[env.production.vars]\`.
+\`npm run check\` judges both with the Worker's own rules and names what it would refuse.
 
 Upgrading: \`npm install kelantanpay-worker@<version> --save-exact\`, then \`npm run check\`: it
 names any Durable Object migration the new version needs, to add to \`wrangler.toml\` before
-\`npm run deploy\`.
+\`npm run deploy\` (and warns when one deletes a class that may still hold payments in flight).
 `;
   return {
     'wrangler.toml': wrangler,

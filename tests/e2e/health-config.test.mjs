@@ -1,6 +1,7 @@
 // Health, config in both pricing modes, a Worker missing its secrets, and the generic HTTP rules
 // (request ids, 404, 405 with Allow, static files).
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
 import assert from 'node:assert/strict';
 import { startWorker } from '../support/harness.mjs';
 import { LeakScan } from '../support/leakscan.mjs';
@@ -61,6 +62,24 @@ test('without secrets: health says what is missing (never a value), payment endp
     await scan.assertClean({ logs: bare.logs });
   } finally {
     await bare.stop();
+  }
+});
+
+test('a signing secret copied from .dev.vars.example is refused: health names it, payments answer 503 (issue 27, item 8)', async () => {
+  const { stack } = ctx();
+  const placeholder = /^KP_SIGNING_SECRET=(.+)$/m.exec(readFileSync(new URL('../../.dev.vars.example', import.meta.url), 'utf8'))[1];
+  assert.ok(placeholder.length >= 32, 'the placeholder passes the length rule');
+  const copied = await startWorker({ sandboxUrl: stack.sandbox.url, secrets: { ...stack.secrets, KP_SIGNING_SECRET: placeholder } });
+  try {
+    const health = await fetch(`${copied.url}/api/health`).then((r) => r.json());
+    assert.equal(health.configured, false);
+    assert.ok(health.problems.includes('KP_SIGNING_SECRET is a published example value'), JSON.stringify(health));
+    assert.ok(!JSON.stringify(health).includes(placeholder), 'names, never values');
+    const create = await fetch(`${copied.url}/api/payments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ORDER) });
+    assert.equal(create.status, 503);
+    assert.equal((await create.json()).error.type, 'not_configured');
+  } finally {
+    await copied.stop();
   }
 });
 

@@ -14,23 +14,22 @@ test('origins: scheme and host only, https (http only to this machine)', () => {
   refused(() => p.parseOrigins(''), /at least one shop origin/);
 });
 
-test('return URL inside the origins; webhooks https in production, loopback locally', () => {
+test('return URL inside the origins; the production webhook https, the local one on this machine', () => {
   assert.equal(p.parseReturnUrl('https://shop.example/thanks', ['https://shop.example']), 'https://shop.example/thanks');
   refused(() => p.parseReturnUrl('https://shop.example.evil/thanks', ['https://shop.example']), /outside the shop origins/);
   assert.equal(p.parseWebhookUrl(''), '');
   refused(() => p.parseWebhookUrl('http://127.0.0.1:3000/hooks'), /must be https/);
   assert.equal(p.parseDevWebhookUrl('http://127.0.0.1:3000/hooks'), 'http://127.0.0.1:3000/hooks');
   refused(() => p.parseDevWebhookUrl('https://backend.example/hooks'), /127\.0\.0\.1 or localhost/);
+  // What the Worker takes is the Worker's rule, asked by index.mjs (tests/merchant/tools.test.mjs).
+  assert.equal(p.parseWebhookUrl('https://user:pw@backend.example/hooks'), 'https://user:pw@backend.example/hooks');
 });
 
-test('catalogs: JSON or CSV, prices that are money', () => {
+test('catalogs: a JSON list or CSV rows, read as they are (the items are the Worker\'s to judge)', () => {
   assert.deepEqual(p.parseCatalog('[{"sku":"a","name":"A","amount":"1.50"}]'), [{ sku: 'a', name: 'A', amount: '1.50' }]);
   assert.deepEqual(p.parseCatalog('sku,name,amount\r\nb,"B, big",2.00\r\n'), [{ sku: 'b', name: 'B, big', amount: '2.00' }]);
-  for (const amount of ['1.5', '1.500', '-1.00', '1e2', '0.00', '"1,00"', 'RM1.00']) {
-    refused(() => p.parseCatalog(`sku,name,amount\na,A,${amount}`), /is not money/);
-  }
-  refused(() => p.parseCatalog('[{"sku":"a","name":"A","amount":1.5}]'), /must be a string of money/);
-  refused(() => p.parseCatalog('[{"sku":"a","name":"A","amount":"1.00"},{"sku":"a","name":"B","amount":"2.00"}]'), /appears twice/);
+  assert.deepEqual(p.parseCatalog('sku,name,amount\na,A,45'), [{ sku: 'a', name: 'A', amount: '45' }]);
+  refused(() => p.parseCatalog('[{"sku":'), /not valid JSON/);
   refused(() => p.parseCatalog('name,sku,amount\nA,a,1.00'), /header line sku,name,amount/);
-  refused(() => p.parseCatalog('[]'), /empty/);
+  refused(() => p.parseCatalog('sku,name,amount\na,A'), /three cells/);
 });

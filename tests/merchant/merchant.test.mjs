@@ -67,11 +67,14 @@ test('there is no cargo or rustc on the PATH the merchant uses', async () => {
 });
 
 test('create refuses bad answers with a clear message', async () => {
-  writeFileSync(join(tmp, 'bad.csv'), 'sku,name,amount\nscarf,Batik scarf,45\n');
+  writeFileSync(join(tmp, 'bad.csv'), 'sku,name,amount\nscarf,Batik scarf,45.001\n');
   for (const [args, message] of [
     [['--origin', 'https://shop.example/shop'], /has a path/],
     [['--return-url', 'https://elsewhere.example/thanks'], /outside the shop origins/],
-    [['--catalog', 'bad.csv'], /price "45" is not money/],
+    // The Worker's own rules (its settings check, in the package): what it would refuse is never written.
+    [['--catalog', 'bad.csv'], /catalog: the Worker refuses it: KP_CATALOG item 0 needs a positive amount with at most 2 decimals/],
+    [['--return-url', 'https://user:pw@shop.example/thanks'], /return URL: the Worker refuses it: KP_RETURN_URL is not an http\(s\) URL/],
+    [['--webhook-url', 'https://user:pw@backend.shop.example/hooks'], /webhook URL: the Worker refuses it: KP_WEBHOOK_URL must be an https:\/\/ URL/],
   ]) {
     const flags = FLAGS.includes(args[0]) ? FLAGS.map((f, i) => (FLAGS[i - 1] === args[0] ? args[1] : f)) : [...FLAGS, ...args];
     const failed = await create(['refused', '--yes', ...flags]).then(() => null, (e) => e);

@@ -1,69 +1,21 @@
 #!/usr/bin/env node
-// `kelantanpay-worker check [wrangler.toml]`: compares the project's [[migrations]] (top level and
-// every [env.*]) with the ones this package version needs, and says exactly what to add; it also
-// notes a missing status limiter binding (not a failure).
-import { readFileSync } from 'node:fs';
+// The `kelantanpay-worker` command. It always runs: npm's and pnpm's shims, a symlink, a path with
+// a space all start it as they like (the rules it applies live in ../lib/).
+//   check [wrangler.toml]  the project's [[migrations]] (top level and every [env.*]) against this
+//                          version's, what a missing migration deletes, the status limiters, and
+//                          every environment's [vars] judged by the Worker's own rules
+//   dev                    the sandbox and `wrangler dev` together (npm run dev)
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
+import { check, deletions, missingLimiters, varTables } from '../lib/toml.mjs';
+import { devVars, judge } from '../lib/settings.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const pkg = JSON.parse(readFileSync(here('../package.json'), 'utf8'));
 const wanted = JSON.parse(readFileSync(here('../migrations.json'), 'utf8'));
-
-// The tags of `[[migrations]]` / `[[env.X.migrations]]` blocks, by environment ('' = top level).
-export function migrationTags(toml) {
-  const tags = new Map([['', []]]);
-  let current = null;
-  for (const raw of toml.split('\n')) {
-    const line = raw.trim();
-    const table = /^\[\[\s*(?:env\.([A-Za-z0-9_-]+)\.)?migrations\s*\]\]$/.exec(line);
-    if (table) { current = table[1] ?? ''; if (!tags.has(current)) tags.set(current, []); continue; }
-    if (line.startsWith('[')) { current = null; continue; }
-    const tag = /^tag\s*=\s*["']([^"']+)["']/.exec(line);
-    if (tag && current !== null) tags.get(current).push(tag[1]);
-  }
-  return tags;
-}
-
-function render(m, env) {
-  const key = env ? `env.${env}.migrations` : 'migrations';
-  const lines = [`[[${key}]]`, `tag = "${m.tag}"`];
-  for (const k of ['new_sqlite_classes', 'deleted_classes']) {
-    if (m[k]) lines.push(`${k} = [${m[k].map((c) => `"${c}"`).join(', ')}]`);
-  }
-  return lines.join('\n');
-}
-
-export function check(toml) {
-  const problems = [];
-  for (const [env, have] of migrationTags(toml)) {
-    if (env !== '' && have.length === 0) continue; // an environment inherits the top level's
-    const missing = wanted.filter((m) => !have.includes(m.tag));
-    for (const m of missing) problems.push({ env, migration: m, text: render(m, env) });
-  }
-  return problems;
-}
-
-// The status limit's rate limiting bindings (wrangler.fragment.toml). A project without them
-// still runs, its status limit counted per isolate only (/api/health warns), so their absence
-// is a note, not a failure: by environment ('' = top level), the names that are missing.
-export const LIMITERS = ['STATUS_LIMIT', 'STATUS_NETWORK_LIMIT'];
-export function missingLimiters(toml) {
-  const have = new Map([['', []]]);
-  let current = null;
-  for (const raw of toml.split('\n')) {
-    const line = raw.trim();
-    const env = /^\[\[?\s*env\.([A-Za-z0-9_-]+)[.\]]/.exec(line)?.[1];
-    if (env !== undefined && !have.has(env)) have.set(env, []);
-    const table = /^\[\[\s*(?:env\.([A-Za-z0-9_-]+)\.)?ratelimits\s*\]\]$/.exec(line);
-    if (table) { current = table[1] ?? ''; continue; }
-    if (line.startsWith('[')) { current = null; continue; }
-    const name = /^name\s*=\s*["']([^"']+)["']/.exec(line);
-    if (name && current !== null) have.get(current).push(name[1]);
-  }
-  return [...have].map(([env, names]) => [env, LIMITERS.filter((n) => !names.includes(n))]).filter(([, m]) => m.length > 0);
-}
 
 function noteLimiters(toml, file) {
   for (const [env, names] of missingLimiters(toml)) {
@@ -73,30 +25,58 @@ function noteLimiters(toml, file) {
   }
 }
 
-const [cmd, file = 'wrangler.toml'] = process.argv.slice(2);
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('kelantanpay-worker')) {
-  if (cmd === 'check') {
-    const toml = readFileSync(file, 'utf8');
-    const problems = check(toml);
-    noteLimiters(toml, file);
-    if (problems.length === 0) {
-      console.log(`kelantanpay-worker ${pkg.version}: ${file} has every migration (${wanted.map((m) => m.tag).join(', ')})`);
-    } else {
-      console.error(`kelantanpay-worker ${pkg.version} needs these migrations, missing from ${file}. Add, in this order:\n`);
-      for (const p of problems) console.error(p.text + '\n');
-      console.error('Then deploy as usual (see the package README, "Upgrading").');
-      process.exit(1);
+// Each environment's vars as the Worker would judge them (the top level with .dev.vars beside the
+// file, its local secrets; production secrets are `wrangler secret put`s, taken as set). Prints
+// what it refuses; returns whether everything passed.
+function judgeVars(toml, file) {
+  const local = join(dirname(file), '.dev.vars');
+  const dev = existsSync(local) ? devVars(readFileSync(local, 'utf8')) : {};
+  let ok = true;
+  for (const [env, vars] of varTables(toml)) {
+    const where = `${file} ${env ? `[env.${env}.vars]` : '[vars]'}`;
+    for (const [name, value] of Object.entries(vars)) {
+      if (typeof value !== 'string') console.error(`kelantanpay-worker: ${where}: ${name} is not a string, so the Worker reads it as unset (write it in quotes)`);
     }
-  } else if (cmd === 'dev') {
-    dev(process.argv.slice(3));
-  } else if (cmd === '--version' || cmd === '-v') {
-    console.log(pkg.version);
-  } else {
-    console.log('Usage:\n  kelantanpay-worker check [wrangler.toml]   compare the project\'s migrations with this version\'s\n  kelantanpay-worker dev [--port N] [--sandbox-port N] [-- wrangler dev args]\n                                             the sandbox and wrangler dev together (npm run dev)');
-    process.exit(cmd === undefined || cmd === '-h' || cmd === '--help' ? 0 : 2);
+    const { problems, warnings } = judge({ ...vars, ...(env ? {} : dev) }, { secretsElsewhere: true });
+    if (problems.length) {
+      ok = false;
+      console.error(`kelantanpay-worker: ${where}${env || !existsSync(local) ? '' : ' with .dev.vars'}: the Worker refuses these settings `
+        + '(/api/health lists them, and every payment endpoint answers 503 not_configured):\n'
+        + problems.map((p) => `  - ${p}`).join('\n'));
+    }
+    for (const w of warnings) console.error(`kelantanpay-worker: ${where}: note: ${w}`);
   }
+  return ok;
 }
 
+function runCheck(file) {
+  const toml = readFileSync(file, 'utf8');
+  const problems = check(toml, wanted);
+  noteLimiters(toml, file);
+  const settled = judgeVars(toml, file);
+  if (problems.length === 0) {
+    if (settled) console.log(`kelantanpay-worker ${pkg.version}: ${file} has every migration (${wanted.map((m) => m.tag).join(', ')}) and settings the Worker accepts`);
+    else console.log(`kelantanpay-worker ${pkg.version}: ${file} has every migration (${wanted.map((m) => m.tag).join(', ')})`);
+    return settled ? 0 : 1;
+  }
+  console.error(`kelantanpay-worker ${pkg.version} needs these migrations, missing from ${file}. Add, in this order:\n`);
+  for (const p of problems) console.error(p.text + '\n');
+  for (const d of deletions(problems)) console.error(`${d.text}\n`);
+  console.error('Then deploy as usual (see the package README, "Upgrading").');
+  return 1;
+}
+
+const [cmd, file = 'wrangler.toml'] = process.argv.slice(2);
+if (cmd === 'check') {
+  process.exitCode = runCheck(file);
+} else if (cmd === 'dev') {
+  dev(process.argv.slice(3));
+} else if (cmd === '--version' || cmd === '-v') {
+  console.log(pkg.version);
+} else {
+  console.log('Usage:\n  kelantanpay-worker check [wrangler.toml]   compare the project\'s migrations with this version\'s and judge its [vars] as the Worker does\n  kelantanpay-worker dev [--port N] [--sandbox-port N] [-- wrangler dev args]\n                                             the sandbox and wrangler dev together (npm run dev)');
+  process.exitCode = cmd === undefined || cmd === '-h' || cmd === '--help' ? 0 : 2;
+}
 // `npm run dev`: check the migrations, start kelantanpay-sandbox and `wrangler dev` (both on
 // 127.0.0.1), print the storefront URL, stop both on Ctrl-C or when either ends.
 function dev(args) {
@@ -107,13 +87,16 @@ function dev(args) {
     else if (args[i] === '--') { extra.push(...args.slice(i + 1)); break; } else extra.push(args[i]);
   }
   const toml = readFileSync('wrangler.toml', 'utf8');
-  const problems = check(toml);
+  const problems = check(toml, wanted);
   noteLimiters(toml, 'wrangler.toml');
   if (problems.length) {
     console.error('kelantanpay-worker: wrangler.toml lacks migrations this version needs; add:\n');
     for (const p of problems) console.error(p.text + '\n');
+    for (const d of deletions(problems)) console.error(`${d.text}\n`);
     process.exit(1);
   }
+  // What the Worker refuses shows on /api/health and stops payments; say it now, and start anyway.
+  judgeVars(toml, 'wrangler.toml');
   const local = `http://127.0.0.1:${port}`;
   let stopping = false;
   const sandbox = spawn(process.execPath, [here('../sandbox/cli.mjs'), '--port', String(sandboxPort), '--quiet'], { stdio: 'inherit', detached: true });

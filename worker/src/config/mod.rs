@@ -16,6 +16,8 @@ use crate::limits::shared::{self, Limiters};
 use crate::payment::schedule::{ReconcileSchedule, Timing};
 use crate::payment::slot_machine::Rules;
 
+mod secrets;
+
 pub const DEFAULT_RATE_LIMIT: u32 = 30;
 pub const DEFAULT_STATUS_RATE_LIMIT: u32 = 300;
 const DEFAULT_RETENTION_DAYS: f64 = 90.0;
@@ -173,6 +175,7 @@ impl Config {
                     "{name} must be at least {MIN_SECRET_CHARS} characters"
                 ));
             }
+            problems.extend(value.as_deref().and_then(|v| secrets::weakness(name, v)));
         }
         let timeout = match var(env, "KP_UPSTREAM_TIMEOUT_MS").map(|v| v.parse::<u64>()) {
             None => DEFAULT_TIMEOUT,

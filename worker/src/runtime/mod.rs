@@ -7,5 +7,6 @@ pub mod delivery;
 pub mod env;
 pub mod exchange;
 pub mod isolate;
+pub mod settings_check;
 pub mod storage;
 pub mod upstream;
