@@ -11,14 +11,15 @@ cd "$ROOT"
 BUDGET_BYTES=$((200 * 1024))
 bash scripts/build-worker.sh
 # The Worker's settings check for Node (packages/worker/lib/settings.mjs asks it, for
-# `kelantanpay-worker check` and create-kelantanpay): the Worker's own wasm from that build (cargo
-# finds it fresh), with wasm-bindgen's glue for Node instead of worker-build's for workerd, whose
-# exception-handling opcodes Node 20 cannot compile. The rules stay in worker/src/config.
-(cd worker && WASM_BINDGEN_USE_JS_SYS=1 cargo build --lib --release --target wasm32-unknown-unknown --quiet)
+# `kelantanpay-worker check` and create-kelantanpay): the Worker's own crate with its
+# `settings-check` feature (profile `settings`, its own target directory; the deployed Worker
+# leaves the export out), with wasm-bindgen's glue for Node instead of worker-build's for workerd,
+# whose exception-handling opcodes Node 20 cannot compile. The rules stay in worker/src/config.
+(cd worker && WASM_BINDGEN_USE_JS_SYS=1 cargo build --lib --profile settings --features settings-check --target wasm32-unknown-unknown --locked --quiet)
 settings="$(mktemp -d)"
 trap 'rm -rf "$settings"' EXIT
 wasm-bindgen --target experimental-nodejs-module --out-name kelantanpay_settings --no-typescript \
-  --out-dir "$settings" target/wasm32-unknown-unknown/release/kelantanpay_worker.wasm
+  --out-dir "$settings" target/wasm32-unknown-unknown/settings/kelantanpay_worker.wasm
 # migrations.json is the packages' copy of wrangler.toml's [[migrations]]: they must agree.
 node --input-type=module -e '
 import { readFileSync } from "node:fs";

@@ -13,6 +13,7 @@ section "clippy (native, -D warnings)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 section "clippy (wasm32: worker and npm crates)"
 cargo clippy -p kelantanpay-worker -p kelantanpay-js --target wasm32-unknown-unknown --locked -- -D warnings
+cargo clippy -p kelantanpay-worker --features settings-check --target wasm32-unknown-unknown --locked -- -D warnings
 section "cargo test (core and the Worker's pure parts, native)"
 # The Worker crate's unit tests (signing, error mapping, ...) touch no JS, so they run natively;
 # the npm crate's tests are wasm-bindgen-test in Node (scripts/test-npm.sh).

@@ -7,6 +7,7 @@ pub mod delivery;
 pub mod env;
 pub mod exchange;
 pub mod isolate;
+#[cfg(any(test, feature = "settings-check"))]
 pub mod settings_check;
 pub mod storage;
 pub mod upstream;
