@@ -529,12 +529,15 @@ fn a_verified_callback_for_a_payment_no_longer_held_counts_toward_the_limit_and_
         "/api/callback?kp_payment={}&orderid=KPAY9",
         handle_for(&reference)
     );
-    let mut m = machine(request(
-        HttpMethod::Get,
-        &path,
-        &[("cf-connecting-ip", IP)],
-        false,
-    ));
+    let callback = || {
+        machine(request(
+            HttpMethod::Get,
+            &path,
+            &[("cf-connecting-ip", IP)],
+            false,
+        ))
+    };
+    let mut m = callback();
     one_call(m.start());
     match m.step(enveloped(StatusReply::Unknown)) {
         RequestEffect::Limit { .. } => {}
@@ -545,12 +548,7 @@ fn a_verified_callback_for_a_payment_no_longer_held_counts_toward_the_limit_and_
     let (status, _, _) = answer(m.step(reply(OrderReply::Missing)));
     assert_eq!(status, 404);
     // Refused by the limit: 429, and nothing more is asked.
-    let mut m = machine(request(
-        HttpMethod::Get,
-        &path,
-        &[("cf-connecting-ip", IP)],
-        false,
-    ));
+    let mut m = callback();
     one_call(m.start());
     m.step(enveloped(StatusReply::Unknown));
     let (status, _, _) = answer(m.step(verdicts(&[Some(false)])));

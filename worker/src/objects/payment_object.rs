@@ -190,58 +190,45 @@ impl Inner {
                 attempt,
                 payment,
             } => {
-                let calls = Rc::new(Cell::new(0));
-                let client = match config.upstream_for(Call::CreatePayment) {
-                    Ok(c) => upstream::client(c, calls.clone()),
-                    Err(e) => {
-                        let result = Err(e);
-                        let input = SlotInput::CreateAnswered {
-                            flight,
-                            attempt,
-                            result,
-                            calls: 0,
-                        };
-                        self.ended_at_once(input, config);
-                        return Ok(());
-                    }
+                let answered = move |result, calls| SlotInput::CreateAnswered {
+                    flight,
+                    attempt,
+                    result,
+                    calls,
                 };
-                self.spawn(async move {
-                    let result = client.create_payment(&payment).await;
-                    SlotInput::CreateAnswered {
-                        flight,
-                        attempt,
-                        result,
-                        calls: calls.get(),
+                let calls = Rc::new(Cell::new(0));
+                match config.upstream_for(Call::CreatePayment) {
+                    Ok(c) => {
+                        let client = upstream::client(c, calls.clone());
+                        self.spawn(async move {
+                            let result = client.create_payment(&payment).await;
+                            answered(result, calls.get())
+                        });
                     }
-                });
+                    Err(e) => self.ended_at_once(answered(Err(e), 0), config),
+                }
             }
             SlotAction::Requery {
                 flight,
                 reference,
                 created_ms,
             } => {
-                let calls = Rc::new(Cell::new(0));
-                let client = match config.upstream_for(Call::Requery) {
-                    Ok(c) => upstream::client(c, calls.clone()),
-                    Err(e) => {
-                        let result = Err(e);
-                        let input = SlotInput::Requeried {
-                            flight,
-                            result,
-                            calls: 0,
-                        };
-                        self.ended_at_once(input, config);
-                        return Ok(());
-                    }
+                let answered = move |result, calls| SlotInput::Requeried {
+                    flight,
+                    result,
+                    calls,
                 };
-                self.spawn(async move {
-                    let result = client.check_status_from(&reference, created_ms).await;
-                    SlotInput::Requeried {
-                        flight,
-                        result,
-                        calls: calls.get(),
+                let calls = Rc::new(Cell::new(0));
+                match config.upstream_for(Call::Requery) {
+                    Ok(c) => {
+                        let client = upstream::client(c, calls.clone());
+                        self.spawn(async move {
+                            let result = client.check_status_from(&reference, created_ms).await;
+                            answered(result, calls.get())
+                        });
                     }
-                });
+                    Err(e) => self.ended_at_once(answered(Err(e), 0), config),
+                }
             }
             SlotAction::Deliver { flight, kind, body } => {
                 let config = config.clone();
