@@ -105,7 +105,13 @@ if $fuzz && [ -f "$ROOT/scripts/fuzz.sh" ]; then
   bash "$ROOT/scripts/fuzz.sh" --install
 fi
 
-if [ -f .dev.vars ]; then
+if [ -f .dev.vars ] && grep -q '=replace-with-32-random-bytes-in-hex' .dev.vars; then
+  # A hand-copied example: the Worker refuses its placeholder (a published key), so it gets
+  # fresh ones in place; every other line is kept.
+  step ".dev.vars: replace the example's placeholder secrets with fresh ones"
+  sed -i -e "s/^KP_SIGNING_SECRET=replace-with-32-random-bytes-in-hex\$/KP_SIGNING_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')/" \
+    -e "s/^KP_IDEMPOTENCY_SECRET=replace-with-32-random-bytes-in-hex\$/KP_IDEMPOTENCY_SECRET=$(od -An -N32 -tx1 /dev/urandom | tr -d ' \n')/" .dev.vars
+elif [ -f .dev.vars ]; then
   skip ".dev.vars"
 else
   step "create .dev.vars from .dev.vars.example with a fresh signing secret"
