@@ -104,6 +104,34 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl PaymentRecord {
+    /// A payment the gateway has just created: pending, never asked, nothing owed. Every new
+    /// record starts here (the create's answer, and the tests' fixture).
+    pub fn created(
+        id: PaymentHandle,
+        reference: Reference,
+        orderid: String,
+        checkout_url: HttpUrl,
+        purchase: Purchase,
+        created_ms: u64,
+        items: Vec<ItemLine>,
+    ) -> PaymentRecord {
+        PaymentRecord {
+            id,
+            reference,
+            orderid,
+            checkout_url,
+            purchase,
+            created_ms,
+            items,
+            status: PaymentStatus::Pending,
+            code: None,
+            checked_ms: None,
+            confirmed_ms: None,
+            reconcile: Reconcile::default(),
+            outbox: Vec::new(),
+        }
+    }
+
     /// The `201` body of `POST /api/payments`, the same for the original and every repeat.
     pub fn created_body(&self) -> Value {
         json!({

@@ -1,13 +1,11 @@
 //! Test fixtures of the payment layer, shared by its tests and the simulation (`crate::sim`),
 //! so that no test of a pure rule imports the simulation.
 
-use kelantanpay::{
-    Amount, Customer, Description, HttpUrl, PaymentStatus, Purchase, Reference, Refs, Secret, Via,
-};
+use kelantanpay::{Amount, Customer, Description, HttpUrl, Purchase, Reference, Refs, Secret, Via};
 use serde_json::json;
 
 use crate::payment::messages::{CreateCall, OrderDraft};
-use crate::payment::record::{PaymentHandle, PaymentRecord, Reconcile};
+use crate::payment::record::{PaymentHandle, PaymentRecord};
 use crate::payment::schedule::{ReconcileSchedule, Timing};
 use crate::payment::slot::{BodyHash, SlotId};
 use crate::payment::slot_machine::Rules;
@@ -37,25 +35,19 @@ pub(crate) fn create_call(slot: &SlotId, amount: Amount) -> CreateCall {
 
 /// A pending RM12.50 payment created at `created_ms`.
 pub(crate) fn record(created_ms: u64) -> PaymentRecord {
-    PaymentRecord {
-        id: PaymentHandle("h".into()),
-        reference: Reference::parse("KPREF-0").unwrap(),
-        orderid: "KPAY1".into(),
-        checkout_url: HttpUrl::parse("url", "https://pay.example/x").unwrap(),
-        purchase: Purchase {
+    PaymentRecord::created(
+        PaymentHandle("h".into()),
+        Reference::parse("KPREF-0").unwrap(),
+        "KPAY1".into(),
+        HttpUrl::parse("url", "https://pay.example/x").unwrap(),
+        Purchase {
             amount: Amount::parse("12.50").unwrap(),
             description: Description::parse("Payment").unwrap(),
             refs: Refs::default(),
         },
         created_ms,
-        items: Vec::new(),
-        status: PaymentStatus::Pending,
-        code: None,
-        checked_ms: None,
-        confirmed_ms: None,
-        reconcile: Reconcile::default(),
-        outbox: Vec::new(),
-    }
+        Vec::new(),
+    )
 }
 
 /// The default schedule and 90 days of retention, with webhooks.

@@ -145,21 +145,15 @@ impl SlotMachine {
                 );
             }
             Ok(created) => {
-                let record = PaymentRecord {
-                    id: c.handle,
-                    reference: c.payment.reference,
-                    orderid: created.orderid,
-                    checkout_url: created.checkout_url,
-                    purchase: c.payment.purchase,
-                    created_ms: c.created_ms,
-                    items: c.call.order.items.clone(),
-                    status: PaymentStatus::Pending,
-                    code: None,
-                    checked_ms: None,
-                    confirmed_ms: None,
-                    reconcile: Reconcile::default(),
-                    outbox: Vec::new(),
-                };
+                let record = PaymentRecord::created(
+                    c.handle,
+                    c.payment.reference,
+                    created.orderid,
+                    created.checkout_url,
+                    c.payment.purchase,
+                    c.created_ms,
+                    c.call.order.items.clone(),
+                );
                 self.stored.sending = None;
                 self.stored.payment = Some(record.clone());
                 // Stored before anyone is told: the gateway's answer is never lost.

@@ -19,7 +19,7 @@ use super::idempotency::{
 };
 use super::observe::{amount_agrees, observe};
 use super::outbox::{Delivery, EventKind};
-use super::record::{PaymentHandle, PaymentRecord, Reconcile, SlotState};
+use super::record::{PaymentHandle, PaymentRecord, SlotState};
 use super::schedule::{
     callback_hint, forget_at, hint_answered, next_alarm, next_hint, next_reconcile, reconciled,
     Timing, CALLBACK_REQUERY_EVERY_MS,
