@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Stages the two merchant packages in build/packages/ (git-ignored), ready for `npm pack`:
-#   kelantanpay-worker   the built Worker (entry module, generated JS, wasm), the storefront and
+#   kelantanpay-worker   the built Worker (entry module, generated JS, wasm, the ledger's D1
+#                        migrations in worker/migrations/), the storefront and
 #                        drop-in script (www/), the sandbox (bin kelantanpay-sandbox), bin/, README
-#   create-kelantanpay   `npm create kelantanpay`
+#   create-kelantanpay   `npm create kelantanpay` (with the same D1 migrations, which it copies
+#                        into a new project's migrations/)
 # Both carry the npm package's version (js/package/package.json), so a project made by create N
 # pins kelantanpay-worker N. The Worker's wasm has the Worker build's budget (README, "Worker size").
 set -euo pipefail
@@ -34,9 +36,11 @@ version="$(node -p "require('./js/package/package.json').version")"
 out=build/packages
 worker="$out/kelantanpay-worker" create="$out/create-kelantanpay"
 rm -rf "$worker" "$create"
-mkdir -p "$worker/worker" "$worker/sandbox" "$create"
+mkdir -p "$worker/worker/migrations" "$worker/sandbox" "$create/migrations"
 cp -r packages/worker/. "$worker/"
 cp worker/build/entry.mjs worker/build/index.js worker/build/index_bg.wasm "$worker/worker/"
+cp worker/migrations/*.sql "$worker/worker/migrations/"
+cp worker/migrations/*.sql "$create/migrations/"
 cp -r www "$worker/www"
 cp sandbox/*.mjs sandbox/README.md "$worker/sandbox/"
 cp -r packages/create-kelantanpay/. "$create/"
@@ -51,8 +55,14 @@ for p in "$worker" "$create"; do
     const p = JSON.parse(fs.readFileSync(f, "utf8")); p.version = process.argv[2];
     fs.writeFileSync(f, JSON.stringify(p, null, 2) + "\n");' "$p" "$version"
 done
-# The fragment merchants copy from must carry every migration too.
-node "$worker/bin/kelantanpay-worker.mjs" check packages/worker/wrangler.fragment.toml >/dev/null
+# The fragment merchants copy from must carry every migration too, and its LEDGER binding's
+# migrations_dir hold the shipped D1 migrations once copied as it says (checked as a project would
+# have it: the fragment as wrangler.toml, the .sql files in its migrations_dir).
+fragment="$(mktemp -d)"
+trap 'rm -rf "$settings" "$fragment"' EXIT
+cp packages/worker/wrangler.fragment.toml "$fragment/wrangler.toml"
+mkdir -p "$fragment/migrations" && cp "$worker"/worker/migrations/*.sql "$fragment/migrations/"
+node "$worker/bin/kelantanpay-worker.mjs" check "$fragment/wrangler.toml" >/dev/null
 gz="$(gzip -9 -c "$worker/worker/index_bg.wasm" | wc -c)"
 printf 'staged %s and %s %s; Worker wasm %s bytes gzip (budget %s)\n' "$worker" "$create" "$version" "$gz" "$BUDGET_BYTES"
 if [ "$gz" -gt "$BUDGET_BYTES" ]; then

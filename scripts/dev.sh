@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
-# `make dev`: the sandbox on :8788 and the Worker (serving www/) on :8787, one URL printed,
-# Ctrl-C stops both. Each server runs in its own process group so nothing outlives us.
+# `make dev`: the sandbox on :8788 and the Worker (serving www/) on :8787, the storefront and the
+# order inbox's URLs printed (with the dev admin token from .dev.vars, which `make setup` makes),
+# Ctrl-C stops both. Each server runs in its own process group so nothing outlives us. The local
+# D1 ledger (LEDGER, in .wrangler/state) is created and migrated first: wrangler applies only the
+# migrations it has not applied yet, so a re-run changes nothing.
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -22,6 +25,14 @@ for port in 8787 8788; do
   fi
 done
 
+# stdin from /dev/null: non-interactive, wrangler applies without asking.
+echo "local D1 ledger: wrangler d1 migrations apply LEDGER --local"
+if ! npx wrangler d1 migrations apply LEDGER --local </dev/null >.wrangler/migrations.log 2>&1; then
+  cat .wrangler/migrations.log >&2
+  echo "could not migrate the local D1 ledger (log above, also in .wrangler/migrations.log)" >&2
+  exit 1
+fi
+
 setsid node sandbox/server.mjs --port 8788 >"$SANDBOX_LOG" 2>&1 &
 pids+=($!)
 setsid npx wrangler dev --ip 127.0.0.1 --port 8787 --log-level warn >"$WORKER_LOG" 2>&1 &
@@ -42,7 +53,11 @@ wait_for http://127.0.0.1:8788/__sandbox/stats "the sandbox" 30
 # The first run compiles the Worker (a few minutes); later runs take seconds.
 wait_for http://127.0.0.1:8787/api/health "the Worker" 900
 
+admin_token="$(sed -n 's/^KP_ADMIN_TOKEN=//p' .dev.vars | tail -n 1)"
 echo
-echo "Storefront: http://127.0.0.1:8787/"
+echo "Storefront:  http://127.0.0.1:8787/"
+echo "Order inbox: http://127.0.0.1:8787/admin   (sign in with the dev admin token below)"
+echo "Admin token: ${admin_token:-none: add KP_ADMIN_TOKEN to .dev.vars (make setup does)}"
+[ -z "$admin_token" ] || echo "             curl -H 'Authorization: Bearer $admin_token' http://127.0.0.1:8787/admin/api/orders"
 echo "(sandbox gateway at http://127.0.0.1:8788, logs in .wrangler/; Ctrl-C stops everything)"
 wait -n "${pids[@]}" || true

@@ -1,10 +1,17 @@
 // The answers' rules and the files of a new project, as pure functions (index.mjs does the I/O).
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 
 // The Worker's migrations, staged next to this file by scripts/build-worker-package.sh (in the
 // repository they are read from the worker package's copy).
 const migrationsFile = [new URL('./migrations.json', import.meta.url), new URL('../worker/migrations.json', import.meta.url)].find((u) => existsSync(u));
 export const MIGRATIONS = JSON.parse(readFileSync(migrationsFile, 'utf8'));
+// The ledger's D1 migrations (the Worker's worker/migrations/*.sql), staged in migrations/ (in the
+// repository, read from the Worker's folder): a new project gets its own copy in migrations/.
+const sqlDir = [new URL('./migrations/', import.meta.url), new URL('../../worker/migrations/', import.meta.url)].find((u) => existsSync(u));
+export const LEDGER_MIGRATIONS = readdirSync(sqlDir).filter((f) => f.endsWith('.sql')).sort()
+  .map((name) => ({ name, text: readFileSync(new URL(name, sqlDir), 'utf8') }));
+/** The ledger sweep's daily cron (UTC): any fixed minute will do; off the hour, away from everyone's. */
+export const LEDGER_CRON = '17 3 * * *';
 export const WRANGLER_VERSION = '4.86.0';
 export const SANDBOX = { baseUrl: 'http://127.0.0.1:8788', provider: 'sandbox', account: '000000', username: 'demo-merchant', password: 'demo-password' };
 const LOCAL = 'http://127.0.0.1:8787';
@@ -122,7 +129,20 @@ export function files(a) {
     `KP_RETURN_URL = ${tomlString(a.returnUrl)}`,
     ...(a.webhookUrl ? [`KP_WEBHOOK_URL = ${tomlString(a.webhookUrl)}`] : []),
     ...(catalog ? [`KP_CATALOG = ${tomlMulti(catalog)}`] : []),
+    ...(a.inbox && a.access ? [`KP_ACCESS_TEAM_DOMAIN = ${tomlString(a.access.teamDomain)}`, `KP_ACCESS_AUD = ${tomlString(a.access.aud)}`] : []),
   ];
+  // The order inbox's ledger: the same database name in both environments (a local one lives in
+  // .wrangler/state and needs no id; production's id comes from \`npx wrangler d1 create\`).
+  const database = `${a.name}-ledger`;
+  const ledger = (prefix) => (a.inbox ? `[[${prefix}d1_databases]]
+binding = "LEDGER"
+database_name = ${tomlString(database)}
+migrations_dir = "migrations"
+${prefix ? `# database_id = "paste the id that \`npx wrangler d1 create ${database}\` prints"
+` : ''}
+[${prefix}triggers]
+crons = [${tomlString(LEDGER_CRON)}]
+` : '');
   const bindings = (prefix) => ['PAYMENTS:PaymentObject', 'CLIENTS:ClientBucket', 'ORDERS:OrderIndex'].map((b) => {
     const [n, c] = b.split(':');
     return `[[${prefix}durable_objects.bindings]]\nname = "${n}"\nclass_name = "${c}"\n`;
@@ -139,14 +159,21 @@ name = ${tomlString(a.name)}
 main = "node_modules/kelantanpay-worker/worker/entry.mjs"
 compatibility_date = "2025-09-01"
 
-# The demo storefront and /kelantanpay.js; only /api/* reaches the Worker. Point directory at
-# your own folder to serve your shop (keep kelantanpay.js in it, or load it from the Worker).
+# The demo storefront and /kelantanpay.js; only ${a.inbox ? '/api/* and the order inbox (/admin) reach' : '/api/* reaches'} the Worker.
+# Point directory at your own folder to serve your shop (keep kelantanpay.js in it, or load it
+# from the Worker).
 [assets]
 directory = "node_modules/kelantanpay-worker/www"
 binding = "ASSETS"
-run_worker_first = ["/api/*"]
+run_worker_first = [${['/api/*', ...(a.inbox ? ['/admin', '/admin/*'] : [])].map(tomlString).join(', ')}]
 
 ${bindings('')}
+${a.inbox ? `# The order inbox (/admin): every order in Cloudflare D1. \`npm run dev\` and \`npm run deploy\` apply
+# migrations/ (kelantanpay-worker migrate); the daily cron deletes orders older than
+# KP_LEDGER_RETENTION_DAYS (default 2557, seven years). Remove these blocks (in both environments)
+# and the Worker runs without the inbox.
+${ledger('')}` : `# No order inbox (made with --no-inbox): \`npx kelantanpay-worker check\` says how to add it.
+`}
 # The status limit, shared by the isolates of a Cloudflare location: keep the limits at
 # KP_STATUS_RATE_LIMIT_PER_MINUTE (default ${STATUS_LIMIT_PER_MINUTE}) and 16 times it (one IPv6 /48), period 60.
 # namespace_id is unique in your Cloudflare account: pick others if another Worker uses these.
@@ -167,7 +194,9 @@ ${a.devWebhookUrl ? `KP_WEBHOOK_URL = ${tomlString(a.devWebhookUrl)}` : '# KP_WE
 ${catalog ? `KP_CATALOG = ${tomlMulti(catalog)}\n` : ''}
 [env.production]
 
-${bindings('env.production.')}
+${a.inbox ? `# Before the first deploy: \`npx wrangler d1 create ${database}\` and paste its database_id below.
+${ledger('env.production.')}
+` : ''}${bindings('env.production.')}
 ${limiters('env.production.', ['1003', '1004'])}
 [env.production.vars]
 ${prodVars.join('\n')}
@@ -178,19 +207,22 @@ KP_PASSWORD=${SANDBOX.password}
 KP_SIGNING_SECRET=${a.secrets.signing}
 KP_IDEMPOTENCY_SECRET=${a.secrets.idempotency}
 KP_WEBHOOK_SECRET=${a.secrets.webhook}
-`;
+${a.inbox ? `# The order inbox (http://127.0.0.1:8787/admin): sign in with this token, locally only.
+KP_ADMIN_TOKEN=${a.adminToken}
+` : ''}`;
   const pkg = {
     name: a.name, private: true, type: 'module',
     scripts: {
       dev: 'kelantanpay-worker dev',
-      deploy: 'kelantanpay-worker check && wrangler deploy --env production',
+      // check, then the ledger's D1 migrations (nothing without LEDGER), then the Worker.
+      deploy: 'kelantanpay-worker check && kelantanpay-worker migrate --remote --env production && wrangler deploy --env production',
       check: 'kelantanpay-worker check',
     },
     // Exact: a new version may need a migration added first (`npm run check`).
     dependencies: { 'kelantanpay-worker': a.workerSpec ?? a.version },
     devDependencies: { wrangler: a.wranglerSpec ?? WRANGLER_VERSION },
   };
-  const secrets = secretLines(Boolean(a.webhookUrl));
+  const secrets = secretLines({ webhook: Boolean(a.webhookUrl), inbox: a.inbox, access: Boolean(a.access) });
   const readme = `# ${a.name}
 
 A KelantanPay payment Worker (kelantanpay-worker ${a.version}), made by \`npm create kelantanpay\`.
@@ -212,9 +244,28 @@ Local settings are \`[vars]\` in \`wrangler.toml\` and \`.dev.vars\` (git-ignore
 credentials and keys made for this project); production is \`[env.production.vars]\`.
 \`npm run check\` judges both with the Worker's own rules and names what it would refuse.
 
-Upgrading: \`npm install kelantanpay-worker@<version> --save-exact\`, then \`npm run check\`: it
+${a.inbox ? `## The order inbox
+
+Every order, its items and its fate, at \`/admin\` (\`http://127.0.0.1:8787/admin\` under \`npm run
+dev\`: sign in with \`KP_ADMIN_TOKEN\` from \`.dev.vars\`; scripts send \`Authorization: Bearer
+<token>\` to \`/admin/api/orders\`). The orders live in Cloudflare D1 (the \`LEDGER\` binding), whose
+schema is \`migrations/\`: \`npm run dev\` applies it to a local database, \`npm run deploy\` to
+production's (\`kelantanpay-worker migrate --remote --env production\`) before deploying. For
+production, once:
+
+1. \`npx wrangler d1 create ${database}\` and paste the \`database_id\` it prints into
+   \`[[env.production.d1_databases]]\` in \`wrangler.toml\` (the commented line);
+2. ${a.access ? 'Cloudflare Access is set up (KP_ACCESS_TEAM_DOMAIN, KP_ACCESS_AUD in [env.production.vars]); an admin token for scripts is optional:' : 'the admin token you will sign in with (32+ random characters, not the local one; or Cloudflare Access: KP_ACCESS_TEAM_DOMAIN and KP_ACCESS_AUD in [env.production.vars]):'}
+   \`npx wrangler secret put KP_ADMIN_TOKEN --env production\`;
+3. \`npm run deploy\`.
+
+Without the \`LEDGER\` blocks the Worker runs without the inbox (\`/admin\` answers 503).
+
+` : ''}Upgrading: \`npm install kelantanpay-worker@<version> --save-exact\`, then \`npm run check\`: it
 names any Durable Object migration the new version needs, to add to \`wrangler.toml\` before
-\`npm run deploy\` (and warns when one deletes a class that may still hold payments in flight).
+\`npm run deploy\` (and warns when one deletes a class that may still hold payments in flight),
+and any new D1 migration to copy from \`node_modules/kelantanpay-worker/worker/migrations/\` into
+\`migrations/\`.
 `;
   return {
     'wrangler.toml': wrangler,
@@ -222,16 +273,19 @@ names any Durable Object migration the new version needs, to add to \`wrangler.t
     '.gitignore': 'node_modules/\n.dev.vars\n.wrangler/\n',
     'package.json': JSON.stringify(pkg, null, 2) + '\n',
     'README.md': readme,
+    ...(a.inbox ? Object.fromEntries(LEDGER_MIGRATIONS.map((m) => [`migrations/${m.name}`, m.text])) : {}),
   };
 }
 
 // Generated production keys go straight from Node into wrangler, never onto the screen or into
 // shell history; the webhook key is typed in, since the merchant's receiver needs it too.
 const RANDOM = `node -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))"`;
-export const secretLines = (webhook) => [
+// The admin token is typed in too: the merchant signs in to /admin with it.
+export const secretLines = ({ webhook = false, inbox = false, access = false } = {}) => [
   'npx wrangler secret put KP_USERNAME --env production        # your KelantanPay merchant username',
   'npx wrangler secret put KP_PASSWORD --env production        # your KelantanPay merchant password',
   `${RANDOM} | npx wrangler secret put KP_SIGNING_SECRET --env production`,
   `${RANDOM} | npx wrangler secret put KP_IDEMPOTENCY_SECRET --env production`,
   ...(webhook ? ['npx wrangler secret put KP_WEBHOOK_SECRET --env production   # 32+ characters; your webhook receiver verifies with it'] : []),
+  ...(inbox ? [`npx wrangler secret put KP_ADMIN_TOKEN --env production    # ${access ? 'optional with Cloudflare Access: ' : ''}32+ random characters (not the local one); you sign in to /admin with it`] : []),
 ];

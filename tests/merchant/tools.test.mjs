@@ -2,7 +2,10 @@
 // scripts/build-worker-package.sh: `kelantanpay-worker` runs its command however it is started
 // (a path with a space, a symlinked package as pnpm lays them out, a link under another name);
 // `check` judges every environment's [vars] (and .dev.vars) with the Worker's own rules and warns
-// when a missing migration deletes a class; the source folders refuse to be packed.
+// when a missing migration deletes a class; the source folders refuse to be packed. The order
+// inbox (issue 28, item 4): `check` notes a missing LEDGER binding, fails on a migrations_dir that
+// lacks the shipped D1 migrations, judges KP_ADMIN_TOKEN and Access by the Worker's rules;
+// `migrate` applies them (locally here: wrangler is the repository's, no network).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -27,6 +30,8 @@ const write = (name, text) => { const f = join(tmp, name); writeFileSync(f, text
 before(() => {
   if (!existsSync(join(STAGED, 'kelantanpay-worker/settings'))) throw new Error(`${STAGED} is not staged: run \`bash scripts/build-worker-package.sh\` first`);
   cpSync(join(STAGED, 'kelantanpay-worker'), spaced, { recursive: true });
+  // The fragment's LEDGER migrations_dir ("migrations"), as a project copies it.
+  cpSync(join(spaced, 'worker/migrations'), join(tmp, 'migrations'), { recursive: true });
 });
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -87,6 +92,7 @@ test('check refuses a .dev.vars copied from the example: its placeholder is a pu
   assert.equal(r.code, 1, r.stdout);
   assert.match(r.stderr, /\[vars\] with \.dev\.vars: the Worker refuses these settings/);
   assert.match(r.stderr, /KP_SIGNING_SECRET is a published example value/);
+  assert.match(r.stderr, /KP_ADMIN_TOKEN is a published example value/);
   writeFileSync(join(project, '.dev.vars'), `KP_USERNAME=demo-merchant\nKP_PASSWORD=demo-password\nKP_SIGNING_SECRET=${'ab'.repeat(20)}\n`);
   const weak = await run(process.execPath, [join(spaced, 'bin/kelantanpay-worker.mjs'), 'check', join(project, 'wrangler.toml')]);
   assert.equal(weak.code, 1);
@@ -101,4 +107,109 @@ test('npm pack in a source folder (not staged) fails loudly and writes no tarbal
     assert.match(r.stderr, /refusing to pack [a-z-]+ from .*: it is not staged/);
     assert.deepEqual(readdirSync(out), []);
   }
+});
+
+// --- The order inbox (issue 28, item 4) ---
+
+const bin = () => join(spaced, 'bin/kelantanpay-worker.mjs');
+const SHIPPED = readdirSync(join(ROOT, 'worker/migrations')).filter((f) => f.endsWith('.sql')).sort();
+/** A project folder with `toml` as wrangler.toml and, unless `migrations` is false, the shipped D1 migrations in migrations/. */
+function project(name, toml, { migrations = true, devVars } = {}) {
+  const dir = join(tmp, name);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'wrangler.toml'), toml);
+  if (migrations) cpSync(join(ROOT, 'worker/migrations'), join(dir, 'migrations'), { recursive: true });
+  if (devVars) writeFileSync(join(dir, '.dev.vars'), devVars);
+  return dir;
+}
+const withoutLedger = fragment.replace(/\[\[d1_databases\]\][^[]*/, '');
+
+test('the package ships the ledger\'s D1 migrations, and the fragment binds LEDGER to them with the sweep\'s cron', () => {
+  assert.ok(SHIPPED.length >= 1 && SHIPPED.includes('0001_orders.sql'), SHIPPED.join());
+  assert.deepEqual(readdirSync(join(spaced, 'worker/migrations')).sort(), SHIPPED);
+  for (const f of SHIPPED) assert.equal(readFileSync(join(spaced, 'worker/migrations', f), 'utf8'), readFileSync(join(ROOT, 'worker/migrations', f), 'utf8'));
+  assert.match(fragment, /\[\[d1_databases\]\]\nbinding = "LEDGER"\n[^[]*migrations_dir = "migrations"/);
+  assert.match(fragment, /\[triggers\]\ncrons = \["[^"]+"\]/);
+  assert.match(fragment, /run_worker_first = \["\/api\/\*", "\/admin", "\/admin\/\*"\]/);
+});
+
+test('check: without LEDGER the inbox is off, a note saying how to turn it on, and the check passes', async () => {
+  const dir = project('no-inbox', `name = "batik"\n${withoutLedger}\n${VARS}`, { migrations: false });
+  const r = await run(process.execPath, [bin(), 'check', join(dir, 'wrangler.toml')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /has no LEDGER D1 binding: the order inbox \(\/admin\) is off/);
+  assert.match(r.stderr, /npx wrangler d1 create batik-ledger/);
+  assert.match(r.stderr, /binding = "LEDGER"/);
+});
+
+test('check: a LEDGER whose migrations_dir is missing, lacks a shipped migration or changed one fails', async () => {
+  const missing = project('no-dir', fragment, { migrations: false });
+  let r = await run(process.execPath, [bin(), 'check', join(missing, 'wrangler.toml')]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /the LEDGER binding's migrations_dir migrations does not exist/);
+  assert.match(r.stderr, /cp -n node_modules\/kelantanpay-worker\/worker\/migrations\/\*\.sql migrations\//);
+
+  const lacking = project('lacking', fragment, { migrations: false });
+  mkdirSync(join(lacking, 'migrations'));
+  writeFileSync(join(lacking, 'migrations/0099_mine.sql'), 'CREATE TABLE mine (x);\n');
+  r = await run(process.execPath, [bin(), 'check', join(lacking, 'wrangler.toml')]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.ok(r.stderr.includes(`migrations lacks the ledger's migration${SHIPPED.length > 1 ? 's' : ''} ${SHIPPED.join(', ')}`), r.stderr);
+
+  const changed = project('changed', fragment);
+  const first = join(changed, 'migrations', SHIPPED[0]);
+  writeFileSync(first, readFileSync(first, 'utf8').replace('status TEXT NOT NULL', 'status TEXT'));
+  r = await run(process.execPath, [bin(), 'check', join(changed, 'wrangler.toml')]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.ok(r.stderr.includes(`migrations/${SHIPPED[0]} differs from the one this version ships`), r.stderr);
+
+  // Comments and spacing are not a change; a migration of the merchant's own is allowed.
+  const own = project('own', fragment);
+  writeFileSync(join(own, 'migrations', SHIPPED[0]), `-- mine\n${readFileSync(join(ROOT, 'worker/migrations', SHIPPED[0]), 'utf8').replaceAll('\n', '\r\n')}`);
+  writeFileSync(join(own, 'migrations/0099_mine.sql'), 'CREATE TABLE mine (x);\n');
+  r = await run(process.execPath, [bin(), 'check', join(own, 'wrangler.toml')]);
+  assert.equal(r.code, 0, r.stderr);
+
+  // A deployed environment's LEDGER without a database_id is a note (npm run deploy's migrate stops there).
+  const staged = project('staged', `${fragment}\n[env.production]\n[[env.production.d1_databases]]\nbinding = "LEDGER"\ndatabase_name = "shop-ledger"\nmigrations_dir = "migrations"\n\n${PRODUCTION}`);
+  r = await run(process.execPath, [bin(), 'check', join(staged, 'wrangler.toml')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /\[env\.production\] LEDGER has no database_id yet: before deploying, npx wrangler d1 create shop-ledger/);
+});
+
+test('check judges the admin token and Access by the Worker\'s own rules, by name, never by value', async () => {
+  const token = 'short-admin-token';
+  const dir = project('admin', `${fragment}\n${VARS}\n${PRODUCTION}KP_ACCESS_TEAM_DOMAIN = "http://team.example"\nKP_ACCESS_AUD = "aud-tag"\n`,
+    { devVars: `KP_USERNAME=demo-merchant\nKP_PASSWORD=demo-password\nKP_SIGNING_SECRET=f3a1c9e07b5d28461e9a0c7f3b5d2e8146a9c0f7e3b1d5a2\nKP_ADMIN_TOKEN=${token}\n` });
+  const r = await run(process.execPath, [bin(), 'check', join(dir, 'wrangler.toml')]);
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /\[vars\] with \.dev\.vars: the Worker refuses these settings[^]*  - KP_ADMIN_TOKEN must be at least 32 characters/);
+  assert.match(r.stderr, /\[env\.production\.vars\]: the Worker refuses these settings[^]*  - KP_ACCESS_TEAM_DOMAIN must be an https:\/\/ origin/);
+  assert.ok(!r.stderr.includes(token), 'names, never values');
+});
+
+test('migrate: nothing without LEDGER; --remote without a database_id says how to make one; --local applies once', async () => {
+  const env = { ...process.env, PATH: `${join(ROOT, 'node_modules/.bin')}:${process.env.PATH}`, WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' };
+  const off = project('migrate-off', withoutLedger, { migrations: false });
+  let r = await run(process.execPath, [bin(), 'migrate', '--local'], { cwd: off, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /no LEDGER D1 binding: no migrations to apply/);
+
+  const dir = project('migrate', `name = "batik"\n${fragment}\n[env.production]\n[[env.production.d1_databases]]\nbinding = "LEDGER"\ndatabase_name = "batik-ledger"\nmigrations_dir = "migrations"\n`);
+  r = await run(process.execPath, [bin(), 'migrate', '--remote', '--env', 'production'], { cwd: dir, env });
+  assert.equal(r.code, 1, r.stdout);
+  assert.match(r.stderr, /\[env\.production\] LEDGER has no database_id[^]*npx wrangler d1 create batik-ledger[^]*\[\[env\.production\.d1_databases\]\]/);
+
+  r = await run(process.execPath, [bin(), 'migrate', '--local'], { cwd: dir, env });
+  assert.equal(r.code, 0, r.stderr + r.stdout);
+  for (const f of SHIPPED) assert.match(r.stdout, new RegExp(`${f.replace('.', '\\.')}\\s*│\\s*✅`));
+  r = await run(process.execPath, [bin(), 'migrate', '--local'], { cwd: dir, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /No migrations to apply/);
+  assert.ok(readdirSync(join(dir, '.wrangler/state/v3/d1')).length > 0, 'the local database is in .wrangler/state');
+
+  rmSync(join(dir, 'migrations'), { recursive: true });
+  r = await run(process.execPath, [bin(), 'migrate', '--local'], { cwd: dir, env });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /migrations_dir migrations does not exist/);
 });

@@ -4,18 +4,100 @@
 //   check [wrangler.toml]  the project's [[migrations]] (top level and every [env.*]) against this
 //                          version's, what a missing migration deletes, the status limiters, and
 //                          every environment's [vars] judged by the Worker's own rules
-//   dev                    the sandbox and `wrangler dev` together (npm run dev)
-import { existsSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+//                          and the order inbox's LEDGER binding with its D1 migrations
+//   migrate [--local|--remote] [--env NAME] [--config FILE]
+//                          applies the D1 migrations to LEDGER (wrangler d1 migrations apply)
+//   dev                    the local migrations, then the sandbox and `wrangler dev` together (npm run dev)
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { check, deletions, missingLimiters, varTables } from '../lib/toml.mjs';
+import { BINDING, DEFAULT_DIR, gapsText, inboxOffNote, ledgerBindings, migrationGaps } from '../lib/ledger.mjs';
 import { devVars, judge } from '../lib/settings.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const pkg = JSON.parse(readFileSync(here('../package.json'), 'utf8'));
 const wanted = JSON.parse(readFileSync(here('../migrations.json'), 'utf8'));
+// The ledger's D1 migrations this version ships (worker/migrations/*.sql, in the order wrangler applies them).
+const sqlFiles = (dir) => readdirSync(dir).filter((f) => f.endsWith('.sql')).sort();
+const shipped = sqlFiles(here('../worker/migrations')).map((name) => ({ name, text: readFileSync(here(`../worker/migrations/${name}`), 'utf8') }));
+const WRANGLER_ENV = { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true' };
+
+// The project's wrangler (npm run puts node_modules/.bin first on PATH), else one on PATH.
+function wranglerCommand() {
+  try { return [process.execPath, createRequire(`${process.cwd()}/package.json`).resolve('wrangler/bin/wrangler.js')]; } catch { return ['wrangler']; }
+}
+
+// The LEDGER binding of each environment: a note where there is none (the inbox is off), a
+// failure where its migrations_dir lacks a shipped migration, a note where a deployed
+// environment has no database_id yet. Returns whether nothing failed.
+function checkLedger(toml, file) {
+  const project = /^name\s*=\s*["']([^"']+)["']/m.exec(toml)?.[1];
+  let ok = true;
+  const judged = new Set(); // each migrations_dir once, however many environments share it
+  for (const [env, ledger] of ledgerBindings(toml)) {
+    if (!ledger) { console.error(`kelantanpay-worker: note: ${inboxOffNote(file, env, project)}`); continue; }
+    const dir = resolve(dirname(file), ledger.migrations_dir ?? DEFAULT_DIR);
+    const gaps = ledgerGaps(file, ledger);
+    if ((gaps.absent || gaps.missing.length || gaps.changed.length) && !judged.has(dir)) {
+      ok = false;
+      console.error(`kelantanpay-worker: ${gapsText(file, env, ledger.migrations_dir ?? DEFAULT_DIR, gaps)}`);
+    }
+    judged.add(dir);
+    if (env && !ledger.database_id) {
+      console.error(`kelantanpay-worker: note: ${file} [env.${env}] ${BINDING} has no database_id yet: before deploying, `
+        + `npx wrangler d1 create ${ledger.database_name ?? `${project ?? 'my-payments'}-ledger`} and paste the database_id it prints into [[env.${env}.d1_databases]].`);
+    }
+  }
+  return ok;
+}
+
+function ledgerGaps(file, ledger) {
+  const dir = resolve(dirname(file), ledger.migrations_dir ?? DEFAULT_DIR);
+  const have = existsSync(dir) ? new Map(sqlFiles(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')])) : null;
+  return migrationGaps(shipped, have);
+}
+
+// `migrate`: `wrangler d1 migrations apply LEDGER` for one environment, after checking that its
+// migrations_dir holds every shipped migration. No LEDGER binding: nothing to do (the inbox is
+// off). --remote without a database_id: says how to create the database. Returns an exit code.
+function migrate(args) {
+  let mode = '--local'; let env = ''; let file = 'wrangler.toml';
+  for (let i = 0; i < args.length; i++) {
+    if (args[i] === '--local' || args[i] === '--remote') mode = args[i];
+    else if (args[i] === '--env') env = args[++i] ?? '';
+    else if (args[i] === '--config') file = args[++i] ?? file;
+    else { console.error(`kelantanpay-worker migrate: unknown option ${args[i]} (--local | --remote, --env NAME, --config FILE)`); return 2; }
+  }
+  const toml = readFileSync(file, 'utf8');
+  const ledger = ledgerBindings(toml).get(env) ?? null;
+  if (!ledger) {
+    console.log(`kelantanpay-worker: ${file}${env ? ` [env.${env}]` : ''} has no ${BINDING} D1 binding: no migrations to apply (the order inbox is off).`);
+    return 0;
+  }
+  const gaps = ledgerGaps(file, ledger);
+  if (gaps.absent || gaps.missing.length || gaps.changed.length) {
+    console.error(`kelantanpay-worker: ${gapsText(file, env, ledger.migrations_dir ?? DEFAULT_DIR, gaps)}`);
+    return 1;
+  }
+  if (mode === '--remote' && !ledger.database_id) {
+    const name = ledger.database_name ?? 'my-payments-ledger';
+    console.error(`kelantanpay-worker: ${file}${env ? ` [env.${env}]` : ''} ${BINDING} has no database_id, so its D1 database cannot be migrated. Create it once:\n`
+      + `  npx wrangler d1 create ${name}\n`
+      + `and paste the database_id it prints into ${file}, in [[${env ? `env.${env}.` : ''}d1_databases]] (the line "database_id = ..."); then run this again.`);
+    return 1;
+  }
+  const wrangler = wranglerCommand();
+  // Locally nothing to confirm: stdin closed, wrangler applies without asking. Remotely the
+  // merchant confirms (CI answers yes).
+  const r = spawnSync(wrangler[0], [...wrangler.slice(1), 'd1', 'migrations', 'apply', BINDING, mode, ...(env ? ['--env', env] : []), '--config', file], {
+    stdio: [mode === '--local' ? 'ignore' : 'inherit', 'inherit', 'inherit'], env: { ...WRANGLER_ENV, ...process.env },
+  });
+  if (r.error) { console.error(`kelantanpay-worker: cannot start wrangler (${r.error.message}); run npm install`); return 1; }
+  return r.status ?? 1;
+}
 
 function noteLimiters(toml, file) {
   for (const [env, names] of missingLimiters(toml)) {
@@ -41,7 +123,7 @@ function judgeVars(toml, file) {
     if (problems.length) {
       ok = false;
       console.error(`kelantanpay-worker: ${where}${env || !existsSync(local) ? '' : ' with .dev.vars'}: the Worker refuses these settings `
-        + '(/api/health lists them, and every payment endpoint answers 503 not_configured):\n'
+        + '(/api/health lists them; a refused payment setting makes every payment endpoint answer 503 not_configured, a refused admin setting closes /admin):\n'
         + problems.map((p) => `  - ${p}`).join('\n'));
     }
     for (const w of warnings) console.error(`kelantanpay-worker: ${where}: note: ${w}`);
@@ -53,7 +135,7 @@ function runCheck(file) {
   const toml = readFileSync(file, 'utf8');
   const problems = check(toml, wanted);
   noteLimiters(toml, file);
-  const settled = judgeVars(toml, file);
+  const settled = [judgeVars(toml, file), checkLedger(toml, file)].every(Boolean);
   if (problems.length === 0) {
     if (settled) console.log(`kelantanpay-worker ${pkg.version}: ${file} has every migration (${wanted.map((m) => m.tag).join(', ')}) and settings the Worker accepts`);
     else console.log(`kelantanpay-worker ${pkg.version}: ${file} has every migration (${wanted.map((m) => m.tag).join(', ')})`);
@@ -69,15 +151,20 @@ function runCheck(file) {
 const [cmd, file = 'wrangler.toml'] = process.argv.slice(2);
 if (cmd === 'check') {
   process.exitCode = runCheck(file);
+} else if (cmd === 'migrate') {
+  process.exitCode = migrate(process.argv.slice(3));
 } else if (cmd === 'dev') {
   dev(process.argv.slice(3));
 } else if (cmd === '--version' || cmd === '-v') {
   console.log(pkg.version);
 } else {
-  console.log('Usage:\n  kelantanpay-worker check [wrangler.toml]   compare the project\'s migrations with this version\'s and judge its [vars] as the Worker does\n  kelantanpay-worker dev [--port N] [--sandbox-port N] [-- wrangler dev args]\n                                             the sandbox and wrangler dev together (npm run dev)');
+  console.log('Usage:\n  kelantanpay-worker check [wrangler.toml]   compare the project\'s migrations with this version\'s and judge its [vars] as the Worker does\n'
+    + '  kelantanpay-worker migrate [--local | --remote] [--env NAME] [--config wrangler.toml]\n'
+    + '                                             apply the order inbox\'s D1 migrations to LEDGER\n  kelantanpay-worker dev [--port N] [--sandbox-port N] [-- wrangler dev args]\n                                             the sandbox and wrangler dev together (npm run dev)');
   process.exitCode = cmd === undefined || cmd === '-h' || cmd === '--help' ? 0 : 2;
 }
-// `npm run dev`: check the migrations, start kelantanpay-sandbox and `wrangler dev` (both on
+// `npm run dev`: check the migrations, apply the ledger's D1 migrations locally (when the project
+// has LEDGER; wrangler applies only new ones), start kelantanpay-sandbox and `wrangler dev` (both on
 // 127.0.0.1), print the storefront URL, stop both on Ctrl-C or when either ends.
 function dev(args) {
   let port = 8787; let sandboxPort = 8788; const extra = [];
@@ -97,18 +184,24 @@ function dev(args) {
   }
   // What the Worker refuses shows on /api/health and stops payments; say it now, and start anyway.
   judgeVars(toml, 'wrangler.toml');
+  const ledgerOk = checkLedger(toml, 'wrangler.toml');
+  const inbox = Boolean(ledgerBindings(toml).get(''));
+  if (inbox) {
+    if (!ledgerOk || migrate(['--local']) !== 0) {
+      console.error('kelantanpay-worker: the local D1 ledger could not be migrated (above)');
+      process.exit(1);
+    }
+  }
   const local = `http://127.0.0.1:${port}`;
   let stopping = false;
   const sandbox = spawn(process.execPath, [here('../sandbox/cli.mjs'), '--port', String(sandboxPort), '--quiet'], { stdio: 'inherit', detached: true });
-  // The project's wrangler (npm run puts node_modules/.bin first on PATH), else one on PATH.
-  let wrangler = ['wrangler'];
-  try { wrangler = [process.execPath, createRequire(`${process.cwd()}/package.json`).resolve('wrangler/bin/wrangler.js')]; } catch { /* PATH */ }
+  const wrangler = wranglerCommand();
   const vars = [`KP_BASE_URL:http://127.0.0.1:${sandboxPort}`];
   if (port !== 8787) vars.push(`KP_RETURN_URLS:${local}/,http://localhost:${port}/`, `KP_RETURN_URL:${local}/`, `KP_ALLOWED_ORIGINS:http://localhost:${port},${local}`);
   const interactive = process.stdin.isTTY ? [] : ['--show-interactive-dev-session=false'];
   const worker = spawn(wrangler[0], [...wrangler.slice(1), 'dev', '--ip', '127.0.0.1', '--port', String(port), ...interactive, ...vars.flatMap((v) => ['--var', v]), ...extra], {
     stdio: ['inherit', 'inherit', 'inherit'], detached: true,
-    env: { WRANGLER_SEND_METRICS: 'false', CLOUDFLARE_CF_FETCH_ENABLED: 'false', WRANGLER_HIDE_BANNER: 'true', ...process.env },
+    env: { ...WRANGLER_ENV, ...process.env },
   });
   worker.on('error', (e) => { console.error(`kelantanpay-worker: cannot start wrangler (${e.message}); run npm install`); stop(1); });
   // The URL is printed once the Worker answers, not when wrangler says it listens.
@@ -118,7 +211,11 @@ function dev(args) {
     try {
       const r = await fetch(`${local}/api/health`, { signal: AbortSignal.timeout(2_000) });
       await r.arrayBuffer();
-      if (r.ok) { console.log(`\nStorefront: ${local}/   (sandbox gateway on http://127.0.0.1:${sandboxPort}; Ctrl-C stops both)`); return; }
+      if (r.ok) {
+        console.log(`\nStorefront: ${local}/   (sandbox gateway on http://127.0.0.1:${sandboxPort}; Ctrl-C stops both)`);
+        if (inbox) console.log(`Order inbox: ${local}/admin   (sign in with KP_ADMIN_TOKEN from .dev.vars)`);
+        return;
+      }
     } catch { /* not yet */ }
     if (Date.now() > deadline) { console.error('kelantanpay-worker: the Worker did not answer /api/health within 300 s'); stop(1); return; }
     setTimeout(poll, 500);

@@ -1,0 +1,81 @@
+// The order inbox's side of a project's wrangler.toml, as pure functions of its text and of the
+// migrations this package ships (worker/migrations/*.sql): the LEDGER D1 binding of each
+// environment and what its migrations_dir lacks. bin/kelantanpay-worker.mjs does the I/O (`check`,
+// `migrate`, `dev`). Without a LEDGER binding the Worker runs as v2 (no inbox): a note, not a
+// failure. With one, every shipped migration must be in its migrations_dir, unchanged: wrangler
+// applies what that folder holds, and the Worker writes rows the shipped schema describes.
+
+export const BINDING = 'LEDGER';
+/** wrangler's default `migrations_dir`. */
+export const DEFAULT_DIR = 'migrations';
+
+/**
+ * The LEDGER `[[d1_databases]]` block of each environment ('' = top level; every [env.X] the toml
+ * names, since D1 bindings are not inherited), or null where there is none:
+ * `{ binding, database_name, database_id, migrations_dir }` (strings, or undefined).
+ */
+export function ledgerBindings(toml) {
+  const found = new Map([['', null]]);
+  let current = null; // the block being read
+  for (const raw of toml.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('[')) {
+      const env = /^\[\[?\s*env\.([A-Za-z0-9_-]+)[.\]]/.exec(line)?.[1];
+      if (env !== undefined && !found.has(env)) found.set(env, null);
+      const table = /^\[\[\s*(?:env\.([A-Za-z0-9_-]+)\.)?d1_databases\s*\]\](?:\s*#.*)?$/.exec(line);
+      current = table ? { env: table[1] ?? '', fields: {} } : null;
+      continue;
+    }
+    const kv = current && /^([a-z_]+)\s*=\s*(?:"([^"\\]*)"|'([^']*)')/.exec(line);
+    if (!kv) continue;
+    current.fields[kv[1]] = kv[2] ?? kv[3];
+    if (kv[1] === 'binding' && current.fields.binding === BINDING) found.set(current.env, current.fields);
+  }
+  return new Map([...found].map(([env, f]) => [env, f && {
+    binding: f.binding, database_name: f.database_name, database_id: f.database_id, migrations_dir: f.migrations_dir,
+  }]));
+}
+
+/**
+ * What a migrations_dir holding `have` (file name -> text, or null when the folder is missing)
+ * lacks of `shipped` ([{ name, text }]): `{ missing: [names], changed: [names], absent: bool }`.
+ * Comments (`-- ...` to the end of a line) and spacing are not a change; any other text is.
+ */
+export function migrationGaps(shipped, have) {
+  if (have === null) return { absent: true, missing: shipped.map((m) => m.name), changed: [] };
+  const sql = (t) => t.replace(/--[^\n]*/g, ' ').replace(/\s+/g, ' ').trim();
+  const same = (a, b) => sql(a) === sql(b);
+  return {
+    absent: false,
+    missing: shipped.filter((m) => !have.has(m.name)).map((m) => m.name),
+    changed: shipped.filter((m) => have.has(m.name) && !same(have.get(m.name), m.text)).map((m) => m.name),
+  };
+}
+
+const where = (file, env) => `${file}${env ? ` [env.${env}]` : ''}`;
+const block = (env) => `[[${env ? `env.${env}.` : ''}d1_databases]]`;
+
+/** The note for an environment without LEDGER: what the inbox is and how to turn it on. */
+export function inboxOffNote(file, env, projectName = 'my-payments') {
+  return `${where(file, env)} has no ${BINDING} D1 binding: the order inbox (/admin) is off and the Worker runs as v2. `
+    + `To turn it on: npx wrangler d1 create ${projectName}-ledger, then add to ${file}\n`
+    + `  ${block(env)}\n  binding = "${BINDING}"\n  database_name = "${projectName}-ledger"\n`
+    + `  database_id = "<the id wrangler printed>"\n  migrations_dir = "${DEFAULT_DIR}"\n`
+    + `  copy node_modules/kelantanpay-worker/worker/migrations/*.sql into ${DEFAULT_DIR}/, and set KP_ADMIN_TOKEN `
+    + `(npx wrangler secret put KP_ADMIN_TOKEN${env ? ` --env ${env}` : ''}) or Cloudflare Access (package README, "The order inbox").`;
+}
+
+/** The failure for a migrations_dir that lacks shipped migrations, with the command that fixes it. */
+export function gapsText(file, env, dir, gaps) {
+  const lines = [];
+  if (gaps.absent) lines.push(`${where(file, env)}: the ${BINDING} binding's migrations_dir ${dir} does not exist`);
+  else if (gaps.missing.length) lines.push(`${where(file, env)}: ${dir} lacks the ledger's migration${gaps.missing.length > 1 ? 's' : ''} ${gaps.missing.join(', ')}`);
+  if (gaps.changed.length) {
+    lines.push(`${where(file, env)}: ${dir}/${gaps.changed.join(', ')} differ${gaps.changed.length > 1 ? '' : 's'} from the one this version ships `
+      + '(an applied migration is never applied again: restore it, and put changes of your own in a new file)');
+  }
+  if (gaps.absent || gaps.missing.length) {
+    lines.push(`  copy them: mkdir -p ${dir} && cp -n node_modules/kelantanpay-worker/worker/migrations/*.sql ${dir}/`);
+  }
+  return lines.join('\n');
+}
