@@ -21,14 +21,14 @@ cargo test --workspace --exclude kelantanpay-js --locked
 
 section "build the Worker"
 bash scripts/build-worker.sh
-section "wrangler deploy --dry-run (bindings, rate limiters, migrations, assets; both environments)"
+section "wrangler deploy --dry-run (bindings, rate limiters, the D1 ledger, migrations, assets; both environments)"
 dry="$(mktemp -d)"
 trap 'rm -rf "$dry"' EXIT
 for env in "" production; do
   out="$dry/${env:-default}"
   log="$(npx wrangler deploy --dry-run --outdir "$out" ${env:+--env "$env"} 2>&1)" || { echo "$log"; exit 1; }
   for want in 'env.PAYMENTS (PaymentObject)' 'env.CLIENTS (ClientBucket)' 'env.ORDERS (OrderIndex)' 'env.ASSETS' \
-    'env.STATUS_LIMIT (300 requests/60s)' 'env.STATUS_NETWORK_LIMIT (4800 requests/60s)' '--dry-run: exiting now.'; do
+    'env.STATUS_LIMIT (300 requests/60s)' 'env.STATUS_NETWORK_LIMIT (4800 requests/60s)' 'env.LEDGER (kelantanpay-ledger)' '--dry-run: exiting now.'; do
     grep -qF -- "$want" <<<"$log" || { echo "$log"; echo "wrangler deploy --dry-run ${env:+--env $env }did not report: $want" >&2; exit 1; }
   done
   compgen -G "$out/*.wasm" >/dev/null || { echo "no wasm in the dry-run bundle ($out)" >&2; exit 1; }

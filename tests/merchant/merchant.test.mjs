@@ -2,7 +2,8 @@
 // scripts/build-worker-package.sh, `npm create kelantanpay` (non-interactive) into a temp dir,
 // install the tarball offline, `wrangler deploy --dry-run --env production`, then `npm run dev`
 // and one purchase against its sandbox: create, pay on the checkout page, status paid, signed
-// webhook. wrangler is this repository's pinned one on PATH (a merchant's `npm install` fetches
+// webhook, and the order paid in the project's order inbox (GET /admin/api/orders with the admin
+// token create-kelantanpay generated into .dev.vars; npm run dev migrated the local D1 first). wrangler is this repository's pinned one on PATH (a merchant's `npm install` fetches
 // the same version), so nothing here needs the network.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -75,13 +76,41 @@ test('create refuses bad answers with a clear message', async () => {
     [['--catalog', 'bad.csv'], /catalog: the Worker refuses it: KP_CATALOG item 0 needs a positive amount with at most 2 decimals/],
     [['--return-url', 'https://user:pw@shop.example/thanks'], /return URL: the Worker refuses it: KP_RETURN_URL is not an http\(s\) URL/],
     [['--webhook-url', 'https://user:pw@backend.shop.example/hooks'], /webhook URL: the Worker refuses it: KP_WEBHOOK_URL must be an https:\/\/ URL/],
+    // The order inbox: the admin token and Access by the Worker's rules (config/admin.rs).
+    [['--admin-token', 'short-admin-token'], /admin token: the Worker refuses it: KP_ADMIN_TOKEN must be at least 32 characters/],
+    [['--admin-token', 'replace-with-32-random-bytes-in-hex'], /admin token: the Worker refuses it: KP_ADMIN_TOKEN is a published example value/],
+    [['--access-team-domain', 'http://team.example', '--access-aud', 'aud-tag'], /Access team domain: the Worker refuses it: KP_ACCESS_TEAM_DOMAIN must be an https:\/\/ origin/],
+    [['--access-team-domain', 'https://team.cloudflareaccess.com'], /KP_ACCESS_AUD is missing/],
+    [['--no-inbox', '--admin-token', 'f3a1c9e07b5d28461e9a0c7f3b5d2e8146a9c0f7'], /--no-inbox leaves out the order inbox/],
   ]) {
     const flags = FLAGS.includes(args[0]) ? FLAGS.map((f, i) => (FLAGS[i - 1] === args[0] ? args[1] : f)) : [...FLAGS, ...args];
     const failed = await create(['refused', '--yes', ...flags]).then(() => null, (e) => e);
     assert.ok(failed, `${args.join(' ')} was accepted`);
     assert.match(failed.stderr, message);
     assert.ok(!existsSync(join(tmp, 'refused')), 'nothing written for a refused answer');
+    assert.ok(!failed.stderr.includes('short-admin-token'), 'a refused token is named, never shown');
   }
+});
+
+test('create: the inbox\'s admin token as given goes to .dev.vars only; Access to production\'s vars; --no-inbox leaves the ledger out', async () => {
+  const token = 'f3a1c9e07b5d28461e9a0c7f3b5d2e8146a9c0f7e3b1d5a2';
+  const { stdout } = await create(['given', '--yes', ...FLAGS, '--admin-token', token,
+    '--access-team-domain', 'https://batik.cloudflareaccess.com', '--access-aud', 'aud-0123']);
+  const given = join(tmp, 'given');
+  assert.match(readFileSync(join(given, '.dev.vars'), 'utf8'), new RegExp(`^KP_ADMIN_TOKEN=${token}$`, 'm'));
+  assert.ok(!stdout.includes(token), 'a token the merchant chose is not printed back');
+  const toml = readFileSync(join(given, 'wrangler.toml'), 'utf8');
+  assert.ok(!toml.includes(token) && !/KP_ADMIN_TOKEN\s*=/.test(toml), 'never in wrangler.toml');
+  assert.match(toml, /\[env\.production\.vars\][^]*KP_ACCESS_TEAM_DOMAIN = "https:\/\/batik\.cloudflareaccess\.com"\nKP_ACCESS_AUD = "aud-0123"/);
+  assert.match(stdout, /npx wrangler secret put KP_ADMIN_TOKEN --env production +# optional with Cloudflare Access/);
+
+  const { stdout: plain } = await create(['plain', '--yes', ...FLAGS, '--no-inbox']);
+  const off = join(tmp, 'plain');
+  assert.deepEqual(readdirSync(off).sort(), ['.dev.vars', '.gitignore', 'README.md', 'package.json', 'wrangler.toml']);
+  const offToml = readFileSync(join(off, 'wrangler.toml'), 'utf8');
+  assert.doesNotMatch(offToml, /d1_databases|LEDGER|\/admin|crons/);
+  assert.doesNotMatch(readFileSync(join(off, '.dev.vars'), 'utf8'), /KP_ADMIN_TOKEN/);
+  assert.doesNotMatch(plain, /KP_ADMIN_TOKEN|d1 create/);
 });
 
 test('create writes the project and prints the secret commands; it installs offline', async () => {
@@ -92,15 +121,32 @@ test('create writes the project and prints the secret commands; it installs offl
   for (const name of ['KP_USERNAME', 'KP_PASSWORD', 'KP_SIGNING_SECRET', 'KP_IDEMPOTENCY_SECRET', 'KP_WEBHOOK_SECRET']) {
     assert.match(stdout, new RegExp(`npx wrangler secret put ${name} --env production`), name);
   }
-  assert.deepEqual(readdirSync(project).sort(), ['.dev.vars', '.gitignore', 'README.md', 'package.json', 'wrangler.toml']);
+  assert.deepEqual(readdirSync(project).sort(), ['.dev.vars', '.gitignore', 'README.md', 'migrations', 'package.json', 'wrangler.toml']);
   assert.match(readFileSync(join(project, '.gitignore'), 'utf8'), /^\.dev\.vars$/m);
   const devVars = readFileSync(join(project, '.dev.vars'), 'utf8');
-  for (const name of ['KP_SIGNING_SECRET', 'KP_IDEMPOTENCY_SECRET', 'KP_WEBHOOK_SECRET']) assert.match(devVars, new RegExp(`^${name}=[0-9a-f]{64}$`, 'm'));
+  for (const name of ['KP_SIGNING_SECRET', 'KP_IDEMPOTENCY_SECRET', 'KP_WEBHOOK_SECRET', 'KP_ADMIN_TOKEN']) assert.match(devVars, new RegExp(`^${name}=[0-9a-f]{64}$`, 'm'));
+  // The order inbox: a generated admin token, printed once, in .dev.vars and nowhere else; the D1
+  // binding in both environments with the ledger's migrations copied; deploy migrates first.
+  const token = /^KP_ADMIN_TOKEN=(.+)$/m.exec(devVars)[1];
+  assert.equal(stdout.split(token).length - 1, 1, 'the generated admin token is printed exactly once');
+  assert.match(stdout, /npx wrangler secret put KP_ADMIN_TOKEN --env production/);
+  assert.match(stdout, /npx wrangler d1 create my-payments-ledger/);
+  const toml = readFileSync(join(project, 'wrangler.toml'), 'utf8');
+  assert.ok(!toml.includes(token) && !/KP_ADMIN_TOKEN\s*=/.test(toml), 'the admin token is never in wrangler.toml');
+  for (const prefix of ['', 'env.production.']) {
+    assert.ok(toml.includes(`[[${prefix}d1_databases]]\nbinding = "LEDGER"\ndatabase_name = "my-payments-ledger"\nmigrations_dir = "migrations"\n`), prefix);
+    assert.match(toml, new RegExp(`\\[${prefix.replace('.', '\\.')}triggers\\]\\ncrons = \\["[^"]+"\\]`), prefix);
+  }
+  assert.match(toml, /run_worker_first = \["\/api\/\*", "\/admin", "\/admin\/\*"\]/);
+  for (const f of readdirSync(join(ROOT, 'worker/migrations'))) {
+    assert.equal(readFileSync(join(project, 'migrations', f), 'utf8'), readFileSync(join(ROOT, 'worker/migrations', f), 'utf8'), f);
+  }
   // The worker tarball has no dependencies. wrangler, the one devDependency, is left out of this
   // install (offline, npm cannot resolve it without the registry) and comes from PATH instead.
   const written = readFileSync(join(project, 'package.json'), 'utf8');
   const pkg = JSON.parse(written);
   assert.equal(pkg.devDependencies.wrangler, '4.86.0');
+  assert.match(pkg.scripts.deploy, /kelantanpay-worker check && kelantanpay-worker migrate --remote --env production && wrangler deploy --env production/);
   delete pkg.devDependencies;
   writeFileSync(join(project, 'package.json'), JSON.stringify(pkg));
   await run('npm', ['install', '--offline', '--no-audit', '--no-fund'], { cwd: project });
@@ -122,7 +168,7 @@ test('wrangler deploy --dry-run --env production: bindings, assets, the real gat
   const out = join(tmp, 'dry-run');
   const { stdout, stderr } = await run('wrangler', ['deploy', '--dry-run', '--env', 'production', '--outdir', out], { cwd: project });
   const log = stdout + stderr;
-  for (const want of ['env.PAYMENTS (PaymentObject)', 'env.CLIENTS (ClientBucket)', 'env.ORDERS (OrderIndex)', 'env.ASSETS',
+  for (const want of ['env.PAYMENTS (PaymentObject)', 'env.CLIENTS (ClientBucket)', 'env.ORDERS (OrderIndex)', 'env.ASSETS', 'env.LEDGER (my-payments-ledger)',
     'env.STATUS_LIMIT (300 requests/60s)', 'env.STATUS_NETWORK_LIMIT (4800 requests/60s)',
     'env.KP_BASE_URL ("https://payment.kelantanpay.com")', 'env.KP_ALLOWED_ORIGINS ("https://shop.example")', 'env.KP_RETURN_URLS ("https://shop.example/")',
     'env.KP_WEBHOOK_URL ("https://backend.shop.example/kelantan', '--dry-run: exiting now.']) {
@@ -132,7 +178,7 @@ test('wrangler deploy --dry-run --env production: bindings, assets, the real gat
   assert.ok(readdirSync(out).some((f) => f.endsWith('.wasm')), 'the wasm is in the bundle');
 }, { timeout: 180_000 });
 
-test('npm run dev: the storefront URL, then one purchase paid and a signed webhook', async () => {
+test('npm run dev: the storefront URL, then one purchase paid, a signed webhook and the order paid in the inbox', async () => {
   const [port, sandboxPort, inspector] = [await freePort(), await freePort(), await freePort()];
   const dev = spawn('npm', ['run', 'dev', '--', '--port', String(port), '--sandbox-port', String(sandboxPort), '--inspector-port', String(inspector)], {
     cwd: project, env: ENV, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
@@ -143,6 +189,8 @@ test('npm run dev: the storefront URL, then one purchase paid and a signed webho
   const url = `http://127.0.0.1:${port}`;
   try {
     await within(DEV_START_MS, 'the storefront URL', async () => output.includes(`Storefront: ${url}/`) || (dev.exitCode !== null && fail(`npm run dev exited:\n${output}`)));
+    assert.ok(output.includes(`Order inbox: ${url}/admin`), output);
+    assert.ok(existsSync(join(project, '.wrangler/state/v3/d1')), 'npm run dev made the local D1 ledger');
     const page = await fetch(`${url}/`);
     assert.match(await page.text(), /<html/i);
     const config = await (await fetch(`${url}/api/config`)).json();
@@ -171,6 +219,22 @@ test('npm run dev: the storefront URL, then one purchase paid and a signed webho
     assert.ok(t, `malformed signature ${event.signature}`);
     assert.ok(timingSafeEqual(createHmac('sha256', secret).update(`${t}.${event.body}`).digest(), Buffer.from(v1, 'hex')), 'the webhook signature verifies');
     assert.equal(JSON.parse(event.body).data.reference, payment.reference);
+    // The order inbox: nothing without the token; with it, the order paid (the ledger is written
+    // off the request path, so it is polled for), with its items and buyer.
+    const token = /^KP_ADMIN_TOKEN=(.+)$/m.exec(readFileSync(join(project, '.dev.vars'), 'utf8'))[1];
+    const anonymous = await fetch(`${url}/admin/api/orders`);
+    assert.equal(anonymous.status, 401);
+    assert.equal((await anonymous.json()).error.type, 'unauthorized');
+    const order = await within(60_000, 'the order paid in the inbox', async () => {
+      const r = await fetch(`${url}/admin/api/orders`, { headers: { authorization: `Bearer ${token}` } });
+      if (r.status !== 200) return false;
+      return (await r.json()).orders.find((o) => o.id === payment.id && o.status === 'paid');
+    });
+    assert.equal(order.reference, payment.reference);
+    assert.equal(order.amount, '57.00');
+    assert.equal(order.name, 'Siti Aminah');
+    assert.deepEqual(order.items.map((i) => [i.sku, i.quantity]), [['songket-pouch', 2]]);
+    assert.ok(!output.includes(token), 'npm run dev never prints the admin token');
   } finally {
     try { process.kill(-dev.pid, 'SIGTERM'); } catch { /* gone */ }
     const stopped = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, STOP_MS, false))]);
