@@ -136,10 +136,11 @@ async function main() {
     if (!adminToken) { adminToken = randomBytes(32).toString('hex'); generatedToken = true; }
     const teamDomain = await get(o.accessTeamDomain, 'Cloudflare Access team domain for /admin in production, https://<team>.cloudflareaccess.com (optional)',
       workerRule('KP_ACCESS_TEAM_DOMAIN', 'Access team domain', (t) => t.trim(), { KP_ACCESS_AUD: 'probe' }), '');
-    const aud = await get(o.accessAud, 'Cloudflare Access application audience (AUD) tag', (t) => {
+    // Asked only with a team domain; a flag is taken as given (the Worker's rule wants both).
+    const aud = teamDomain || o.accessAud !== undefined ? await get(o.accessAud, 'Cloudflare Access application audience (AUD) tag', (t) => {
       if (teamDomain && rl && !t.trim()) throw new p.AnswerError('the application\'s AUD tag (Zero Trust > Access > Applications), needed with the team domain');
       return t.trim();
-    }, teamDomain && rl ? undefined : '');
+    }, teamDomain && rl ? undefined : '') : '';
     if (teamDomain || aud) access = { teamDomain, aud };
   }
   rl?.close();
