@@ -16,6 +16,7 @@ use crate::limits::shared::{self, Limiters};
 use crate::payment::schedule::{ReconcileSchedule, Timing};
 use crate::payment::slot_machine::Rules;
 
+pub mod admin;
 mod secrets;
 
 pub const DEFAULT_RATE_LIMIT: u32 = 30;
@@ -68,6 +69,8 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The status limit's Rate Limiting bindings that this deployment has.
     pub limiters: Limiters,
+    /// The admin side's credentials and shop name (`config/admin.rs`).
+    pub admin: admin::AdminSettings,
 }
 
 /// The parts of the configuration a payment's object works with, each judged on its own.
@@ -303,6 +306,8 @@ impl Config {
             }),
             _ => Err(problems.join("; ")),
         };
+        // After `ready`: an admin setting that does not pass closes the admin side, not payments.
+        let admin = admin::AdminSettings::read(env, &mut problems);
         let mut warnings = Vec::new();
         if secret(env, "KP_IDEMPOTENCY_SECRET").is_none() {
             warnings.push(
@@ -314,6 +319,7 @@ impl Config {
         let limiters = env.limiters();
         warnings.extend(shared::warnings(limiters));
         Config {
+            admin,
             warnings,
             limiters,
             ready,
