@@ -114,7 +114,7 @@ async function assetAt(assets, request, { path, headers }) {
 
 // `fetch`: GET `url` within `timeout_ms`; the body of a 2xx answer as text, else it throws.
 async function fetchText({ url, timeout_ms }) {
-  const response = await fetch(url, { signal: AbortSignal.timeout(timeout_ms), redirect: 'error' });
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeout_ms), redirect: 'manual' });
   if (!response.ok) {
     await response.body?.cancel();
     throw new Error(`HTTP ${response.status}`);

@@ -8,6 +8,9 @@ use kelantanpay::{HttpUrl, Secret};
 
 use super::{secret, secrets, var, Settings, MIN_SECRET_CHARS};
 
+/// The orders table's D1 binding.
+pub const LEDGER: &str = "LEDGER";
+
 /// Cloudflare Access in front of `/admin`: whose tokens are accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AccessSettings {
@@ -32,6 +35,9 @@ pub struct AdminSettings {
     pub access: Option<AccessSettings>,
     /// `KP_SHOP_NAME`; `None`: the Worker's host name, decided per request.
     pub shop_name: Option<String>,
+    /// Whether the `LEDGER` D1 binding exists (the orders table): without it `/admin` is closed.
+    /// (Read as ledger's `config/ledger.rs` does: at merge, point this at its flag.)
+    pub ledger: bool,
 }
 
 impl AdminSettings {
@@ -54,8 +60,31 @@ impl AdminSettings {
         }
     }
 
-    /// Reads the admin settings, naming each one that does not pass in `problems`.
-    pub fn read(env: &dyn Settings, problems: &mut Vec<String>) -> AdminSettings {
+    /// Why the admin side is closed (`503 not_configured`), or `None` when it is open: a
+    /// credential (the token or Access) and the ledger are needed.
+    pub fn closed(&self) -> Option<&'static str> {
+        if !self.configured() {
+            Some("set KP_ADMIN_TOKEN, or KP_ACCESS_TEAM_DOMAIN and KP_ACCESS_AUD")
+        } else if !self.ledger {
+            Some("the LEDGER D1 binding is missing")
+        } else {
+            None
+        }
+    }
+
+    /// Reads the admin settings, naming each one that does not pass in `problems`, and the
+    /// missing `LEDGER` in `warnings`.
+    pub fn read(
+        env: &dyn Settings,
+        problems: &mut Vec<String>,
+        warnings: &mut Vec<String>,
+    ) -> AdminSettings {
+        let ledger = env.has_binding(LEDGER);
+        if !ledger {
+            warnings.push(format!(
+                "{LEDGER} is missing: no order is recorded and /admin answers 503 (add the D1 binding)"
+            ));
+        }
         const TOKEN: &str = "KP_ADMIN_TOKEN";
         let token = secret(env, TOKEN).filter(|t| {
             let why = if t.expose().chars().count() < MIN_SECRET_CHARS {
@@ -95,6 +124,7 @@ impl AdminSettings {
             token,
             access,
             shop_name: var(env, "KP_SHOP_NAME"),
+            ledger,
         }
     }
 }
@@ -129,11 +159,15 @@ pub(crate) mod tests {
         fn limiters(&self) -> Limiters {
             Limiters::default()
         }
+        fn has_binding(&self, name: &str) -> bool {
+            name == LEDGER && !self.0.iter().any(|(n, _)| *n == "NO_LEDGER")
+        }
     }
 
     fn read(vars: &[(&'static str, &'static str)]) -> (AdminSettings, Vec<String>) {
-        let mut problems = Vec::new();
-        let admin = AdminSettings::read(&AdminVars(vars.to_vec()), &mut problems);
+        let (mut problems, mut warnings) = (Vec::new(), Vec::new());
+        let admin = AdminSettings::read(&AdminVars(vars.to_vec()), &mut problems, &mut warnings);
+        assert!(warnings.is_empty(), "{warnings:?}");
         (admin, problems)
     }
 
@@ -143,6 +177,20 @@ pub(crate) mod tests {
     fn nothing_set_is_closed_and_no_problem() {
         let (admin, problems) = read(&[]);
         assert!(!admin.configured() && problems.is_empty());
+    }
+
+    #[test]
+    fn without_the_ledger_the_admin_side_is_closed_and_health_warns() {
+        let vars = AdminVars(vec![("KP_ADMIN_TOKEN", TOKEN), ("NO_LEDGER", "1")]);
+        let (mut problems, mut warnings) = (Vec::new(), Vec::new());
+        let admin = AdminSettings::read(&vars, &mut problems, &mut warnings);
+        assert!(admin.configured() && problems.is_empty());
+        assert_eq!(admin.closed(), Some("the LEDGER D1 binding is missing"));
+        assert_eq!(warnings.len(), 1);
+        assert!(warnings[0].starts_with("LEDGER is missing"), "{warnings:?}");
+        let (admin, _) = read(&[("KP_ADMIN_TOKEN", TOKEN)]);
+        assert_eq!(admin.closed(), None);
+        assert!(read(&[]).0.closed().is_some());
     }
 
     #[test]

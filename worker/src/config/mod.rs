@@ -92,6 +92,11 @@ pub trait Settings {
     fn secret_text(&self, name: &str) -> Option<String>;
     /// Which of the status limit's Rate Limiting bindings exist.
     fn limiters(&self) -> Limiters;
+    /// ORDERS HELPER'S STUB (round 28; ledger's config/ledger.rs replaces it): whether a
+    /// binding by that name exists.
+    fn has_binding(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 fn var(env: &dyn Settings, name: &str) -> Option<String> {
@@ -306,9 +311,9 @@ impl Config {
             }),
             _ => Err(problems.join("; ")),
         };
-        // After `ready`: an admin setting that does not pass closes the admin side, not payments.
-        let admin = admin::AdminSettings::read(env, &mut problems);
         let mut warnings = Vec::new();
+        // After `ready`: an admin setting that does not pass closes the admin side, not payments.
+        let admin = admin::AdminSettings::read(env, &mut problems, &mut warnings);
         if secret(env, "KP_IDEMPOTENCY_SECRET").is_none() {
             warnings.push(
                 "KP_IDEMPOTENCY_SECRET is missing: an Idempotency-Key's slot is the unsalted \

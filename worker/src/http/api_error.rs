@@ -22,8 +22,9 @@ pub enum ApiError {
     // --- admin side (auth helper) ---
     /// No admin credential passed; the reason is for the log line only.
     Unauthorized(&'static str),
-    /// Neither `KP_ADMIN_TOKEN` nor Cloudflare Access is configured: `/admin` is closed.
-    AdminNotConfigured,
+    /// `/admin` is closed: neither `KP_ADMIN_TOKEN` nor Cloudflare Access is configured, or
+    /// there is no ledger (what is missing: names, never values).
+    AdminNotConfigured(&'static str),
     // --- end admin side ---
     /// A fault of the Worker's own infrastructure (the Durable Object), never of input.
     Internal(String),
@@ -57,7 +58,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => 429,
             ApiError::NotConfigured(_) => 503,
             ApiError::Unauthorized(_) => 401,
-            ApiError::AdminNotConfigured => 503,
+            ApiError::AdminNotConfigured(_) => 503,
             ApiError::Internal(_) => 500,
         }
     }
@@ -72,7 +73,7 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::NotConfigured(_) | ApiError::AdminNotConfigured => "not_configured",
+            ApiError::NotConfigured(_) | ApiError::AdminNotConfigured(_) => "not_configured",
             ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Internal(_) => "internal_error",
         }
@@ -109,11 +110,7 @@ impl ApiError {
             ApiError::Unauthorized(_) => {
                 "sign in first: an admin token, a session or Cloudflare Access".to_owned()
             }
-            ApiError::AdminNotConfigured => {
-                "the admin side is not configured: set KP_ADMIN_TOKEN, or \
-                 KP_ACCESS_TEAM_DOMAIN and KP_ACCESS_AUD"
-                    .to_owned()
-            }
+            ApiError::AdminNotConfigured(why) => format!("the admin side is not configured: {why}"),
             ApiError::Internal(_) => "internal error".to_owned(),
         }
     }

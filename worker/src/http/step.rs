@@ -181,6 +181,14 @@ pub enum RouteStep<S> {
 }
 
 impl<S> RouteStep<S> {
+    /// The same step, its state wrapped (a route inside a route's flow).
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> RouteStep<T> {
+        match self {
+            RouteStep::Next(state, effect) => RouteStep::Next(f(state), effect),
+            RouteStep::Done(answer) => RouteStep::Done(answer),
+        }
+    }
+
     pub fn call(state: S, message: ObjectMessage) -> Result<RouteStep<S>, ApiError> {
         Ok(RouteStep::Next(state, message.effect()))
     }

@@ -4,13 +4,11 @@
 //!
 //! (auth helper's minimal version: the orders helper owns this file and adds the API routes.)
 
-// Used by the orders API's routes (orders helper); until they are merged, only by tests.
-#[cfg_attr(not(test), allow(dead_code))]
 pub mod access;
-#[cfg_attr(not(test), allow(dead_code))]
 pub mod gate;
 pub mod page;
 pub mod session;
+pub mod signed_in;
 #[cfg(test)]
 mod tests;
 
@@ -21,6 +19,7 @@ use crate::http::step::{IsolateState, RequestInput, RouteStep};
 
 use page::PageFile;
 use session::SessionFlow;
+use signed_in::SignedIn;
 
 /// A route under `/admin`.
 pub enum AdminRoute {
@@ -47,7 +46,7 @@ impl AdminRoute {
     pub fn allow(&self) -> &'static str {
         match self {
             AdminRoute::Page(_) => "GET, HEAD, OPTIONS",
-            AdminRoute::Session => "POST, DELETE, OPTIONS",
+            AdminRoute::Session => "GET, POST, DELETE, OPTIONS",
         }
     }
 }
@@ -59,6 +58,7 @@ pub enum AdminFlow {
     Served,
     SignOut,
     Session(SessionFlow),
+    SignedIn(SignedIn),
 }
 
 impl AdminFlow {
@@ -69,6 +69,7 @@ impl AdminFlow {
                 Ok(AdminFlow::Page(*file))
             }
             (AdminRoute::Session, HttpMethod::Delete) => Ok(AdminFlow::SignOut),
+            (AdminRoute::Session, HttpMethod::Get) => Ok(AdminFlow::SignedIn(SignedIn::Start)),
             (AdminRoute::Session, HttpMethod::Post) => Ok(AdminFlow::Session(SessionFlow::Start)),
             (route, _) => Err(ApiError::MethodNotAllowed(route.allow())),
         }
@@ -80,7 +81,7 @@ impl AdminFlow {
         input: RequestInput,
         ctx: &Ctx,
         req: &Incoming,
-        _isolate: &mut IsolateState,
+        isolate: &mut IsolateState,
     ) -> Result<RouteStep<AdminFlow>, ApiError> {
         match self {
             AdminFlow::Page(file) => {
@@ -88,19 +89,21 @@ impl AdminFlow {
             }
             AdminFlow::SignOut => session::sign_out(ctx).map(RouteStep::Done),
             AdminFlow::Served => Err(ApiError::Internal("a served page was stepped".into())),
-            AdminFlow::Session(flow) => Ok(match flow.step(now_ms, input, ctx, req)? {
-                RouteStep::Next(flow, effect) => RouteStep::Next(AdminFlow::Session(flow), effect),
-                RouteStep::Done(answer) => RouteStep::Done(answer),
-            }),
+            AdminFlow::Session(flow) => {
+                Ok(flow.step(now_ms, input, ctx, req)?.map(AdminFlow::Session))
+            }
+            AdminFlow::SignedIn(flow) => Ok(flow
+                .step(now_ms, input, ctx, req, isolate)?
+                .map(AdminFlow::SignedIn)),
         }
     }
 }
 
-/// The admin side is closed (`503 not_configured`) while no credential is configured.
+/// The admin side is closed (`503 not_configured`) while no credential is configured, or
+/// without the ledger.
 pub fn open(ctx: &Ctx) -> Result<(), ApiError> {
-    if ctx.config.admin.configured() {
-        Ok(())
-    } else {
-        Err(ApiError::AdminNotConfigured)
+    match ctx.config.admin.closed() {
+        None => Ok(()),
+        Some(why) => Err(ApiError::AdminNotConfigured(why)),
     }
 }

@@ -105,6 +105,19 @@ fn with_no_credential_configured_every_admin_route_is_closed() {
         assert_eq!(status, 503, "{path}");
         assert_eq!(body["error"]["type"], json!("not_configured"), "{path}");
     }
+    // A credential but no ledger: closed too, saying so.
+    let no_ledger = config(&[("KP_ADMIN_TOKEN", TOKEN), ("NO_LEDGER", "1")]);
+    let (status, _, body) = answered(run(
+        &no_ledger,
+        incoming(HttpMethod::Get, "/admin", &[], false),
+        vec![],
+    ));
+    assert_eq!(status, 503);
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("LEDGER") && !message.contains(TOKEN),
+        "{message}"
+    );
     // A token that does not pass the rules is no credential.
     let weak = config(&[("KP_ADMIN_TOKEN", "abababababababababababababababab")]);
     assert!(weak.ready.is_ok(), "an admin problem never closes payments");
@@ -277,6 +290,36 @@ fn cross_origin() -> Incoming {
         ],
         false,
     )
+}
+
+#[test]
+fn get_session_says_who_is_signed_in_and_the_shops_name() {
+    let open = config(WITH_TOKEN);
+    let bearer = format!("Bearer {TOKEN}");
+    let req = incoming(
+        HttpMethod::Get,
+        "/admin/session",
+        &[("authorization", &bearer)],
+        false,
+    );
+    let (status, headers, body) = answered(run(&open, req, vec![]));
+    assert_eq!(status, 200);
+    assert_eq!(
+        body,
+        json!({"by": "token", "email": null, "shop": "worker.example"})
+    );
+    assert_eq!(header(&headers, "cache-control"), Some("no-store"));
+    let req = incoming(HttpMethod::Get, "/admin/session", &[], false);
+    let (status, _, body) = answered(run(&open, req, vec![]));
+    assert_eq!(
+        (status, body["error"]["type"].clone()),
+        (401, json!("unauthorized"))
+    );
+    assert_eq!(
+        body.as_object().unwrap().len(),
+        1,
+        "the envelope, nothing else"
+    );
 }
 
 #[test]
