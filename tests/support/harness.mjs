@@ -82,7 +82,7 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     assets: assets ? {
       directory: join(ROOT, 'www'),
       binding: 'ASSETS',
-      routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*'] } },
+      routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*', '/admin', '/admin/*'] } },
     } : undefined,
     bindings,
     host: '127.0.0.1',

@@ -28,7 +28,10 @@ export default class extends RustWorker {
           return new Response(next.body, { status: next.status, headers: next.headers });
         }
         if (next.do === 'asset') return this.env.ASSETS.fetch(request);
+        if (next.do === 'asset_at') return assetAt(this.env.ASSETS, request, next);
         const calls = next.do === 'read' ? [() => readBody(request, next)]
+          : next.do === 'fetch' ? [() => fetchText(next)]
+          : next.do === 'verify' ? [() => verifyRs256(next)]
           : next.do === 'limit' ? next.calls.map(({ binding, key }) => () => this.env[binding].limit({ key }))
           : next.calls.map(({ binding, name, message }) => () => this.env[binding].getByName(name).answer(message));
         // What they came to (see `outcomes` in worker/src/runtime/exchange.rs): one call (the usual case) as `+`
@@ -97,6 +100,36 @@ async function readBody(request, { keep, drain, ms }) {
   clearTimeout(timer);
   return null;
 }
+
+// --- admin side (auth helper) ---
+// `asset_at`: the asset the assets binding serves at `path`, with the machine's headers set on it
+// (the admin page's CSP, no-store, ...).
+async function assetAt(assets, request, { path, headers }) {
+  const method = request.method === 'HEAD' ? 'HEAD' : 'GET';
+  const response = await assets.fetch(new Request(new URL(path, request.url), { method }));
+  const out = new Headers(response.headers);
+  for (const [name, value] of headers) out.set(name, value);
+  return new Response(response.body, { status: response.status, headers: out });
+}
+
+// `fetch`: GET `url` within `timeout_ms`; the body of a 2xx answer as text, else it throws.
+async function fetchText({ url, timeout_ms }) {
+  const response = await fetch(url, { signal: AbortSignal.timeout(timeout_ms), redirect: 'manual' });
+  if (!response.ok) {
+    await response.body?.cancel();
+    throw new Error(`HTTP ${response.status}`);
+  }
+  return response.text();
+}
+
+// `verify`: an RS256 signature (base64url) over `data` with the public key `jwk`, by WebCrypto.
+async function verifyRs256({ jwk, data, signature }) {
+  const algorithm = { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' };
+  const key = await crypto.subtle.importKey('jwk', jwk, algorithm, false, ['verify']);
+  const bytes = Uint8Array.from(atob(signature.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
+  return { success: await crypto.subtle.verify(algorithm, key, bytes, new TextEncoder().encode(data)) };
+}
+// --- end admin side ---
 
 // Symbol-keyed, so the Rust object is no RPC-visible property of the class.
 const RUST = Symbol('rust');

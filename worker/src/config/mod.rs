@@ -17,6 +17,7 @@ use crate::payment::schedule::{ReconcileSchedule, Timing};
 use crate::payment::slot_machine::Rules;
 
 mod ledger;
+pub mod admin;
 mod secrets;
 
 pub use ledger::{LedgerConfig, LEDGER_BINDING};
@@ -73,6 +74,8 @@ pub struct Config {
     pub limiters: Limiters,
     /// The `LEDGER` binding and `KP_LEDGER_RETENTION_DAYS` (`config/ledger.rs`).
     pub ledger: LedgerConfig,
+    /// The admin side's credentials and shop name (`config/admin.rs`).
+    pub admin: admin::AdminSettings,
 }
 
 /// The parts of the configuration a payment's object works with, each judged on its own.
@@ -314,6 +317,8 @@ impl Config {
             _ => Err(problems.join("; ")),
         };
         let mut warnings = Vec::new();
+        // After `ready`: an admin setting that does not pass closes the admin side, not payments.
+        let admin = admin::AdminSettings::read(env, &mut problems, &mut warnings);
         if secret(env, "KP_IDEMPOTENCY_SECRET").is_none() {
             warnings.push(
                 "KP_IDEMPOTENCY_SECRET is missing: an Idempotency-Key's slot is the unsalted \
@@ -324,6 +329,7 @@ impl Config {
         let limiters = env.limiters();
         warnings.extend(shared::warnings(limiters));
         Config {
+            admin,
             warnings,
             limiters,
             ready,

@@ -11,6 +11,7 @@
 use std::rc::Rc;
 
 use crate::config::Config;
+use crate::http::admin::{AdminFlow, AdminRoute};
 use crate::http::api_error::ApiError;
 use crate::http::callback::Callback;
 use crate::http::context::{Ctx, RequestLine};
@@ -30,6 +31,7 @@ pub(crate) enum Route {
     Payments,
     Payment(String),
     Callback,
+    Admin(AdminRoute),
 }
 
 impl Route {
@@ -39,6 +41,7 @@ impl Route {
             "/api/config" => Some(Route::Config),
             "/api/payments" => Some(Route::Payments),
             "/api/callback" => Some(Route::Callback),
+            p if p == "/admin" || p.starts_with("/admin/") => AdminRoute::find(p).map(Route::Admin),
             p => p
                 .strip_prefix("/api/payments/")
                 .filter(|id| !id.is_empty() && !id.contains('/'))
@@ -54,6 +57,7 @@ impl Route {
             Route::Payments => "/api/payments",
             Route::Payment(_) => "/api/payments/:id",
             Route::Callback => "/api/callback",
+            Route::Admin(route) => route.pattern(),
         }
     }
 
@@ -62,6 +66,7 @@ impl Route {
             Route::Health | Route::Config | Route::Payment(_) => "GET, OPTIONS",
             Route::Payments => "POST, OPTIONS",
             Route::Callback => "GET, POST, OPTIONS",
+            Route::Admin(route) => route.allow(),
         }
     }
 }
@@ -73,6 +78,7 @@ enum Flow {
     Create(Create),
     Status(Poll),
     Callback(Callback),
+    Admin(AdminFlow),
 }
 
 impl Flow {
@@ -101,6 +107,7 @@ impl Flow {
                 callback.step(now_ms, input, ctx, req, isolate),
                 Flow::Callback,
             ),
+            Flow::Admin(admin) => wrap(admin.step(now_ms, input, ctx, req, isolate), Flow::Admin),
         }
     }
 }
@@ -131,14 +138,16 @@ impl Begun {
             object_calls: Default::default(),
             amount_mismatch: Default::default(),
         };
-        let origin = cors::check(
-            req.header("origin"),
-            &ctx.config.allowed_origins,
-            &ctx.own_origin,
-        );
+        let route = Route::find(url_path(&req.url));
+        // `/admin` is the Worker's own: no other origin is ever allowed there.
+        let allowed: &[String] = match route {
+            Some(Route::Admin(_)) => &[],
+            _ => &ctx.config.allowed_origins,
+        };
+        let origin = cors::check(req.header("origin"), allowed, &ctx.own_origin);
         Begun {
             ctx,
-            route: Route::find(url_path(&req.url)),
+            route,
             origin,
             started: now_ms,
         }
@@ -173,6 +182,10 @@ impl Begun {
             (Route::Callback, HttpMethod::Get | HttpMethod::Post) => {
                 Flow::Callback(Callback::Start)
             }
+            (Route::Admin(route), method) => match AdminFlow::start(route, method) {
+                Ok(flow) => Flow::Admin(flow),
+                Err(e) => Flow::Answered(Err(e)),
+            },
             (route, _) => Flow::Answered(Err(ApiError::MethodNotAllowed(route.allow()))),
         }
     }

@@ -7,6 +7,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::http::admin::access::CertCache;
 use crate::http::api_error::ApiError;
 use crate::http::context::Ctx;
 use crate::http::incoming::Incoming;
@@ -33,6 +34,8 @@ impl ObjectCall for ChargeCall {
 #[derive(Debug, Default)]
 pub struct IsolateState {
     pub status_windows: Windows,
+    /// Cloudflare Access's keys, as last fetched (`http/admin/access.rs`).
+    pub access_certs: CertCache,
 }
 
 /// What the driver hands a step: the first one's randomness, then what the last effect came
@@ -50,6 +53,9 @@ pub enum RequestInput {
     /// What a `Call`'s calls came to, in order: the object's reply (JSON text), or what the
     /// call threw.
     Replies(Vec<Result<String, CallFailed>>),
+    /// What a `Fetch` came to: the body of a 2xx answer, or why there is none (an error
+    /// status, a timeout, what the fetch threw).
+    Fetched(Result<String, CallFailed>),
 }
 
 /// What a call threw (at once or later), as text: for the log line, never for the caller.
@@ -71,6 +77,26 @@ pub enum RequestEffect {
     Call { calls: Vec<ObjectMessage> },
     /// Answer with `env.ASSETS.fetch(request)`.
     Asset,
+    // --- admin side (auth helper) ---
+    /// `GET url`, given up after `timeout_ms`; hand back the body of a 2xx answer as text, or
+    /// what went wrong (`RequestInput::Fetched`).
+    Fetch { url: String, timeout_ms: u64 },
+    /// Check an RS256 signature with WebCrypto (RSASSA-PKCS1-v1_5, SHA-256): `jwk` the public
+    /// key, `data` the signed text, `signature` base64url; hand back `{success: bool}`
+    /// (`RequestInput::Verdicts`, one).
+    Verify {
+        jwk: serde_json::Value,
+        data: String,
+        signature: String,
+    },
+    /// Answer with the asset the assets binding serves at the URL path `path`, with `headers`
+    /// set on it.
+    #[serde(rename = "asset_at")]
+    AssetAt {
+        path: String,
+        headers: Vec<(&'static str, String)>,
+    },
+    // --- end admin side ---
     /// Answer with this, and write `log` (the request's one line, when it has one) with one
     /// `console.log`.
     Answer {
@@ -155,6 +181,14 @@ pub enum RouteStep<S> {
 }
 
 impl<S> RouteStep<S> {
+    /// The same step, its state wrapped (a route inside a route's flow).
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> RouteStep<T> {
+        match self {
+            RouteStep::Next(state, effect) => RouteStep::Next(f(state), effect),
+            RouteStep::Done(answer) => RouteStep::Done(answer),
+        }
+    }
+
     pub fn call(state: S, message: ObjectMessage) -> Result<RouteStep<S>, ApiError> {
         Ok(RouteStep::Next(state, message.effect()))
     }

@@ -78,7 +78,12 @@ const BOTH: Limiters = Limiters {
     network: true,
 };
 
-fn request(method: HttpMethod, path: &str, headers: &[(&str, &str)], has_body: bool) -> Incoming {
+pub(crate) fn request(
+    method: HttpMethod,
+    path: &str,
+    headers: &[(&str, &str)],
+    has_body: bool,
+) -> Incoming {
     let headers: Vec<(String, String)> = headers
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
@@ -159,7 +164,7 @@ fn one_call(effect: RequestEffect) -> ObjectMessage {
     }
 }
 
-fn answer(effect: RequestEffect) -> (u16, Vec<(&'static str, String)>, Option<String>) {
+pub(crate) fn answer(effect: RequestEffect) -> (u16, Vec<(&'static str, String)>, Option<String>) {
     match effect {
         RequestEffect::Answer {
             status,
@@ -171,7 +176,7 @@ fn answer(effect: RequestEffect) -> (u16, Vec<(&'static str, String)>, Option<St
     }
 }
 
-fn header<'a>(headers: &'a [(&'static str, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a [(&'static str, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(n, _)| *n == name)

@@ -48,6 +48,7 @@ enum Awaiting {
     Body,
     Verdicts,
     Replies,
+    Fetched,
 }
 
 #[wasm_bindgen]
@@ -90,10 +91,12 @@ impl Exchange {
         let effect = isolate::with_requests(|state| self.machine.step(now_ms, input, state));
         self.awaiting = match &effect {
             RequestEffect::Read { .. } => Awaiting::Body,
-            RequestEffect::Limit { .. } => Awaiting::Verdicts,
-            RequestEffect::Call { .. } | RequestEffect::Asset | RequestEffect::Answer { .. } => {
-                Awaiting::Replies
-            }
+            RequestEffect::Limit { .. } | RequestEffect::Verify { .. } => Awaiting::Verdicts,
+            RequestEffect::Fetch { .. } => Awaiting::Fetched,
+            RequestEffect::Call { .. }
+            | RequestEffect::Asset
+            | RequestEffect::AssetAt { .. }
+            | RequestEffect::Answer { .. } => Awaiting::Replies,
         };
         serde_json::to_string(&effect).unwrap_or_default()
     }
@@ -147,6 +150,12 @@ fn typed(awaiting: Awaiting, input: &str) -> RequestInput {
                 .map(|outcome| outcome.ok()?.get("success")?.as_bool())
                 .collect(),
         ),
+        // A fetch's body is a string; anything else, or nothing, is a fetch that failed.
+        Awaiting::Fetched => RequestInput::Fetched(match outcomes.next() {
+            Some(Ok(Value::String(text))) => Ok(text),
+            Some(Ok(_)) | None => Err(CallFailed("no body".into())),
+            Some(Err(error)) => Err(CallFailed(error)),
+        }),
         // An object's reply is a string; anything else reads as an empty one, which no reply
         // type parses (the call then fails as unreadable).
         Awaiting::Replies => RequestInput::Replies(
