@@ -68,6 +68,17 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The status limit's Rate Limiting bindings that this deployment has.
     pub limiters: Limiters,
+    // ---- orders helper's STUB (round 28), replaced at merge by auth's `config/admin.rs`
+    // (`KP_ADMIN_TOKEN`) and ledger's `config/ledger.rs` (the `LEDGER` binding's presence).
+    pub admin_stub: AdminStub,
+}
+
+/// ORDERS HELPER'S STUB (round 28): what the admin API reads until auth's and ledger's settings land.
+pub struct AdminStub {
+    /// `KP_ADMIN_TOKEN`, when it has at least 32 characters.
+    pub token: Option<Secret>,
+    /// Whether the `LEDGER` D1 binding exists.
+    pub ledger: bool,
 }
 
 /// The parts of the configuration a payment's object works with, each judged on its own.
@@ -89,6 +100,11 @@ pub trait Settings {
     fn secret_text(&self, name: &str) -> Option<String>;
     /// Which of the status limit's Rate Limiting bindings exist.
     fn limiters(&self) -> Limiters;
+    /// ORDERS HELPER'S STUB (round 28; ledger's config/ledger.rs replaces it): whether a
+    /// binding by that name exists.
+    fn has_binding(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 fn var(env: &dyn Settings, name: &str) -> Option<String> {
@@ -313,7 +329,13 @@ impl Config {
         }
         let limiters = env.limiters();
         warnings.extend(shared::warnings(limiters));
+        // orders helper's stub (round 28): see `AdminStub`.
+        let admin_stub = AdminStub {
+            token: secret(env, "KP_ADMIN_TOKEN").filter(|t| t.expose().chars().count() >= 32),
+            ledger: env.has_binding("LEDGER"),
+        };
         Config {
+            admin_stub,
             warnings,
             limiters,
             ready,

@@ -19,6 +19,11 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     NotConfigured(String),
+    // ---- orders helper (round 28; auth's branch may add Unauthorized too: keep one).
+    /// No admin credential, or a wrong one.
+    Unauthorized,
+    /// The order's state refuses the change (fulfilling an order that is not paid).
+    Conflict(&'static str),
     /// A fault of the Worker's own infrastructure (the Durable Object), never of input.
     Internal(String),
 }
@@ -50,6 +55,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType => 415,
             ApiError::RateLimited { .. } => 429,
             ApiError::NotConfigured(_) => 503,
+            ApiError::Unauthorized => 401,
+            ApiError::Conflict(_) => 409,
             ApiError::Internal(_) => 500,
         }
     }
@@ -65,6 +72,8 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::NotConfigured(_) => "not_configured",
+            ApiError::Unauthorized => "unauthorized",
+            ApiError::Conflict(_) => "conflict",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -97,6 +106,8 @@ impl ApiError {
                 format!("too many payment requests; retry after {retry_after_secs} s")
             }
             ApiError::NotConfigured(why) => format!("the payment service is not configured: {why}"),
+            ApiError::Unauthorized => "sign in: an admin token or Cloudflare Access".to_owned(),
+            ApiError::Conflict(why) => (*why).to_owned(),
             ApiError::Internal(_) => "internal error".to_owned(),
         }
     }

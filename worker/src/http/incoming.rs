@@ -77,7 +77,12 @@ impl Incoming {
     }
 }
 
-/// Whether a path is the API's (the Worker's own) rather than the storefront's files.
+/// Whether a path is the API's (the Worker's own: `/api/*`, and the merchant's `/admin`,
+/// `/admin/*`) rather than the storefront's files.
 pub fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
+    let under = |root: &str| {
+        path.strip_prefix(root)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    };
+    under("/api") || under("/admin")
 }

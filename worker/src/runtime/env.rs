@@ -20,6 +20,11 @@ impl Settings for Env {
     fn limiters(&self) -> Limiters {
         limiters(self)
     }
+
+    // orders helper's stub (round 28): ledger's config/ledger.rs replaces it.
+    fn has_binding(&self, name: &str) -> bool {
+        Reflect::get(self.as_ref(), &JsValue::from_str(name)).is_ok_and(|b| b.is_object())
+    }
 }
 
 /// Which shared bindings this deployment has (read once per isolate, with the config).

@@ -28,7 +28,7 @@ use crate::http::incoming::{is_api, HttpMethod, Incoming};
 use crate::http::machine::RequestMachine;
 use crate::http::random::RequestRandom;
 use crate::http::respond::bytes_of;
-use crate::http::step::{CallFailed, RequestEffect, RequestInput};
+use crate::http::step::{CallFailed, RequestEffect, RequestInput, SqlResult};
 use crate::runtime::{clock, isolate};
 use crate::url_path;
 
@@ -48,6 +48,9 @@ enum Awaiting {
     Body,
     Verdicts,
     Replies,
+    // orders helper (round 28): what a `sql` came to, and a `stream`'s or `write`'s outcome.
+    Rows,
+    Written,
 }
 
 #[wasm_bindgen]
@@ -91,9 +94,12 @@ impl Exchange {
         self.awaiting = match &effect {
             RequestEffect::Read { .. } => Awaiting::Body,
             RequestEffect::Limit { .. } => Awaiting::Verdicts,
-            RequestEffect::Call { .. } | RequestEffect::Asset | RequestEffect::Answer { .. } => {
-                Awaiting::Replies
-            }
+            RequestEffect::Sql { .. } => Awaiting::Rows,
+            RequestEffect::Stream { .. } | RequestEffect::Write { .. } => Awaiting::Written,
+            RequestEffect::Call { .. }
+            | RequestEffect::Asset
+            | RequestEffect::Answer { .. }
+            | RequestEffect::End { .. } => Awaiting::Replies,
         };
         serde_json::to_string(&effect).unwrap_or_default()
     }
@@ -147,6 +153,19 @@ fn typed(awaiting: Awaiting, input: &str) -> RequestInput {
                 .map(|outcome| outcome.ok()?.get("success")?.as_bool())
                 .collect(),
         ),
+        // D1's results: the JSON text of the array of `D1Result`s, one per statement.
+        Awaiting::Rows => RequestInput::Rows(match outcomes.next() {
+            Some(Ok(Value::String(text))) => serde_json::from_str::<Vec<SqlResult>>(&text)
+                .map_err(|e| CallFailed(format!("D1 answered {e}"))),
+            Some(Ok(_)) => Err(CallFailed("D1 answered no text".into())),
+            Some(Err(error)) => Err(CallFailed(error)),
+            None => Err(CallFailed("no outcome".into())),
+        }),
+        // Written, unless writing threw.
+        Awaiting::Written => RequestInput::Written(match outcomes.next() {
+            Some(Err(error)) => Err(CallFailed(error)),
+            _ => Ok(()),
+        }),
         // An object's reply is a string; anything else reads as an empty one, which no reply
         // type parses (the call then fails as unreadable).
         Awaiting::Replies => RequestInput::Replies(

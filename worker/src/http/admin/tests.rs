@@ -1,0 +1,1 @@
+//! The admin API stepped natively: routing, the gate stub, each route's SQL and answers.
