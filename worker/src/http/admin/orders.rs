@@ -113,8 +113,15 @@ struct ActionBody {
     note: Option<String>,
 }
 
+fn body_required() -> ApiError {
+    ApiError::invalid("body", "a JSON body is required, such as {}")
+}
+
 /// A state-changing request's body: JSON (by its media type) and an object.
 fn action_body(req: &Incoming, body: &[u8]) -> Result<ActionBody, ApiError> {
+    if body.is_empty() {
+        return Err(body_required());
+    }
     if media_type(req.header("content-type").as_deref()).as_deref() != Some("application/json") {
         return Err(ApiError::UnsupportedMediaType);
     }
