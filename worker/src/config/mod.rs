@@ -16,8 +16,8 @@ use crate::limits::shared::{self, Limiters};
 use crate::payment::schedule::{ReconcileSchedule, Timing};
 use crate::payment::slot_machine::Rules;
 
-mod ledger;
 pub mod admin;
+mod ledger;
 mod secrets;
 
 pub use ledger::{LedgerConfig, LEDGER_BINDING};

@@ -25,6 +25,8 @@ pub enum ApiError {
     /// `/admin` is closed: neither `KP_ADMIN_TOKEN` nor Cloudflare Access is configured, or
     /// there is no ledger (what is missing: names, never values).
     AdminNotConfigured(&'static str),
+    /// The order's state refuses the change (fulfilling an order that is not paid).
+    Conflict(&'static str),
     // --- end admin side ---
     /// A fault of the Worker's own infrastructure (the Durable Object), never of input.
     Internal(String),
@@ -59,6 +61,7 @@ impl ApiError {
             ApiError::NotConfigured(_) => 503,
             ApiError::Unauthorized(_) => 401,
             ApiError::AdminNotConfigured(_) => 503,
+            ApiError::Conflict(_) => 409,
             ApiError::Internal(_) => 500,
         }
     }
@@ -75,6 +78,7 @@ impl ApiError {
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::NotConfigured(_) | ApiError::AdminNotConfigured(_) => "not_configured",
             ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Conflict(_) => "conflict",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -111,6 +115,7 @@ impl ApiError {
                 "sign in first: an admin token, a session or Cloudflare Access".to_owned()
             }
             ApiError::AdminNotConfigured(why) => format!("the admin side is not configured: {why}"),
+            ApiError::Conflict(why) => (*why).to_owned(),
             ApiError::Internal(_) => "internal error".to_owned(),
         }
     }

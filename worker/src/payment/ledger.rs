@@ -100,6 +100,18 @@ pub enum LedgerStatus {
 }
 
 impl LedgerStatus {
+    pub const ALL: [LedgerStatus; 4] = [
+        LedgerStatus::Pending,
+        LedgerStatus::Paid,
+        LedgerStatus::Failed,
+        LedgerStatus::Unknown,
+    ];
+
+    /// A status as the admin API's `status` filter names it.
+    pub fn parse(text: &str) -> Option<LedgerStatus> {
+        LedgerStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     pub fn of(status: &PaymentStatus) -> LedgerStatus {
         match status {
             PaymentStatus::Pending => LedgerStatus::Pending,
