@@ -225,11 +225,13 @@ test('npm run dev: the storefront URL, then one purchase paid, a signed webhook 
     const anonymous = await fetch(`${url}/admin/api/orders`);
     assert.equal(anonymous.status, 401);
     assert.equal((await anonymous.json()).error.type, 'unauthorized');
+    const paidAt = Date.now();
     const order = await within(60_000, 'the order paid in the inbox', async () => {
       const r = await fetch(`${url}/admin/api/orders`, { headers: { authorization: `Bearer ${token}` } });
       if (r.status !== 200) return false;
       return (await r.json()).orders.find((o) => o.id === payment.id && o.status === 'paid');
     });
+    console.log(`# the order read paid in the inbox ${Date.now() - paidAt} ms after the webhook arrived`);
     assert.equal(order.reference, payment.reference);
     assert.equal(order.amount, '57.00');
     assert.equal(order.name, 'Siti Aminah');
