@@ -138,8 +138,21 @@ test('check: without LEDGER the inbox is off, a note saying how to turn it on, a
   const r = await run(process.execPath, [bin(), 'check', join(dir, 'wrangler.toml')]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /has no LEDGER D1 binding: the order inbox \(\/admin\) is off/);
-  assert.match(r.stderr, /npx wrangler d1 create batik-ledger/);
-  assert.match(r.stderr, /binding = "LEDGER"/);
+  assert.match(r.stderr, /\[\[d1_databases\]\]\n  binding = "LEDGER"\n  database_name = "batik-ledger"\n  migrations_dir = "migrations"/);
+  assert.match(r.stderr, /KP_ADMIN_TOKEN \(32\+ random characters\) to \.dev\.vars/);
+  // A deployed environment gets the database_id step; the how-to is said once, the others in a line.
+  const both = project('no-inbox-prod', `name = "batik"\n${withoutLedger}\n${VARS}\n[env.production]\n${PRODUCTION}\n[env.staging]\n${PRODUCTION.replace('production', 'staging')}`, { migrations: false });
+  const b = await run(process.execPath, [bin(), 'check', join(both, 'wrangler.toml')]);
+  assert.equal(b.code, 0, b.stderr);
+  assert.equal(b.stderr.split('To turn it on').length - 1, 1, b.stderr);
+  assert.match(b.stderr, /\[env\.production\] has no LEDGER D1 binding either/);
+  // LEDGER bound but /admin served as a static file: a note saying what to add.
+  const unrouted = project('unrouted', fragment.replace('run_worker_first = ["/api/*", "/admin", "/admin/*"]', 'run_worker_first = ["/api/*"]'));
+  const u = await run(process.execPath, [bin(), 'check', join(unrouted, 'wrangler.toml')]);
+  assert.equal(u.code, 0, u.stderr);
+  assert.match(u.stderr, /run_worker_first does not send "\/admin" and "\/admin\/\*" to the Worker/);
+  const routed = await run(process.execPath, [bin(), 'check', join(project('routed', fragment), 'wrangler.toml')]);
+  assert.doesNotMatch(routed.stderr, /run_worker_first/);
 });
 
 test('check: a LEDGER whose migrations_dir is missing, lacks a shipped migration or changed one fails', async () => {

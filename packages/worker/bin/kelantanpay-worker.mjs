@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { check, deletions, missingLimiters, varTables } from '../lib/toml.mjs';
-import { BINDING, DEFAULT_DIR, gapsText, inboxOffNote, ledgerBindings, migrationGaps } from '../lib/ledger.mjs';
+import { BINDING, DEFAULT_DIR, adminRouted, gapsText, inboxOffNote, ledgerBindings, migrationGaps } from '../lib/ledger.mjs';
 import { devVars, judge } from '../lib/settings.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -37,8 +37,19 @@ function checkLedger(toml, file) {
   const project = /^name\s*=\s*["']([^"']+)["']/m.exec(toml)?.[1];
   let ok = true;
   const judged = new Set(); // each migrations_dir once, however many environments share it
-  for (const [env, ledger] of ledgerBindings(toml)) {
-    if (!ledger) { console.error(`kelantanpay-worker: note: ${inboxOffNote(file, env, project)}`); continue; }
+  let told = false;
+  const bindings = ledgerBindings(toml);
+  if ([...bindings.values()].some(Boolean) && !adminRouted(toml)) {
+    console.error(`kelantanpay-worker: note: ${file} binds ${BINDING} but [assets] run_worker_first does not send "/admin" and "/admin/*" to the Worker: `
+      + 'the order inbox\'s page answers 404. Add them: run_worker_first = ["/api/*", "/admin", "/admin/*"]');
+  }
+  for (const [env, ledger] of bindings) {
+    if (!ledger) {
+      // The how-to once; another environment without the inbox in one line.
+      console.error(`kelantanpay-worker: note: ${told ? `${file}${env ? ` [env.${env}]` : ''} has no ${BINDING} D1 binding either (no order inbox there)` : inboxOffNote(file, env, project)}`);
+      told = true;
+      continue;
+    }
     const dir = resolve(dirname(file), ledger.migrations_dir ?? DEFAULT_DIR);
     const gaps = ledgerGaps(file, ledger);
     if ((gaps.absent || gaps.missing.length || gaps.changed.length) && !judged.has(dir)) {

@@ -55,14 +55,34 @@ export function migrationGaps(shipped, have) {
 const where = (file, env) => `${file}${env ? ` [env.${env}]` : ''}`;
 const block = (env) => `[[${env ? `env.${env}.` : ''}d1_databases]]`;
 
-/** The note for an environment without LEDGER: what the inbox is and how to turn it on. */
+/** The note for an environment without LEDGER: what the inbox is and how to turn it on there. */
 export function inboxOffNote(file, env, projectName = 'my-payments') {
+  const database = `${projectName}-ledger`;
+  const copy = `copy node_modules/kelantanpay-worker/worker/migrations/*.sql into ${DEFAULT_DIR}/`;
+  const how = env
+    ? `To turn it on there: npx wrangler d1 create ${database}, then add to ${file}\n`
+      + `  ${block(env)}\n  binding = "${BINDING}"\n  database_name = "${database}"\n`
+      + `  database_id = "<the id wrangler printed>"\n  migrations_dir = "${DEFAULT_DIR}"\n`
+      + `  ${copy}, and set KP_ADMIN_TOKEN (npx wrangler secret put KP_ADMIN_TOKEN --env ${env}) or Cloudflare Access`
+    : `To turn it on: add to ${file}\n`
+      + `  ${block(env)}\n  binding = "${BINDING}"\n  database_name = "${database}"\n  migrations_dir = "${DEFAULT_DIR}"\n`
+      + `  (locally no database_id is needed), ${copy}, add "/admin", "/admin/*" to [assets] run_worker_first, `
+      + 'and KP_ADMIN_TOKEN (32+ random characters) to .dev.vars';
   return `${where(file, env)} has no ${BINDING} D1 binding: the order inbox (/admin) is off and the Worker runs as v2. `
-    + `To turn it on: npx wrangler d1 create ${projectName}-ledger, then add to ${file}\n`
-    + `  ${block(env)}\n  binding = "${BINDING}"\n  database_name = "${projectName}-ledger"\n`
-    + `  database_id = "<the id wrangler printed>"\n  migrations_dir = "${DEFAULT_DIR}"\n`
-    + `  copy node_modules/kelantanpay-worker/worker/migrations/*.sql into ${DEFAULT_DIR}/, and set KP_ADMIN_TOKEN `
-    + `(npx wrangler secret put KP_ADMIN_TOKEN${env ? ` --env ${env}` : ''}) or Cloudflare Access (package README, "The order inbox").`;
+    + `${how} (package README, "The order inbox").`;
+}
+
+/**
+ * Whether `[assets] run_worker_first` sends /admin and /admin/* to the Worker (without them the
+ * inbox's page is looked up among the static files: a 404). true when there is no such list
+ * (no [assets], or every path already reaches the Worker).
+ */
+export function adminRouted(toml) {
+  const list = /^\s*run_worker_first\s*=\s*(\[[^\]]*\]|true|false)/m.exec(toml)?.[1];
+  if (list === undefined || list === 'true') return true;
+  if (list === 'false') return false;
+  const paths = [...list.matchAll(/["']([^"']*)["']/g)].map((m) => m[1]);
+  return ['/admin', '/admin/*'].every((p) => paths.includes(p) || paths.includes('/*'));
 }
 
 /** The failure for a migrations_dir that lacks shipped migrations, with the command that fixes it. */
