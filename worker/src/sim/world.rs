@@ -75,7 +75,10 @@ impl World {
 
     /// Rows in the ledger at the end, and rows the sweep deleted.
     pub fn ledger_rows(&self) -> (usize, usize) {
-        (self.runtime.ledger.rows.len(), self.runtime.ledger.deleted.len())
+        (
+            self.runtime.ledger.rows.len(),
+            self.runtime.ledger.deleted.len(),
+        )
     }
 
     fn handle(&mut self, ev: Ev) {
