@@ -54,6 +54,8 @@ impl AdminRoute {
 /// An `/admin` route in progress.
 pub enum AdminFlow {
     Page(PageFile),
+    /// The page, once Access's keys are fetched (`page::warm_up`).
+    Warming(PageFile),
     /// A page file handed to the assets: the request is over.
     Served,
     SignOut,
@@ -85,6 +87,16 @@ impl AdminFlow {
     ) -> Result<RouteStep<AdminFlow>, ApiError> {
         match self {
             AdminFlow::Page(file) => {
+                let serve = page::serve(file, ctx)?;
+                Ok(match page::warm_up(now_ms, ctx, req, isolate) {
+                    Some(fetch) => RouteStep::Next(AdminFlow::Warming(file), fetch),
+                    None => RouteStep::Next(AdminFlow::Served, serve),
+                })
+            }
+            AdminFlow::Warming(file) => {
+                if let RequestInput::Fetched(Ok(body)) = &input {
+                    isolate.access_certs.fetched(body, now_ms);
+                }
                 Ok(RouteStep::Next(AdminFlow::Served, page::serve(file, ctx)?))
             }
             AdminFlow::SignOut => session::sign_out(ctx).map(RouteStep::Done),

@@ -187,6 +187,45 @@ fn sign_in_request(extra: &[(&str, &str)]) -> Incoming {
 }
 
 #[test]
+fn behind_access_the_page_fetches_the_keys_first_once() {
+    let open = config(WITH_BOTH);
+    let mut isolate = IsolateState::default();
+    let page = || {
+        incoming(
+            HttpMethod::Get,
+            "/admin",
+            &[("cf-access-jwt-assertion", "x")],
+            false,
+        )
+    };
+    let mut machine = RequestMachine::api(page(), open.clone());
+    let start = RequestInput::Start(RequestRandom([3; crate::http::random::RANDOM_BYTES]));
+    let effect = machine.step(NOW, start.clone(), &mut isolate);
+    assert!(matches!(effect, RequestEffect::Fetch { .. }), "{effect:?}");
+    let effect = machine.step(NOW, RequestInput::Fetched(Ok(JWKS.into())), &mut isolate);
+    assert!(
+        matches!(effect, RequestEffect::AssetAt { .. }),
+        "{effect:?}"
+    );
+    assert!(isolate.access_certs.key("k1").is_some());
+    // The next page load: straight to the asset.
+    let mut machine = RequestMachine::api(page(), open.clone());
+    let effect = machine.step(NOW + 1, start.clone(), &mut isolate);
+    assert!(
+        matches!(effect, RequestEffect::AssetAt { .. }),
+        "{effect:?}"
+    );
+    // Without an assertion (not behind Access), never.
+    let mut isolate = IsolateState::default();
+    let bare = incoming(HttpMethod::Get, "/admin", &[], false);
+    let effect = RequestMachine::api(bare, open).step(NOW, start, &mut isolate);
+    assert!(
+        matches!(effect, RequestEffect::AssetAt { .. }),
+        "{effect:?}"
+    );
+}
+
+#[test]
 fn signing_in_counts_the_attempt_then_answers_a_signed_cookie() {
     let open = config(WITH_TOKEN);
     // The attempt is counted first, in the client's own sign-in bucket object.
