@@ -253,7 +253,9 @@ fn signing_in_counts_the_attempt_then_answers_a_signed_cookie() {
         "{cookie}"
     );
     assert!(!cookie.contains(TOKEN));
-    let value = session::from_cookie_header(cookie.split(';').next().unwrap()).unwrap();
+    let value = session::from_cookie_header(cookie.split(';').next().unwrap())
+        .next()
+        .unwrap();
     assert!(session::verify(&Secret::new(TOKEN), value, NOW));
 }
 
@@ -495,6 +497,10 @@ fn the_session_admits_reads_and_its_own_pages_writes() {
         session::issue(&Secret::new(TOKEN), NOW)
     );
     let (who, _) = through_gate(&open, get(&[("cookie", &cookie)]), &mut isolate, vec![]);
+    assert_eq!(who.unwrap(), Admitted::Session);
+    // A planted cookie of the same name ahead of ours does not hide it.
+    let planted = format!("{}=v1.1.AAAA; {cookie}", session::COOKIE);
+    let (who, _) = through_gate(&open, get(&[("cookie", &planted)]), &mut isolate, vec![]);
     assert_eq!(who.unwrap(), Admitted::Session);
     let (who, _) = through_gate(
         &open,
