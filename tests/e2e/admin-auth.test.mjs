@@ -13,7 +13,7 @@ const OTHER_TOKEN = 'another-admin-token-9876543210zyxwvut';
 /** A Worker (no sandbox: no payment is made here) with these admin settings. */
 async function adminWorker(vars, { ledger = true } = {}) {
   const secrets = randomSecrets();
-  const worker = await startWorker({ vars, secrets, miniflare: ledger ? { d1Databases: ['LEDGER'] } : {} });
+  const worker = await startWorker({ vars, secrets, ledger });
   const stack = { worker, secrets, sandbox: { tokens: () => [] } };
   // The leak scan's secrets, and both admin tokens.
   const scan = new (class extends LeakScan {

@@ -57,7 +57,7 @@ function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
  * `ratelimits`: false for a Worker without the Rate Limiting bindings (an older wrangler.toml),
  * or limits by binding name (wranglerRatelimits).
  */
-export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, ratelimits = {}, miniflare = {} } = {}) {
+export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, ratelimits = {}, ledger = true, miniflare = {} } = {}) {
   if (!existsSync(join(build, 'entry.mjs'))) {
     throw new Error('worker/build/entry.mjs is missing: run `bash scripts/build-worker.sh` first');
   }
@@ -79,6 +79,7 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     },
     durableObjectsPersist: mkdtempSync(join(tmpdir(), 'kp-do-')),
     ratelimits: ratelimits === false ? undefined : wranglerRatelimits(bindings.KP_STATUS_RATE_LIMIT_PER_MINUTE, ratelimits),
+    ...ledgerOptions(ledger),
     assets: assets ? {
       directory: join(ROOT, 'www'),
       binding: 'ASSETS',
@@ -97,6 +98,12 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
   });
   const url = (await withTimeout(mf.ready, 'the Worker')).toString().replace(/\/$/, '');
   return { url, logs, stop: () => mf.dispose() };
+}
+
+// AUTH HELPER'S STAND-IN (round 28) for the orders helper's ledger harness (same option, with
+// migrations and `stack.ledger`): take theirs at merge. An empty LEDGER D1 binding, on by default.
+function ledgerOptions(ledger) {
+  return ledger ? { d1Databases: { LEDGER: 'kp-ledger' } } : {};
 }
 
 /** Random credentials per run, so a leak scan knows exactly what must never appear. */
