@@ -36,7 +36,8 @@ function run(command, args) {
 test('schemathesis finds no contract violation and no server error', async () => {
   // The early-22 window off, so status checks do not wait on retries; no rate limit in the way.
   const stack = await startStack({
-    vars: { KP_RATE_LIMIT_PER_MINUTE: '1000000', KP_UPSTREAM_TIMEOUT_MS: '3000' },
+    // The admin token (round 28): /admin is closed (503) without a credential.
+    vars: { KP_RATE_LIMIT_PER_MINUTE: '1000000', KP_UPSTREAM_TIMEOUT_MS: '3000', KP_ADMIN_TOKEN: 'test-admin-token-0123456789abcdefghij' },
     sandbox: { early22Seconds: 0 },
   });
   const scan = new LeakScan(stack);

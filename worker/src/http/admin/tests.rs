@@ -187,6 +187,45 @@ fn sign_in_request(extra: &[(&str, &str)]) -> Incoming {
 }
 
 #[test]
+fn behind_access_the_page_fetches_the_keys_first_once() {
+    let open = config(WITH_BOTH);
+    let mut isolate = IsolateState::default();
+    let page = || {
+        incoming(
+            HttpMethod::Get,
+            "/admin",
+            &[("cf-access-jwt-assertion", "x")],
+            false,
+        )
+    };
+    let mut machine = RequestMachine::api(page(), open.clone());
+    let start = RequestInput::Start(RequestRandom([3; crate::http::random::RANDOM_BYTES]));
+    let effect = machine.step(NOW, start.clone(), &mut isolate);
+    assert!(matches!(effect, RequestEffect::Fetch { .. }), "{effect:?}");
+    let effect = machine.step(NOW, RequestInput::Fetched(Ok(JWKS.into())), &mut isolate);
+    assert!(
+        matches!(effect, RequestEffect::AssetAt { .. }),
+        "{effect:?}"
+    );
+    assert!(isolate.access_certs.key("k1").is_some());
+    // The next page load: straight to the asset.
+    let mut machine = RequestMachine::api(page(), open.clone());
+    let effect = machine.step(NOW + 1, start.clone(), &mut isolate);
+    assert!(
+        matches!(effect, RequestEffect::AssetAt { .. }),
+        "{effect:?}"
+    );
+    // Without an assertion (not behind Access), never.
+    let mut isolate = IsolateState::default();
+    let bare = incoming(HttpMethod::Get, "/admin", &[], false);
+    let effect = RequestMachine::api(bare, open).step(NOW, start, &mut isolate);
+    assert!(
+        matches!(effect, RequestEffect::AssetAt { .. }),
+        "{effect:?}"
+    );
+}
+
+#[test]
 fn signing_in_counts_the_attempt_then_answers_a_signed_cookie() {
     let open = config(WITH_TOKEN);
     // The attempt is counted first, in the client's own sign-in bucket object.
@@ -214,7 +253,9 @@ fn signing_in_counts_the_attempt_then_answers_a_signed_cookie() {
         "{cookie}"
     );
     assert!(!cookie.contains(TOKEN));
-    let value = session::from_cookie_header(cookie.split(';').next().unwrap()).unwrap();
+    let value = session::from_cookie_header(cookie.split(';').next().unwrap())
+        .next()
+        .unwrap();
     assert!(session::verify(&Secret::new(TOKEN), value, NOW));
 }
 
@@ -456,6 +497,10 @@ fn the_session_admits_reads_and_its_own_pages_writes() {
         session::issue(&Secret::new(TOKEN), NOW)
     );
     let (who, _) = through_gate(&open, get(&[("cookie", &cookie)]), &mut isolate, vec![]);
+    assert_eq!(who.unwrap(), Admitted::Session);
+    // A planted cookie of the same name ahead of ours does not hide it.
+    let planted = format!("{}=v1.1.AAAA; {cookie}", session::COOKIE);
+    let (who, _) = through_gate(&open, get(&[("cookie", &planted)]), &mut isolate, vec![]);
     assert_eq!(who.unwrap(), Admitted::Session);
     let (who, _) = through_gate(
         &open,
