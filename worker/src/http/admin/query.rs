@@ -29,34 +29,35 @@ pub const LIST_COLUMNS: &str = "id, reference, orderid, status, code, amount_sen
      created_ms, updated_ms, paid_ms, name, email, mobile, description, items, ref_1, ref_2, \
      ref_3, fulfilled_ms, note";
 
-/// An order's status as the ledger spells it.
+/// The list's `status` filter, spelled as the ledger's rows are (at merge this can become the
+/// ledger's own `payment::ledger::LedgerStatus` with a `parse`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum LedgerStatus {
+pub enum ListStatus {
     Pending,
     Paid,
     Failed,
     Unknown,
 }
 
-impl LedgerStatus {
-    pub const ALL: [LedgerStatus; 4] = [
-        LedgerStatus::Pending,
-        LedgerStatus::Paid,
-        LedgerStatus::Failed,
-        LedgerStatus::Unknown,
+impl ListStatus {
+    pub const ALL: [ListStatus; 4] = [
+        ListStatus::Pending,
+        ListStatus::Paid,
+        ListStatus::Failed,
+        ListStatus::Unknown,
     ];
 
     pub fn as_str(self) -> &'static str {
         match self {
-            LedgerStatus::Pending => "pending",
-            LedgerStatus::Paid => "paid",
-            LedgerStatus::Failed => "failed",
-            LedgerStatus::Unknown => "unknown",
+            ListStatus::Pending => "pending",
+            ListStatus::Paid => "paid",
+            ListStatus::Failed => "failed",
+            ListStatus::Unknown => "unknown",
         }
     }
 
-    pub fn parse(text: &str) -> Option<LedgerStatus> {
-        LedgerStatus::ALL.into_iter().find(|s| s.as_str() == text)
+    pub fn parse(text: &str) -> Option<ListStatus> {
+        ListStatus::ALL.into_iter().find(|s| s.as_str() == text)
     }
 }
 
@@ -78,7 +79,7 @@ pub struct Range {
 /// The list's filters, read and checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Filters {
-    pub status: Option<LedgerStatus>,
+    pub status: Option<ListStatus>,
     /// The search text, trimmed, never empty.
     pub q: Option<String>,
     pub range: Range,
@@ -158,7 +159,7 @@ impl Filters {
         let pairs = pairs(query)?;
         let status = value(&pairs, "status")
             .map(|s| {
-                LedgerStatus::parse(s).ok_or_else(|| {
+                ListStatus::parse(s).ok_or_else(|| {
                     ApiError::invalid("status", "status must be pending, paid, failed or unknown")
                 })
             })
@@ -225,7 +226,7 @@ impl Filters {
     fn fingerprint(&self) -> String {
         format!(
             "{}|{}|{:?}|{:?}|{:?}",
-            self.status.map_or("", LedgerStatus::as_str),
+            self.status.map_or("", ListStatus::as_str),
             self.q.as_deref().unwrap_or(""),
             self.range.from_ms,
             self.range.to_ms,
@@ -482,7 +483,7 @@ mod tests {
             KEY,
         )
         .unwrap();
-        assert_eq!(f.status, Some(LedgerStatus::Paid));
+        assert_eq!(f.status, Some(ListStatus::Paid));
         assert_eq!(f.q.as_deref(), Some("Siti"));
         assert_eq!((f.fulfilled, f.limit), (Some(false), 200));
         // 2026-12-01 00:00 in Malaysia is 2026-11-30 16:00 UTC; `to` takes all of the 7th.
