@@ -13,7 +13,7 @@ const OTHER_TOKEN = 'another-admin-token-9876543210zyxwvut';
 /** A Worker (no sandbox: no payment is made here) with these admin settings. */
 async function adminWorker(vars, { ledger = true } = {}) {
   const secrets = randomSecrets();
-  const worker = await startWorker({ vars, secrets, miniflare: ledger ? { d1Databases: ['LEDGER'] } : {} });
+  const worker = await startWorker({ vars, secrets, ledger });
   const stack = { worker, secrets, sandbox: { tokens: () => [] } };
   // The leak scan's secrets, and both admin tokens.
   const scan = new (class extends LeakScan {
@@ -135,7 +135,6 @@ describe('token, session and Access', () => {
   });
 
   test('alg none, HS256, another aud or iss, expired, a bad signature and an unknown kid are refused', async () => {
-    await access.fetched(0);
     const now = Math.floor(Date.now() / 1000);
     const cases = {
       'alg none': access.mintNone(),
@@ -171,6 +170,23 @@ describe('token, session and Access', () => {
       );
       assert.ok(flood.every((r) => r.status === 401));
       assert.equal(access.fetches() - start, 1, 'one fetch for the whole flood');
+      await cold.scan.assertClean();
+    } finally {
+      await cold.stop();
+    }
+  });
+
+  test('behind Access, the page fetches the keys first: its parallel first calls all pass', async () => {
+    const cold = await adminWorker({ KP_ADMIN_TOKEN: TOKEN, KP_ACCESS_TEAM_DOMAIN: access.team, KP_ACCESS_AUD: access.aud });
+    try {
+      const start = access.fetches();
+      const jwt = access.mint();
+      const page = await cold.scan.fetch('/admin', { headers: { 'cf-access-jwt-assertion': jwt } });
+      assert.equal(page.status, 200);
+      await access.fetched(start + 1);
+      const calls = await Promise.all(Array.from({ length: 5 }, () => cold.scan.fetch('/admin/session', { headers: { 'cf-access-jwt-assertion': jwt } })));
+      assert.deepEqual(calls.map((r) => r.status), [200, 200, 200, 200, 200]);
+      assert.equal(access.fetches() - start, 1);
       await cold.scan.assertClean();
     } finally {
       await cold.stop();

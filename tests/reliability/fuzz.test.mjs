@@ -18,6 +18,7 @@ const CHECKS = [
   'response_headers_conformance',
 ].join(',');
 const RUN_LIMIT_MS = 8 * 60_000;
+const ADMIN_TOKEN = 'test-admin-token-0123456789abcdefghij';
 
 function run(command, args) {
   return new Promise((done) => {
@@ -36,7 +37,8 @@ function run(command, args) {
 test('schemathesis finds no contract violation and no server error', async () => {
   // The early-22 window off, so status checks do not wait on retries; no rate limit in the way.
   const stack = await startStack({
-    vars: { KP_RATE_LIMIT_PER_MINUTE: '1000000', KP_UPSTREAM_TIMEOUT_MS: '3000' },
+    // KP_ADMIN_TOKEN (round 28): the admin API's routes are fuzzed signed in, over the ledger.
+    vars: { KP_RATE_LIMIT_PER_MINUTE: '1000000', KP_UPSTREAM_TIMEOUT_MS: '3000', KP_ADMIN_TOKEN: ADMIN_TOKEN },
     sandbox: { early22Seconds: 0 },
   });
   const scan = new LeakScan(stack);
@@ -44,6 +46,7 @@ test('schemathesis finds no contract violation and no server error', async () =>
   try {
     const { code, output } = await run(join(ROOT, 'scripts/fuzz.sh'), [
       'run', join(ROOT, 'openapi.yaml'), '--url', stack.worker.url, '--checks', CHECKS,
+      '--header', `Authorization: Bearer ${ADMIN_TOKEN}`,
       '--max-examples', process.env.FUZZ_EXAMPLES ?? '60', '--seed', process.env.FUZZ_SEED ?? '20261125',
       '--report', 'har', '--report-har-path', har, '--generation-database', ':memory:',
     ]);

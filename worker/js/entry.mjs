@@ -2,10 +2,11 @@
 // generated index.js). No route and no rule lives here.
 // - A request is a Rust machine (`Exchange`, worker/src/runtime/exchange.rs, around
 //   worker/src/http/machine.rs) that says what to do next, one string each way: read the body,
-//   call Rate Limiting bindings, call objects, run SQL on the LEDGER database, serve a static
-//   asset, answer (JSON, with the request's log line), or stream an answer (its start, chunks,
-//   end). This loop does it and hands back what came of it (one call's string or error as is,
-//   else JSON), so the awaits are here and no Rust future runs for a request.
+//   call Rate Limiting bindings, call objects, run SQL on the LEDGER database, fetch a URL or
+//   verify an RS256 signature (the admin gate's Cloudflare Access check), serve a static asset
+//   (as is, or with headers set), answer (JSON, with the request's log line), or stream an answer
+//   (its start, chunks, end). This loop does it and hands back what came of it (one call's string
+//   or error as is, else JSON), so the awaits are here and no Rust future runs for a request.
 // - Each Durable Object is the Rust object inside a class that extends `DurableObject`, so the
 //   Worker reaches it over JS RPC: `answer(message)` with one JSON string each way, instead of a
 //   fetch that builds a Request and a Response on both sides (bench/RESULTS.md, "Levers, measured").

@@ -86,17 +86,20 @@ impl AdminSettings {
             ));
         }
         const TOKEN: &str = "KP_ADMIN_TOKEN";
-        let token = secret(env, TOKEN).filter(|t| {
-            let why = if t.expose().chars().count() < MIN_SECRET_CHARS {
-                Some(format!(
-                    "{TOKEN} must be at least {MIN_SECRET_CHARS} characters"
-                ))
-            } else {
-                secrets::weakness(TOKEN, t.expose())
-            };
-            problems.extend(why.clone());
-            why.is_none()
-        });
+        // Surrounding spaces (a newline piped into `wrangler secret put`) are no part of it.
+        let token = secret(env, TOKEN)
+            .map(|t| Secret::new(t.expose().trim()))
+            .filter(|t| {
+                let why = if t.expose().chars().count() < MIN_SECRET_CHARS {
+                    Some(format!(
+                        "{TOKEN} must be at least {MIN_SECRET_CHARS} characters"
+                    ))
+                } else {
+                    secrets::weakness(TOKEN, t.expose())
+                };
+                problems.extend(why.clone());
+                why.is_none()
+            });
         let domain = var(env, "KP_ACCESS_TEAM_DOMAIN");
         let aud = var(env, "KP_ACCESS_AUD");
         let access = match (domain, aud) {
@@ -209,6 +212,11 @@ pub(crate) mod tests {
     fn a_token_must_be_long_and_random_and_is_never_named_by_value() {
         let (admin, problems) = read(&[("KP_ADMIN_TOKEN", TOKEN)]);
         assert!(admin.configured() && problems.is_empty());
+        let (admin, _) = read(&[("KP_ADMIN_TOKEN", " test-admin-token-0123456789abcdefghij\n")]);
+        assert_eq!(
+            admin.token.map(|t| t.expose().to_owned()).as_deref(),
+            Some(TOKEN)
+        );
         for bad in [
             "short-token",
             "replace-with-32-random-bytes-in-hex",

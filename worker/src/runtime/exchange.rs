@@ -5,10 +5,12 @@
 //! entry module sends as what the effect it asked for came to ([`RequestInput`]).
 //!
 //! `step(input)` returns the next effect as JSON, `{"do": ...}` (`http::step::RequestEffect`):
-//! `read` (the body), `limit` (Rate Limiting binding calls), `call` (object calls),
-//! `asset`, or `answer` (`{status, headers: [[name, value], ...], body, log}`, `log` the
-//! request's line for the entry module to `console.log`). After `read`, `limit` and `call` the
-//! next `input` is what they came to ([`outcomes`]); the first input is empty. One call's
+//! `read` (the body), `limit` (Rate Limiting binding calls), `call` (object calls), `fetch`
+//! (GET a URL: the body text of a 2xx answer), `verify` (an RS256 signature: `{success}`),
+//! `asset`, `asset_at` (an asset at a path with headers set), or `answer` (`{status, headers:
+//! [[name, value], ...], body, log}`, `log` the request's line for the entry module to
+//! `console.log`). After `read`, `limit`, `call`, `fetch` and `verify` the next `input` is what
+//! they came to ([`outcomes`]); the first input is empty. One call's
 //! outcome, the usual case, comes without JSON around it:
 //! - `+text`: it fulfilled with the string `text` (an object's reply, itself JSON, which is
 //!   then parsed once, into its typed message; or the body's text);

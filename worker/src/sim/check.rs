@@ -6,9 +6,12 @@ use std::collections::{HashMap, HashSet};
 use kelantanpay::{PaymentStatus, Reference};
 use serde_json::Value;
 
+use super::faults::Faults;
 use super::gateway::{AmountForm, Fate, Gateway};
+use super::ledger::{Landed, Sink};
 use super::scenario::Scenario;
-use super::time::DAY;
+use super::time::{DAY, SEC};
+use crate::payment::ledger::{LedgerRow, LedgerStatus};
 use crate::payment::messages::StatusReply;
 use crate::payment::outbox::{Delivery, EventKind};
 use crate::payment::record::SlotState;
@@ -24,6 +27,11 @@ pub const ALARM_BOUND: u32 = 600;
 /// alone, however many, never buy more (issue 19 item 1).
 pub const REQUERY_BOUND: u64 = 2 * ALARM_BOUND as u64;
 
+/// The contract: a paid payment reads paid within a minute of D1 being up.
+const LEDGER_MINUTE_MS: u64 = 60 * SEC;
+/// What a row's write may take besides: the alarm's gap, the write itself.
+const LEDGER_SLACK_MS: u64 = 10 * SEC;
+
 #[derive(Debug, Clone)]
 pub struct Violation {
     pub slot: String,
@@ -35,6 +43,14 @@ pub struct Checker {
     timing: Timing,
     webhooks: bool,
     ledger: bool,
+    /// `KP_LEDGER_RETENTION_DAYS`, with the ledger.
+    keep_ms: Option<u64>,
+    /// Faults that may delay one object's ledger write (evictions, failed writes, a failed or
+    /// late ledger write, a failed alarm), by object; deploys (every object's).
+    faults: HashMap<String, Vec<u64>>,
+    deploys: Vec<u64>,
+    /// Each payment the Worker created: its object and creation time, by row id.
+    created: HashMap<String, (String, u64)>,
     pub violations: Vec<Violation>,
     /// Payments the Worker can know were paid (a callback, a poll, or a check after it).
     expect_paid: HashSet<String>,
@@ -48,6 +64,7 @@ pub struct Checker {
     pub deletions: u64,
     pub creates_sent: u64,
     pub deliveries: u64,
+    pub ledger_writes: u64,
 }
 
 impl Checker {
@@ -56,6 +73,10 @@ impl Checker {
             timing: sc.rules.timing.clone(),
             webhooks: sc.rules.webhooks,
             ledger: sc.rules.ledger.is_some(),
+            keep_ms: sc.rules.ledger.as_ref().map(|l| l.keep_ms),
+            faults: HashMap::new(),
+            deploys: Vec::new(),
+            created: HashMap::new(),
             violations: Vec::new(),
             expect_paid: HashSet::new(),
             received: HashSet::new(),
@@ -68,6 +89,7 @@ impl Checker {
             deletions: 0,
             creates_sent: 0,
             deliveries: 0,
+            ledger_writes: 0,
         }
     }
 
@@ -143,16 +165,183 @@ impl Checker {
     }
 
     /// Nothing is stored as paid that the gateway did not call paid with the right amount.
-    pub fn stored(&mut self, state: &SlotState, gateway: &Gateway, now: u64) {
-        let Some(p) = &state.payment else {
-            return;
-        };
-        if p.status == PaymentStatus::Paid {
-            if !paid_right(gateway, &p.reference, now) {
-                let what = format!("{} stored as paid", p.reference.as_str());
-                self.violation(&slot_of(&p.reference), now, what);
+    /// A payment stored paid for the first time: its row's id.
+    pub fn stored(&mut self, state: &SlotState, gateway: &Gateway, now: u64) -> Option<String> {
+        let p = state.payment.as_ref()?;
+        let slot = slot_of(&p.reference);
+        self.created
+            .entry(p.id.0.clone())
+            .or_insert_with(|| (slot.clone(), p.created_ms));
+        if p.status != PaymentStatus::Paid {
+            return None;
+        }
+        if !paid_right(gateway, &p.reference, now) {
+            let what = format!("{} stored as paid", p.reference.as_str());
+            self.violation(&slot, now, what);
+        }
+        self.stored_paid
+            .insert(p.reference.as_str().to_owned())
+            .then(|| p.id.0.clone())
+    }
+
+    pub fn fault(&mut self, slot: &str, now: u64) {
+        self.faults.entry(slot.to_owned()).or_default().push(now);
+    }
+
+    pub fn deployed(&mut self, now: u64) {
+        self.deploys.push(now);
+    }
+
+    /// When what an object owes the ledger since `since` must have landed: a minute (the
+    /// longest retry gap) after D1 is up again, and a minute more for every fault since that
+    /// may have cost it a write.
+    pub fn ledger_deadline(&self, slot: &str, since: u64, faults: &Faults) -> u64 {
+        let hits = self
+            .faults
+            .get(slot)
+            .into_iter()
+            .flatten()
+            .chain(self.deploys.iter())
+            .filter(|t| **t >= since)
+            .count() as u64;
+        let per = LEDGER_MINUTE_MS + LEDGER_SLACK_MS;
+        faults.ledger_up_from(since) + per * (hits + 1)
+    }
+
+    /// A ledger write leaves: never with the contact once `KP_RETENTION_DAYS` has passed.
+    pub fn ledger_sending(&mut self, slot: &str, row: &LedgerRow, now: u64) {
+        self.ledger_writes += 1;
+        if row.contact.is_some() && now >= row.created_ms + self.timing.retention_ms {
+            let what = format!("{} written with its contact after retention", row.reference);
+            self.violation(slot, now, what);
+        }
+        if self
+            .keep_ms
+            .is_some_and(|keep| now >= row.created_ms + keep)
+        {
+            let what = format!("{} written past KP_LEDGER_RETENTION_DAYS", row.reference);
+            self.violation(slot, now, what);
+        }
+    }
+
+    /// A write landed: nothing reads paid that the gateway did not call paid; a row never
+    /// goes back (revision, and a final status); a row the sweep deleted never comes back.
+    pub fn ledger_landed(
+        &mut self,
+        slot: &str,
+        row: &LedgerRow,
+        landed: &Landed,
+        was_deleted: bool,
+        gateway: &Gateway,
+        now: u64,
+    ) {
+        let mut why = Vec::new();
+        if row.status == LedgerStatus::Paid && !paid_right(gateway, &row.reference, now) {
+            why.push("reads paid and the gateway never called it paid".to_owned());
+        }
+        match landed {
+            Landed::Updated(old) => {
+                let final_before = matches!(old.status, LedgerStatus::Paid | LedgerStatus::Failed);
+                if row.revision <= old.revision || (final_before && row.status != old.status) {
+                    why.push(format!(
+                        "went back from r{} {:?} to r{} {:?}",
+                        old.revision, old.status, row.revision, row.status
+                    ));
+                }
             }
-            self.stored_paid.insert(p.reference.as_str().to_owned());
+            Landed::Inserted if was_deleted => {
+                why.push("came back after the sweep deleted it".into());
+            }
+            _ => {}
+        }
+        for what in why {
+            self.violation(slot, now, format!("ledger row {}: {what}", row.reference));
+        }
+    }
+
+    /// A payment stored paid reads paid by its deadline (unless the sweep deleted it, or it is
+    /// past the time its object may write).
+    pub fn reads_paid(&mut self, slot: &str, id: &str, sink: &Sink, now: u64) {
+        let past_keep =
+            self.created
+                .get(id)
+                .zip(self.keep_ms)
+                .is_some_and(|((_, created), keep)| {
+                    now + crate::payment::ledger::LAST_WRITE_MARGIN_MS >= created + keep
+                });
+        if past_keep || sink.deleted.contains_key(id) {
+            return;
+        }
+        let status = sink.rows.get(id).map(|r| r.row.status);
+        if status != Some(LedgerStatus::Paid) {
+            let what = format!("paid, and the ledger reads {status:?} a minute after D1 was up");
+            self.violation(slot, now, what);
+        }
+    }
+
+    /// Before each sweep: no row keeps its contact past `KP_RETENTION_DAYS` (and a minute
+    /// after D1 is up, plus the faults' minutes).
+    pub fn before_sweep(&mut self, sink: &Sink, faults: &Faults, now: u64) {
+        let mut late = Vec::new();
+        for r in sink.rows.values().filter(|r| r.row.contact.is_some()) {
+            let slot = slot_of(&r.row.reference);
+            let erase_at = r.row.created_ms + self.timing.retention_ms;
+            if now >= self.ledger_deadline(&slot, erase_at, faults) {
+                late.push((slot, r.row.reference.as_str().to_owned()));
+            }
+        }
+        for (slot, reference) in late {
+            self.violation(
+                &slot,
+                now,
+                format!("ledger row {reference} keeps its contact past retention"),
+            );
+        }
+    }
+
+    /// The sweep deleted nothing younger than `KP_LEDGER_RETENTION_DAYS`.
+    pub fn swept(&mut self, sink: &Sink, keep_ms: u64, now: u64) {
+        let early: Vec<String> = sink
+            .deleted
+            .iter()
+            .filter(|(_, (created, at))| *at == now && created + keep_ms > now)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in early {
+            self.violation(
+                &id,
+                now,
+                "ledger row deleted before KP_LEDGER_RETENTION_DAYS".into(),
+            );
+        }
+    }
+
+    /// At the end: without the binding, no row; with it, every payment the Worker created has
+    /// its row until `KP_LEDGER_RETENTION_DAYS`, and none is left a day (one sweep) past it.
+    pub fn ledger_at_end(&mut self, sink: &Sink, ledger: bool, now: u64) {
+        if !ledger {
+            if !sink.rows.is_empty() {
+                self.violation("ledger", now, "rows written without the binding".into());
+            }
+            return;
+        }
+        let keep = self.keep_ms.unwrap_or(u64::MAX);
+        let mut wrong = Vec::new();
+        for (id, (slot, created)) in &self.created {
+            let held = sink.rows.contains_key(id);
+            if created + keep > now + DAY && !held && !sink.deleted.contains_key(id) {
+                wrong.push((slot.clone(), format!("ledger has no row for {id}")));
+            }
+            if created + keep + 2 * DAY < now && held {
+                wrong.push((
+                    slot.clone(),
+                    format!("ledger row {id} kept past KP_LEDGER_RETENTION_DAYS"),
+                ));
+            }
+        }
+        wrong.sort();
+        for (slot, what) in wrong {
+            self.violation(&slot, now, what);
         }
     }
 
@@ -176,6 +365,9 @@ impl Checker {
             }
             if self.webhooks && p.outbox.iter().any(|e| e.delivery == Delivery::Pending) {
                 why.push("an event is still owed".into());
+            }
+            if self.ledger && (p.ledger.owed || p.contact.is_some()) {
+                why.push("its row's last write has not landed".into());
             }
         }
         if !why.is_empty() {

@@ -2,7 +2,8 @@
 
 use kelantanpay::Reference;
 
-use crate::payment::slot_machine::SlotInput;
+use crate::payment::ledger::LedgerRow;
+use crate::payment::slot_machine::{FlightId, SlotInput};
 
 /// Who an object call answers.
 #[derive(Debug, Clone)]
@@ -63,4 +64,22 @@ pub enum Ev {
         slot: String,
     },
     Deploy,
+    /// A ledger write reaches D1 (`apply`: it commits) and its answer reaches the object.
+    LedgerLands {
+        slot: String,
+        instance: u64,
+        flight: FlightId,
+        row: Box<LedgerRow>,
+        apply: bool,
+        ok: bool,
+    },
+    /// The daily cron: the ledger's sweep.
+    Sweep,
+    /// A payment stored paid at `since` must read paid in the ledger by now (or later, if
+    /// faults since then allow it more time).
+    LedgerDue {
+        slot: String,
+        id: String,
+        since: u64,
+    },
 }

@@ -1,7 +1,8 @@
 //! What goes wrong, drawn from the seed: instances evicted between any two actions, storage
 //! writes that fail, deploys that restart every instance (some with a broken setting, for
 //! hours, until the next deploy mends it), alarms run twice, the gateway and the merchant's
-//! endpoint down for minutes or days.
+//! endpoint down for minutes or days, the ledger's D1 down for minutes or days, its writes
+//! failing or landing late.
 
 use super::event::Ev;
 use super::rng::Rng;
@@ -17,6 +18,9 @@ pub struct Faults {
     /// From, to, and which of `BROKEN` the deploys between them carry.
     broken: Vec<(u64, u64, usize)>,
     alarm_twice_per_mille: u64,
+    ledger_down: Vec<(u64, u64)>,
+    ledger_fail_per_mille: u64,
+    ledger_late_per_mille: u64,
 }
 
 impl Faults {
@@ -29,6 +33,9 @@ impl Faults {
             endpoint_down: Vec::new(),
             broken: Vec::new(),
             alarm_twice_per_mille: sc.alarm_twice_per_mille,
+            ledger_down: Vec::new(),
+            ledger_fail_per_mille: sc.ledger_fail_per_mille,
+            ledger_late_per_mille: sc.ledger_late_per_mille,
         }
     }
 
@@ -61,6 +68,34 @@ impl Faults {
             time.at(from, Ev::Deploy);
             time.at(from + length, Ev::Deploy);
         }
+        for _ in 0..sc.ledger_outages {
+            let from = EPOCH_MS + rng.below(span);
+            let length = *rng.pick(&[5 * MIN, 3 * HOUR, 12 * HOUR, 2 * DAY]);
+            self.ledger_down.push((from, from + length));
+        }
+    }
+
+    /// The end of the D1 outage `now` lies in, or 0.
+    pub fn ledger_down_until(&self, now: u64) -> u64 {
+        down_until(&self.ledger_down, now)
+    }
+
+    /// The first moment from `t` on that D1 is up.
+    pub fn ledger_up_from(&self, mut t: u64) -> u64 {
+        while self.ledger_down_until(t) > t {
+            t = self.ledger_down_until(t);
+        }
+        t
+    }
+
+    /// This one ledger write fails (D1 up).
+    pub fn ledger_write_fails(&self, rng: &mut Rng) -> bool {
+        rng.chance(self.ledger_fail_per_mille)
+    }
+
+    /// This one ledger write lands late.
+    pub fn ledger_late(&self, rng: &mut Rng) -> bool {
+        rng.chance(self.ledger_late_per_mille)
     }
 
     /// Which setting a deploy made now breaks (`None`: it works).

@@ -14,6 +14,7 @@ mod check;
 mod event;
 mod faults;
 mod gateway;
+mod ledger;
 mod rng;
 mod runtime;
 mod scenario;
@@ -39,12 +40,15 @@ pub fn run_seed(seed: u64, shoppers: usize) -> Outcome {
     let mut world = World::new(seed, scenario.clone());
     world.run();
     let summary = format!(
-        "seed {seed}: {} steps, {} creates sent, {} payments at the gateway, {} deliveries, {} deletions, max {} alarms per object, max {} requeries per object; {}",
+        "seed {seed}: {} steps, {} creates sent, {} payments at the gateway, {} deliveries, {} deletions, {} ledger writes, {} rows left and {} swept, max {} alarms per object, max {} requeries per object; {}",
         world.steps,
         world.scene.check.creates_sent,
         world.scene.gateway.payments.len(),
         world.scene.check.deliveries,
         world.scene.check.deletions,
+        world.scene.check.ledger_writes,
+        world.ledger_rows().0,
+        world.ledger_rows().1,
         world.scene.check.max_alarms,
         world.scene.check.requeries.values().max().copied().unwrap_or(0),
         scenario.describe()

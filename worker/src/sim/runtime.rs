@@ -14,12 +14,14 @@ use kelantanpay::operation::Tokens;
 use kelantanpay::{Call, Reference};
 
 use super::event::{Ev, Who};
+use super::ledger::{Landed, Sink};
 use super::scene::{short, Scene};
 use super::time::SEC;
 use crate::config::Config;
 use crate::objects::interpreter::{SlotAction, SlotInterpreter, ALARM_RETRY_MS};
+use crate::payment::ledger::{sweep, LedgerRow};
 use crate::payment::record::SlotState;
-use crate::payment::slot_machine::{CallerId, SlotInput, SlotReply};
+use crate::payment::slot_machine::{CallerId, FlightId, SlotInput, SlotReply};
 
 /// Cloudflare retries an alarm whose handler threw: first after this, then doubling.
 const RUNTIME_RETRY_MS: u64 = 2 * SEC;
@@ -59,6 +61,8 @@ pub struct Runtime {
     /// The isolate's login token (`isolate::TOKENS`), lost with a deploy.
     tokens: Tokens,
     next_instance: u64,
+    /// The ledger's D1 table (`LEDGER`).
+    pub ledger: Sink,
 }
 
 impl Runtime {
@@ -69,6 +73,7 @@ impl Runtime {
             orders: BTreeMap::new(),
             tokens: Tokens::default(),
             next_instance: 0,
+            ledger: Sink::default(),
         }
     }
 
@@ -158,7 +163,10 @@ impl Runtime {
     fn run_alarm(&mut self, st: &mut Scene, slot: &str) -> Replies {
         let obj = self.objects.entry(slot.to_owned()).or_default();
         obj.in_alarm += 1;
-        obj.alarms += 1;
+        // Through a D1 outage a row's write is retried a minute apart, by design: not counted.
+        if st.faults.ledger_down_until(st.now()) <= st.now() {
+            obj.alarms += 1;
+        }
         let alarms = obj.alarms;
         st.check.alarm_fired(slot, alarms, st.now());
         let replies = self.call(st, slot, Who::Alarm, SlotInput::Alarm);
@@ -202,6 +210,67 @@ impl Runtime {
         names.iter().flat_map(|name| self.evict(st, name)).collect()
     }
 
+    /// A ledger write reaches D1, and its answer the instance that sent it (if it is still there).
+    #[allow(clippy::too_many_arguments)]
+    pub fn ledger_lands(
+        &mut self,
+        st: &mut Scene,
+        slot: &str,
+        instance: u64,
+        flight: FlightId,
+        row: LedgerRow,
+        apply: bool,
+        ok: bool,
+    ) -> Replies {
+        if apply {
+            let deleted = self.ledger.deleted.contains_key(&row.id.0);
+            let landed = self.ledger.upsert(row.clone());
+            st.trace(slot, || {
+                format!("  ledger: r{} {:?} {landed:?}", row.revision, row.status)
+            });
+            let now = st.now();
+            st.check
+                .ledger_landed(slot, &row, &landed, deleted, &st.gateway, now);
+            if let (Landed::Inserted | Landed::Updated(_), true) = (&landed, st.rng.chance(300)) {
+                // The merchant marks it fulfilled: no later write of the object undoes it.
+                self.ledger.fulfil(&row.id.0, now);
+            }
+        }
+        self.done(st, slot, instance, SlotInput::LedgerWritten { flight, ok })
+    }
+
+    /// The daily cron: the sweep's statements on the table, as D1 runs them. The contact left
+    /// in a row past retention is judged first (the sweep's erasure is only a backstop).
+    pub fn sweep(&mut self, st: &mut Scene) {
+        let Some(rules) = self.config.ledger.rules.clone() else {
+            return;
+        };
+        let now = st.now();
+        st.check.before_sweep(&self.ledger, &st.faults, now);
+        if st.faults.ledger_down_until(now) > now {
+            return;
+        }
+        for statement in sweep(now, &rules, self.config.timing.retention_ms) {
+            self.ledger.run(&statement, now);
+        }
+        st.check.swept(&self.ledger, rules.keep_ms, now);
+    }
+
+    /// A payment stored paid must read paid by now, unless the faults since allow it longer.
+    pub fn ledger_due(&mut self, st: &mut Scene, slot: &str, id: &str, since: u64) {
+        if self.config.ledger.rules.is_none() {
+            return;
+        }
+        let now = st.now();
+        let deadline = st.check.ledger_deadline(slot, since, &st.faults);
+        if deadline > now {
+            let (slot, id) = (slot.to_owned(), id.to_owned());
+            st.at(deadline, Ev::LedgerDue { slot, id, since });
+            return;
+        }
+        st.check.reads_paid(slot, id, &self.ledger, now);
+    }
+
     /// What every object still holds at the end (`None`: a text that does not read).
     pub fn held(&self) -> Vec<(String, Option<SlotState>)> {
         self.objects
@@ -227,6 +296,7 @@ impl Runtime {
             st.trace(slot, || format!("  -> {}", short(&action)));
             if st.faults.evicts(&mut st.rng) {
                 st.trace(slot, || "  !! evicted".into());
+                st.check.fault(slot, st.now());
                 // The caller of a reply the instance did not get to give gets an error too.
                 if let SlotAction::Reply(who, ..) | SlotAction::Fail(who) = action {
                     replies.push((who, None));
@@ -239,6 +309,7 @@ impl Runtime {
                 Ok(None) => {}
                 Err(detail) => {
                     st.trace(slot, || "  !! write failed".into());
+                    st.check.fault(slot, st.now());
                     if let Some(i) = self.instance(slot) {
                         i.interpreter.action_failed(detail);
                     }
@@ -380,9 +451,32 @@ impl Runtime {
                 };
                 done(st, slot, instance, now + after, input);
             }
-            SlotAction::WriteLedger { flight, .. } => {
-                let input = SlotInput::LedgerWritten { flight, ok: true };
-                done(st, slot, instance, now + 10, input);
+            SlotAction::WriteLedger { flight, row } => {
+                st.check.ledger_sending(slot, &row, now);
+                // Down: refused at once. One failed write: half of them committed anyway (the
+                // answer was lost). Late: lands after the object gave up on it (its retry, or
+                // a newer write, may land first).
+                let (apply, ok, after) = if st.faults.ledger_down_until(now) > now {
+                    (false, false, st.rng.between(20, 3_000))
+                } else if st.faults.ledger_write_fails(&mut st.rng) {
+                    st.check.fault(slot, now);
+                    (st.rng.chance(500), false, st.rng.between(20, 3_000))
+                } else if st.faults.ledger_late(&mut st.rng) {
+                    st.check.fault(slot, now);
+                    (true, true, st.rng.between(5_000, 90_000))
+                } else {
+                    (true, true, st.rng.between(5, 400))
+                };
+                let slot = slot.to_owned();
+                let ev = Ev::LedgerLands {
+                    slot,
+                    instance,
+                    flight,
+                    row,
+                    apply,
+                    ok,
+                };
+                st.at(now + after, ev);
             }
             SlotAction::RememberOrder {
                 orderid,
@@ -404,7 +498,19 @@ impl Runtime {
 
     fn store(&mut self, st: &mut Scene, slot: &str, state: &SlotState) -> Result<(), &'static str> {
         write(st)?;
-        st.check.stored(state, &st.gateway, st.now());
+        let now = st.now();
+        if let Some(id) = st.check.stored(state, &st.gateway, now) {
+            // Newly paid: the ledger must say so within a minute of D1 being up.
+            let slot = slot.to_owned();
+            st.at(
+                now,
+                Ev::LedgerDue {
+                    slot,
+                    id,
+                    since: now,
+                },
+            );
+        }
         let text = serde_json::to_string(state).unwrap_or_default();
         let obj = self.objects.entry(slot.to_owned()).or_default();
         obj.stored = Some(text);
@@ -440,6 +546,7 @@ impl Runtime {
                         }
                         continue;
                     }
+                    st.check.fault(slot, now);
                     // `PaymentObject::alarm`: its own retry alarm (over whatever is armed); it
                     // throws only when that write fails.
                     if write(st).is_ok() {

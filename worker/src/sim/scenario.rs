@@ -31,6 +31,13 @@ pub struct Scenario {
     pub broken_deploys: u32,
     /// The chance that an alarm that ran is run again (Cloudflare's alarms are at-least-once).
     pub alarm_twice_per_mille: u64,
+    /// The `LEDGER` binding is there (most seeds), its outages (hours, days), the chance that
+    /// one write fails (half of those land anyway: the answer was lost), and that one lands late
+    /// (after the object gave up on it, possibly after a newer one).
+    pub ledger: bool,
+    pub ledger_outages: u32,
+    pub ledger_fail_per_mille: u64,
+    pub ledger_late_per_mille: u64,
 }
 
 /// What a careless deploy does to one setting (`None`: the var is gone), each a problem
@@ -65,6 +72,11 @@ impl Settings for SimSettings {
     fn limiters(&self) -> Limiters {
         Limiters::default()
     }
+
+    /// A binding is there when the table names it (`LEDGER`).
+    fn has_binding(&self, name: &str) -> bool {
+        self.0.contains_key(name)
+    }
 }
 
 const SCHEDULES: [&str; 5] = [
@@ -76,6 +88,9 @@ const SCHEDULES: [&str; 5] = [
 ];
 /// `KP_RETENTION_DAYS`: the default, a short one, the shortest a test uses (4.3 s).
 const RETENTION_DAYS: [f64; 4] = [90.0, 30.0, 1.0, 0.00005];
+/// `KP_LEDGER_RETENTION_DAYS`: short enough that the daily sweep deletes rows within the run
+/// (never shorter than the longest `KP_RETENTION_DAYS`), and the default.
+const LEDGER_RETENTION_DAYS: [&str; 3] = ["100", "150.5", "2557"];
 
 impl Scenario {
     pub fn for_seed(seed: u64, shoppers: usize) -> Scenario {
@@ -102,6 +117,12 @@ impl Scenario {
                 "https://shop.example/kelantanpay/events".into(),
             );
         }
+        let ledger = !rng.chance(100);
+        if ledger {
+            vars.insert("LEDGER", "d1".into());
+            let keep = *rng.pick(&LEDGER_RETENTION_DAYS);
+            vars.insert("KP_LEDGER_RETENTION_DAYS", keep.into());
+        }
         let config = Config::from_env(&SimSettings(vars.clone()));
         assert!(config.problems.is_empty(), "{:?}", config.problems);
         Scenario {
@@ -117,6 +138,10 @@ impl Scenario {
             vars,
             broken_deploys: *rng.pick(&[0, 0, 1, 2]),
             alarm_twice_per_mille: *rng.pick(&[0, 20, 200]),
+            ledger,
+            ledger_outages: rng.between(0, 4) as u32,
+            ledger_fail_per_mille: *rng.pick(&[0, 10, 50]),
+            ledger_late_per_mille: *rng.pick(&[0, 10, 100]),
         }
     }
 
@@ -155,10 +180,14 @@ impl Scenario {
 
     pub fn describe(&self) -> String {
         format!(
-            "schedule {:?}, retention {} ms, webhooks {}, evict {}‰/effect, write fails {}‰, idle evictions {}‰, {} gateway and {} endpoint outages, {} broken deploys, alarms twice {}‰",
+            "schedule {:?}, retention {} ms, webhooks {}, ledger {} ({} outages, {}‰ fail, {}‰ late), evict {}‰/effect, write fails {}‰, idle evictions {}‰, {} gateway and {} endpoint outages, {} broken deploys, alarms twice {}‰",
             self.schedule_text,
             self.rules.timing.retention_ms,
             self.rules.webhooks,
+            self.ledger,
+            self.ledger_outages,
+            self.ledger_fail_per_mille,
+            self.ledger_late_per_mille,
             self.evict_per_mille,
             self.store_fail_per_mille,
             self.random_evictions_per_mille,

@@ -11,7 +11,7 @@ use super::rng::Rng;
 use super::runtime::Runtime;
 use super::scenario::Scenario;
 use super::scene::Scene;
-use super::time::{Timeline, DAY, EPOCH_MS};
+use super::time::{Timeline, DAY, EPOCH_MS, HOUR, MIN};
 use super::workload::Workload;
 
 pub struct World {
@@ -48,6 +48,12 @@ impl World {
         self.workload.plan(st, &self.sc);
         st.faults.plan(&self.sc, &mut st.rng, &mut st.time);
         let end = EPOCH_MS + self.sc.end_days() * DAY;
+        // The daily cron (wrangler.toml `[triggers] crons = ["17 3 * * *"]`, 03:17 UTC).
+        let mut cron = EPOCH_MS + 3 * HOUR + 17 * MIN;
+        while cron <= end {
+            st.at(cron, Ev::Sweep);
+            cron += DAY;
+        }
         while let Some((when, ev)) = self.scene.time.next() {
             let st = &mut self.scene;
             if when > end || st.check.failed() {
@@ -62,7 +68,17 @@ impl World {
             let held = self.runtime.held();
             let now = st.now();
             st.check.at_end(&st.gateway, &held, now);
+            st.check
+                .ledger_at_end(&self.runtime.ledger, self.sc.ledger, now);
         }
+    }
+
+    /// Rows in the ledger at the end, and rows the sweep deleted.
+    pub fn ledger_rows(&self) -> (usize, usize) {
+        (
+            self.runtime.ledger.rows.len(),
+            self.runtime.ledger.deleted.len(),
+        )
     }
 
     fn handle(&mut self, ev: Ev) {
@@ -86,7 +102,18 @@ impl World {
                 instance,
                 input,
             } => rt.done(st, &slot, instance, input),
+            Ev::LedgerLands {
+                slot,
+                instance,
+                flight,
+                row,
+                apply,
+                ok,
+            } => rt.ledger_lands(st, &slot, instance, flight, *row, apply, ok),
+            Ev::Sweep => return rt.sweep(st),
+            Ev::LedgerDue { slot, id, since } => return rt.ledger_due(st, &slot, &id, since),
             Ev::Deploy => {
+                st.check.deployed(st.now());
                 let broken = st.faults.broken_setting(st.now());
                 st.trace_all(|| format!("deploy, broken: {broken:?}"));
                 rt.deploy(st, self.sc.config(broken))

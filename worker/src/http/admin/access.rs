@@ -186,6 +186,16 @@ impl CertCache {
         held.map_or(KeyPlan::Unknown, KeyPlan::Use)
     }
 
+    /// Whether to fetch the certs ahead of need (the admin page, before its code asks the API
+    /// several things at once): when no fresh keys are held and a fetch is allowed, which then
+    /// counts as the fetch.
+    pub fn warm(&mut self, now_ms: u64) -> bool {
+        let fresh = self
+            .fetched_ms
+            .is_some_and(|t| now_ms.saturating_sub(t) < CERTS_MAX_AGE_MS);
+        !fresh && self.plan("", now_ms) == KeyPlan::Fetch
+    }
+
     /// Takes the certs' answer: its RSA keys replace the held ones when it has any (an answer
     /// that cannot be read keeps the held keys).
     pub fn fetched(&mut self, body: &str, now_ms: u64) {
@@ -432,6 +442,20 @@ mod tests {
         cache.fetched(JWKS, NOW);
         assert_eq!(cache.plan("new", NOW + 59_999), KeyPlan::Unknown);
         assert_eq!(cache.plan("new", NOW + 60_000), KeyPlan::Fetch);
+    }
+
+    #[test]
+    fn the_page_warms_the_keys_once_and_not_while_they_are_fresh() {
+        let mut cache = CertCache::default();
+        assert!(cache.warm(NOW));
+        assert!(!cache.warm(NOW + 1), "the fetch is under way");
+        cache.fetched(JWKS, NOW + 10);
+        assert!(!cache.warm(NOW + REFETCH_GAP_MS + 10), "fresh keys");
+        assert!(matches!(cache.plan("k1", NOW + 20), KeyPlan::Use(_)));
+        assert!(
+            cache.warm(NOW + CERTS_MAX_AGE_MS + 10),
+            "stale after an hour"
+        );
     }
 
     #[test]

@@ -60,7 +60,7 @@ impl Gate {
         }
         if let (Some(token), Some(cookies)) = (&admin.token, req.header("cookie")) {
             if session::from_cookie_header(&cookies)
-                .is_some_and(|value| session::verify(token, value, now_ms))
+                .any(|value| session::verify(token, value, now_ms))
             {
                 same_origin_if_changing(ctx, req)?;
                 return Ok(GateStep::Admitted(Admitted::Session));

@@ -136,6 +136,8 @@ impl AdminRoute {
 /// then the route's work).
 pub enum Admin {
     Page(PageFile),
+    /// The page, once Access's keys are fetched (`page::warm_up`).
+    Warming(PageFile),
     /// A page file handed to the assets: the request is over.
     Served,
     SignOut,
@@ -157,7 +159,17 @@ impl Admin {
     ) -> Result<RouteStep<Admin>, ApiError> {
         let (gated, work, input) = match self {
             Admin::Page(file) => {
-                return Ok(RouteStep::Next(Admin::Served, page::serve(file, ctx)?))
+                let serve = page::serve(file, ctx)?;
+                return Ok(match page::warm_up(now_ms, ctx, req, isolate) {
+                    Some(fetch) => RouteStep::Next(Admin::Warming(file), fetch),
+                    None => RouteStep::Next(Admin::Served, serve),
+                });
+            }
+            Admin::Warming(file) => {
+                if let RequestInput::Fetched(Ok(body)) = &input {
+                    isolate.access_certs.fetched(body, now_ms);
+                }
+                return Ok(RouteStep::Next(Admin::Served, page::serve(file, ctx)?));
             }
             Admin::Served => return Err(ApiError::Internal("a served page was stepped".into())),
             Admin::SignOut => return session::sign_out(ctx).map(RouteStep::Done),

@@ -349,17 +349,13 @@ impl AdminWork {
 }
 
 /// The row as it stands after a recheck: the object's answer is newer than a ledger write still
-/// on its way, so its status and code win (a mismatched amount reads `unknown`, as in the ledger).
+/// on its way, so its status and code win (an amount mismatch is already `unknown` in it).
 fn rechecked(row: &mut OrderRow, view: &crate::payment::messages::StatusView) {
-    row.status = if view.amount_mismatch {
-        LedgerStatus::Unknown.as_str().to_owned()
-    } else {
-        view.status.as_str().to_owned()
-    };
+    row.status = view.status.as_str().to_owned();
     row.code = view.code.clone();
 }
 
-/// `{"from","to","statuses": {status: {"count","total"}}, "paid_totals": {"today","week","month"}}`:
+/// `{"statuses": {status: {"count","total"}}, "paid_totals": {"today","week","month"}}`:
 /// every status present, zero when it has no order.
 fn summary_answer(results: Vec<SqlResult>) -> Result<Outgoing, ApiError> {
     let mut results = results.into_iter();

@@ -6,7 +6,11 @@
 
 use crate::http::api_error::ApiError;
 use crate::http::context::Ctx;
-use crate::http::step::RequestEffect;
+use crate::http::incoming::Incoming;
+use crate::http::step::{IsolateState, RequestEffect};
+
+use super::access::FETCH_TIMEOUT_MS;
+use super::gate::ACCESS_HEADER;
 
 /// The page's Content-Security-Policy: no inline script or style, nothing from elsewhere, and
 /// never in a frame.
@@ -68,5 +72,22 @@ pub fn serve(file: PageFile, ctx: &Ctx) -> Result<RequestEffect, ApiError> {
     Ok(RequestEffect::AssetAt {
         path: file.asset_path().to_owned(),
         headers: headers(),
+    })
+}
+
+/// Before the page itself, behind Cloudflare Access, in an isolate that holds no fresh keys:
+/// the certs' fetch, so the page's first API calls (made at once) find the keys held rather
+/// than all but one being refused while the one fetch is under way (`CertCache::plan`).
+pub fn warm_up(
+    now_ms: u64,
+    ctx: &Ctx,
+    req: &Incoming,
+    isolate: &mut IsolateState,
+) -> Option<RequestEffect> {
+    let access = ctx.config.admin.access.as_ref()?;
+    let ahead = req.header(ACCESS_HEADER).is_some() && isolate.access_certs.warm(now_ms);
+    ahead.then(|| RequestEffect::Fetch {
+        url: access.certs_url(),
+        timeout_ms: FETCH_TIMEOUT_MS,
     })
 }

@@ -282,13 +282,18 @@ impl Filters {
             params.push(Value::from(after.id.as_str()));
         }
         params.push(Value::from(rows + 1));
-        SqlStatement {
-            sql: format!(
-                "SELECT {LIST_COLUMNS} FROM orders{} ORDER BY created_ms DESC, id DESC LIMIT ?",
-                where_clause(&conditions)
-            ),
-            params,
-        }
+        let filtered = where_clause(&conditions);
+        let sql = if self.q.is_some() {
+            // A search walks rows until the page is full: it walks the covering index
+            // `orders_search` (0002) for the ids, and reads only the page's rows.
+            format!(
+                "SELECT {LIST_COLUMNS} FROM orders WHERE id IN (SELECT id FROM orders{filtered} \
+                 ORDER BY created_ms DESC, id DESC LIMIT ?) ORDER BY created_ms DESC, id DESC"
+            )
+        } else {
+            format!("SELECT {LIST_COLUMNS} FROM orders{filtered} ORDER BY created_ms DESC, id DESC LIMIT ?")
+        };
+        SqlStatement { sql, params }
     }
 }
 
@@ -472,9 +477,10 @@ mod tests {
         assert_eq!(
             page.sql,
             format!(
-                "SELECT {LIST_COLUMNS} FROM orders WHERE status = ? AND fulfilled_ms IS NOT NULL AND \
-                 (name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' OR reference LIKE ? ESCAPE '\\' \
-                 OR orderid LIKE ? ESCAPE '\\') ORDER BY created_ms DESC, id DESC LIMIT ?"
+                "SELECT {LIST_COLUMNS} FROM orders WHERE id IN (SELECT id FROM orders WHERE status = ? \
+                 AND fulfilled_ms IS NOT NULL AND (name LIKE ? ESCAPE '\\' OR email LIKE ? ESCAPE '\\' \
+                 OR reference LIKE ? ESCAPE '\\' OR orderid LIKE ? ESCAPE '\\') ORDER BY created_ms DESC, \
+                 id DESC LIMIT ?) ORDER BY created_ms DESC, id DESC"
             )
         );
         let pattern = json!("%50\\%\\_off%");

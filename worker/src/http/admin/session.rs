@@ -92,9 +92,10 @@ pub fn verify(token: &Secret, value: &str, now_ms: u64) -> bool {
     signed && expires_secs > now_secs && expires_secs <= now_secs + MAX_AGE_SECS
 }
 
-/// The session cookie's value in a `Cookie` header, when there is one.
-pub fn from_cookie_header(header: &str) -> Option<&str> {
-    header.split(';').find_map(|pair| {
+/// Every session cookie value in a `Cookie` header (a sibling subdomain can add one of its own
+/// ahead of ours: each is tried, so it cannot hide the real one).
+pub fn from_cookie_header(header: &str) -> impl Iterator<Item = &str> {
+    header.split(';').filter_map(|pair| {
         let (name, value) = pair.split_once('=')?;
         (name.trim() == COOKIE).then(|| value.trim())
     })
@@ -245,11 +246,13 @@ mod tests {
 
     #[test]
     fn the_cookie_is_found_among_others_and_its_attributes_follow_the_origin() {
+        let values = |h| from_cookie_header(h).collect::<Vec<_>>();
+        assert_eq!(values("a=1; kp_admin_session=v1.2.x ; b=2"), ["v1.2.x"]);
         assert_eq!(
-            from_cookie_header("a=1; kp_admin_session=v1.2.x ; b=2"),
-            Some("v1.2.x")
+            values("kp_admin_session=bad; kp_admin_session=good"),
+            ["bad", "good"]
         );
-        assert_eq!(from_cookie_header("kp_admin_session_old=1"), None);
+        assert!(values("kp_admin_session_old=1").is_empty());
         let c = cookie("v", MAX_AGE_SECS, "https://shop.example");
         assert_eq!(
             c,

@@ -187,6 +187,45 @@ fn sign_in_request(extra: &[(&str, &str)]) -> Incoming {
 }
 
 #[test]
+fn behind_access_the_page_fetches_the_keys_first_once() {
+    let open = config(WITH_BOTH);
+    let mut isolate = IsolateState::default();
+    let page = || {
+        incoming(
+            HttpMethod::Get,
+            "/admin",
+            &[("cf-access-jwt-assertion", "x")],
+            false,
+        )
+    };
+    let mut machine = RequestMachine::api(page(), open.clone());
+    let start = RequestInput::Start(RequestRandom([3; crate::http::random::RANDOM_BYTES]));
+    let effect = machine.step(NOW, start.clone(), &mut isolate);
+    assert!(matches!(effect, RequestEffect::Fetch { .. }), "{effect:?}");
+    let effect = machine.step(NOW, RequestInput::Fetched(Ok(JWKS.into())), &mut isolate);
+    assert!(
+        matches!(effect, RequestEffect::AssetAt { .. }),
+        "{effect:?}"
+    );
+    assert!(isolate.access_certs.key("k1").is_some());
+    // The next page load: straight to the asset.
+    let mut machine = RequestMachine::api(page(), open.clone());
+    let effect = machine.step(NOW + 1, start.clone(), &mut isolate);
+    assert!(
+        matches!(effect, RequestEffect::AssetAt { .. }),
+        "{effect:?}"
+    );
+    // Without an assertion (not behind Access), never.
+    let mut isolate = IsolateState::default();
+    let bare = incoming(HttpMethod::Get, "/admin", &[], false);
+    let effect = RequestMachine::api(bare, open).step(NOW, start, &mut isolate);
+    assert!(
+        matches!(effect, RequestEffect::AssetAt { .. }),
+        "{effect:?}"
+    );
+}
+
+#[test]
 fn signing_in_counts_the_attempt_then_answers_a_signed_cookie() {
     let open = config(WITH_TOKEN);
     // The attempt is counted first, in the client's own sign-in bucket object.
@@ -214,7 +253,9 @@ fn signing_in_counts_the_attempt_then_answers_a_signed_cookie() {
         "{cookie}"
     );
     assert!(!cookie.contains(TOKEN));
-    let value = session::from_cookie_header(cookie.split(';').next().unwrap()).unwrap();
+    let value = session::from_cookie_header(cookie.split(';').next().unwrap())
+        .next()
+        .unwrap();
     assert!(session::verify(&Secret::new(TOKEN), value, NOW));
 }
 
@@ -456,6 +497,10 @@ fn the_session_admits_reads_and_its_own_pages_writes() {
         session::issue(&Secret::new(TOKEN), NOW)
     );
     let (who, _) = through_gate(&open, get(&[("cookie", &cookie)]), &mut isolate, vec![]);
+    assert_eq!(who.unwrap(), Admitted::Session);
+    // A planted cookie of the same name ahead of ours does not hide it.
+    let planted = format!("{}=v1.1.AAAA; {cookie}", session::COOKIE);
+    let (who, _) = through_gate(&open, get(&[("cookie", &planted)]), &mut isolate, vec![]);
     assert_eq!(who.unwrap(), Admitted::Session);
     let (who, _) = through_gate(
         &open,
@@ -1114,4 +1159,75 @@ mod api {
         let mut m = get("/admin/api/summary?to=tomorrow");
         assert_eq!(error_of(m.start()).1["error"]["field"], "to");
     }
+}
+
+/// The statements `bench/admin-query.mjs` times over 100,000 rows are the ones the API builds:
+/// `bench/admin-queries.json` must match them (`KP_WRITE_BENCH_QUERIES=1 cargo test ...`
+/// rewrites it). The bench's rows: row `i` is `bench-<i, 6 digits>`, created
+/// `BENCH_BASE - i * BENCH_STEP` ms.
+#[test]
+fn the_benchmarks_queries_are_the_ones_the_api_builds() {
+    use super::query::{self, Cursor, Filters, Range};
+    const BENCH_BASE: u64 = 1_796_616_000_000; // 2026-12-07T12:00:00+08:00
+    const BENCH_STEP: u64 = 315_000;
+    let key: &[u8] = b"";
+    let filters = |q: &str| Filters::parse(q, key).unwrap();
+    let deep = Cursor {
+        created_ms: BENCH_BASE - 90_000 * BENCH_STEP,
+        id: "bench-090000".into(),
+    };
+    let cases = [
+        ("no filter", filters("").page(None, 50)),
+        ("status=paid", filters("status=paid").page(None, 50)),
+        (
+            "status=unknown (rare)",
+            filters("status=unknown").page(None, 50),
+        ),
+        (
+            "from=2026-11-01&to=2026-11-07",
+            filters("from=2026-11-01&to=2026-11-07").page(None, 50),
+        ),
+        ("fulfilled=true", filters("fulfilled=true").page(None, 50)),
+        ("fulfilled=false", filters("fulfilled=false").page(None, 50)),
+        ("q=siti (common)", filters("q=siti").page(None, 50)),
+        (
+            "q=KP4242 (one reference)",
+            filters("q=KP4242-").page(None, 50),
+        ),
+        (
+            "q=zzz (no match: every row)",
+            filters("q=zzz").page(None, 50),
+        ),
+        ("cursor at row 90,000", filters("").page(Some(&deep), 50)),
+        (
+            "status=paid, cursor at row 90,000",
+            filters("status=paid").page(Some(&deep), 50),
+        ),
+        ("one order", query::one_order("bench-050000")),
+    ];
+    let mut out: Vec<Value> = cases
+        .iter()
+        .map(|(name, s)| json!({"name": name, "sql": s.sql, "params": s.params}))
+        .collect();
+    for (i, s) in query::summary(&Range::default(), BENCH_BASE)
+        .into_iter()
+        .enumerate()
+    {
+        let name = ["summary: per status (all time)", "summary: paid totals"][i];
+        out.push(json!({"name": name, "sql": s.sql, "params": s.params}));
+    }
+    let text = serde_json::to_string_pretty(&json!({
+        "base_ms": BENCH_BASE, "step_ms": BENCH_STEP, "queries": out
+    }))
+    .unwrap()
+        + "\n";
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/admin-queries.json");
+    if std::env::var_os("KP_WRITE_BENCH_QUERIES").is_some() {
+        std::fs::write(path, &text).unwrap();
+    }
+    assert_eq!(
+        std::fs::read_to_string(path).unwrap_or_default(),
+        text,
+        "bench/admin-queries.json is not what the API builds: rerun with KP_WRITE_BENCH_QUERIES=1"
+    );
 }

@@ -31,6 +31,9 @@ impl SlotMachine {
         let Some(ledger) = rules.ledger.as_ref() else {
             return;
         };
+        // Whatever step notices the erasure is due does it: no row leaves with the contact
+        // once `KP_RETENTION_DAYS` has passed.
+        self.erase_contact(now, rules, out);
         if !self.send_ledger(now, ledger, out)
             && self.ledger_changes != changes_before
             && self.stored.payment.is_some()
