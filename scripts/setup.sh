@@ -105,30 +105,5 @@ if $fuzz && [ -f "$ROOT/scripts/fuzz.sh" ]; then
   bash "$ROOT/scripts/fuzz.sh" --install
 fi
 
-# .dev.vars: the local secrets. Every secret the example carries (KP_SIGNING_SECRET,
-# KP_IDEMPOTENCY_SECRET, KP_ADMIN_TOKEN) holds its placeholder there, which the Worker refuses
-# (a published key): each gets 32 fresh random bytes in hex, in a new file or in place in one
-# copied by hand; every other line is kept.
-random_hex() { od -An -N32 -tx1 /dev/urandom | tr -d ' \n'; }
-fresh_secrets() { # file: replaces each placeholder secret with a fresh one, in place
-  sed -i -e "s/^KP_SIGNING_SECRET=replace-with-32-random-bytes-in-hex\$/KP_SIGNING_SECRET=$(random_hex)/" \
-    -e "s/^KP_IDEMPOTENCY_SECRET=replace-with-32-random-bytes-in-hex\$/KP_IDEMPOTENCY_SECRET=$(random_hex)/" \
-    -e "s/^KP_ADMIN_TOKEN=replace-with-32-random-bytes-in-hex\$/KP_ADMIN_TOKEN=$(random_hex)/" "$1"
-}
-if [ ! -f .dev.vars ]; then
-  step "create .dev.vars from .dev.vars.example with fresh secrets and a dev admin token"
-  (umask 077 && cp .dev.vars.example .dev.vars.partial) && fresh_secrets .dev.vars.partial && mv .dev.vars.partial .dev.vars
-elif grep -q '=replace-with-32-random-bytes-in-hex$' .dev.vars; then
-  step ".dev.vars: replace the example's placeholder secrets with fresh ones"
-  fresh_secrets .dev.vars
-else
-  skip ".dev.vars"
-fi
-# A .dev.vars from before the order inbox has no admin token: `make dev` prints the one added here.
-if ! grep -q '^KP_ADMIN_TOKEN=' .dev.vars; then
-  step ".dev.vars: add a dev admin token (KP_ADMIN_TOKEN) for the order inbox"
-  if [ -n "$(tail -c1 .dev.vars)" ]; then echo >> .dev.vars; fi
-  printf '# The order inbox (/admin): the dev admin token, made by scripts/setup.sh.\nKP_ADMIN_TOKEN=%s\n' "$(random_hex)" >> .dev.vars
-else
-  skip ".dev.vars KP_ADMIN_TOKEN"
-fi
+# .dev.vars, the local secrets (fresh ones for the example's placeholders, a dev admin token).
+bash "$ROOT/scripts/dev-vars.sh"
