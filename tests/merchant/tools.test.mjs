@@ -220,6 +220,10 @@ test('migrate: nothing without LEDGER; --remote without a database_id says how t
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /No migrations to apply/);
   assert.ok(readdirSync(join(dir, '.wrangler/state/v3/d1')).length > 0, 'the local database is in .wrangler/state');
+  // Where `npm run dev -- --persist-to DIR` keeps wrangler dev's state, the ledger is migrated too.
+  r = await run(process.execPath, [bin(), 'migrate', '--local', '--persist-to', 'elsewhere'], { cwd: dir, env });
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(readdirSync(join(dir, 'elsewhere/v3/d1')).length > 0, 'migrated in --persist-to');
 
   rmSync(join(dir, 'migrations'), { recursive: true });
   r = await run(process.execPath, [bin(), 'migrate', '--local'], { cwd: dir, env });

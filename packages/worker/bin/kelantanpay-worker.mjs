@@ -5,7 +5,7 @@
 //                          version's, what a missing migration deletes, the status limiters, and
 //                          every environment's [vars] judged by the Worker's own rules
 //                          and the order inbox's LEDGER binding with its D1 migrations
-//   migrate [--local|--remote] [--env NAME] [--config FILE]
+//   migrate [--local|--remote] [--env NAME] [--config FILE] [--persist-to DIR]
 //                          applies the D1 migrations to LEDGER (wrangler d1 migrations apply)
 //   dev                    the local migrations, then the sandbox and `wrangler dev` together (npm run dev)
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -75,12 +75,13 @@ function ledgerGaps(file, ledger) {
 // migrations_dir holds every shipped migration. No LEDGER binding: nothing to do (the inbox is
 // off). --remote without a database_id: says how to create the database. Returns an exit code.
 function migrate(args) {
-  let mode = '--local'; let env = ''; let file = 'wrangler.toml';
+  let mode = '--local'; let env = ''; let file = 'wrangler.toml'; const persist = [];
   for (let i = 0; i < args.length; i++) {
     if (args[i] === '--local' || args[i] === '--remote') mode = args[i];
     else if (args[i] === '--env') env = args[++i] ?? '';
     else if (args[i] === '--config') file = args[++i] ?? file;
-    else { console.error(`kelantanpay-worker migrate: unknown option ${args[i]} (--local | --remote, --env NAME, --config FILE)`); return 2; }
+    else if (args[i] === '--persist-to') persist.push('--persist-to', args[++i] ?? '.wrangler/state');
+    else { console.error(`kelantanpay-worker migrate: unknown option ${args[i]} (--local | --remote, --env NAME, --config FILE, --persist-to DIR)`); return 2; }
   }
   const toml = readFileSync(file, 'utf8');
   const ledger = ledgerBindings(toml).get(env) ?? null;
@@ -103,7 +104,7 @@ function migrate(args) {
   const wrangler = wranglerCommand();
   // Locally nothing to confirm: stdin closed, wrangler applies without asking. Remotely the
   // merchant confirms (CI answers yes).
-  const r = spawnSync(wrangler[0], [...wrangler.slice(1), 'd1', 'migrations', 'apply', BINDING, mode, ...(env ? ['--env', env] : []), '--config', file], {
+  const r = spawnSync(wrangler[0], [...wrangler.slice(1), 'd1', 'migrations', 'apply', BINDING, mode, ...(env ? ['--env', env] : []), '--config', file, ...(mode === '--local' ? persist : [])], {
     stdio: [mode === '--local' ? 'ignore' : 'inherit', 'inherit', 'inherit'], env: { ...WRANGLER_ENV, ...process.env },
   });
   if (r.error) { console.error(`kelantanpay-worker: cannot start wrangler (${r.error.message}); run npm install`); return 1; }
@@ -198,7 +199,9 @@ function dev(args) {
   const ledgerOk = checkLedger(toml, 'wrangler.toml');
   const inbox = Boolean(ledgerBindings(toml).get(''));
   if (inbox) {
-    if (!ledgerOk || migrate(['--local']) !== 0) {
+    // Where `wrangler dev` keeps its local state (a --persist-to among its options) is where the ledger is migrated.
+    const persistTo = extra.indexOf('--persist-to');
+    if (!ledgerOk || migrate(['--local', ...(persistTo >= 0 ? extra.slice(persistTo, persistTo + 2) : [])]) !== 0) {
       console.error('kelantanpay-worker: the local D1 ledger could not be migrated (above)');
       process.exit(1);
     }
