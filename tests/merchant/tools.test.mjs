@@ -152,7 +152,12 @@ test('check: without LEDGER the inbox is off, a note saying how to turn it on, a
   assert.equal(u.code, 0, u.stderr);
   assert.match(u.stderr, /run_worker_first does not send "\/admin" and "\/admin\/\*" to the Worker/);
   const routed = await run(process.execPath, [bin(), 'check', join(project('routed', fragment), 'wrangler.toml')]);
-  assert.doesNotMatch(routed.stderr, /run_worker_first/);
+  assert.doesNotMatch(routed.stderr, /run_worker_first|schedules no cron/);
+  // LEDGER bound without a cron: the retention sweep never runs; a note.
+  const unswept = project('unswept', fragment.replace(/\[triggers\]\ncrons = \[[^\]]*\]\n/, ''));
+  const c = await run(process.execPath, [bin(), 'check', join(unswept, 'wrangler.toml')]);
+  assert.equal(c.code, 0, c.stderr);
+  assert.match(c.stderr, /binds LEDGER but schedules no cron: the ledger's daily retention sweep never runs/);
 });
 
 test('check: a LEDGER whose migrations_dir is missing, lacks a shipped migration or changed one fails', async () => {

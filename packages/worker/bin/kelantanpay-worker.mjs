@@ -3,8 +3,8 @@
 // a space all start it as they like (the rules it applies live in ../lib/).
 //   check [wrangler.toml]  the project's [[migrations]] (top level and every [env.*]) against this
 //                          version's, what a missing migration deletes, the status limiters, and
-//                          every environment's [vars] judged by the Worker's own rules
-//                          and the order inbox's LEDGER binding with its D1 migrations
+//                          every environment's [vars] judged by the Worker's own rules, and the
+//                          order inbox's LEDGER binding, its D1 migrations, /admin's route, the cron
 //   migrate [--local|--remote] [--env NAME] [--config FILE] [--persist-to DIR]
 //                          applies the D1 migrations to LEDGER (wrangler d1 migrations apply)
 //   dev                    the local migrations, then the sandbox and `wrangler dev` together (npm run dev)
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { check, deletions, missingLimiters, varTables } from '../lib/toml.mjs';
-import { BINDING, DEFAULT_DIR, adminRouted, gapsText, inboxOffNote, ledgerBindings, migrationGaps } from '../lib/ledger.mjs';
+import { BINDING, DEFAULT_DIR, adminRouted, gapsText, hasCron, inboxOffNote, ledgerBindings, migrationGaps } from '../lib/ledger.mjs';
 import { devVars, judge } from '../lib/settings.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
@@ -42,6 +42,10 @@ function checkLedger(toml, file) {
   if ([...bindings.values()].some(Boolean) && !adminRouted(toml)) {
     console.error(`kelantanpay-worker: note: ${file} binds ${BINDING} but [assets] run_worker_first does not send "/admin" and "/admin/*" to the Worker: `
       + 'the order inbox\'s page answers 404. Add them: run_worker_first = ["/api/*", "/admin", "/admin/*"]');
+  }
+  if ([...bindings.values()].some(Boolean) && !hasCron(toml)) {
+    console.error(`kelantanpay-worker: note: ${file} binds ${BINDING} but schedules no cron: the ledger's daily retention sweep never runs, `
+      + 'so orders stay past KP_LEDGER_RETENTION_DAYS. Add\n  [triggers]\n  crons = ["17 3 * * *"]');
   }
   for (const [env, ledger] of bindings) {
     if (!ledger) {

@@ -85,6 +85,15 @@ export function adminRouted(toml) {
   return ['/admin', '/admin/*'].every((p) => paths.includes(p) || paths.includes('/*'));
 }
 
+/**
+ * Whether the toml schedules the Worker at all (`[triggers] crons` with one entry or more, at the
+ * top level or in an environment): the ledger's retention sweep runs from that cron, and without
+ * one orders stay past KP_LEDGER_RETENTION_DAYS.
+ */
+export function hasCron(toml) {
+  return /^\s*crons\s*=\s*\[\s*["']/m.test(toml);
+}
+
 /** The failure for a migrations_dir that lacks shipped migrations, with the command that fixes it. */
 export function gapsText(file, env, dir, gaps) {
   const lines = [];
