@@ -3,7 +3,7 @@
 // a timeout; stop() stops everything that was started.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
@@ -57,7 +57,29 @@ function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
  * `ratelimits`: false for a Worker without the Rate Limiting bindings (an older wrangler.toml),
  * or limits by binding name (wranglerRatelimits).
  */
-export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, ratelimits = {}, miniflare = {} } = {}) {
+// ---- the ledger's D1 (ledger helper; the orders helper's harness change does the same: the
+// lead keeps one) ----
+const MIGRATIONS = join(ROOT, 'worker/migrations');
+
+/** worker/migrations/*.sql applied in order, one statement at a time (comments dropped). */
+async function applyMigrations(db) {
+  for (const file of readdirSync(MIGRATIONS).filter((f) => f.endsWith('.sql')).sort()) {
+    const text = readFileSync(join(MIGRATIONS, file), 'utf8').replace(/--[^\n]*/g, '');
+    for (const statement of text.split(';').map((s) => s.trim()).filter(Boolean)) {
+      await db.prepare(statement).run();
+    }
+  }
+}
+
+/** `ledger(sql, ...params)`: the rows a query of the Worker's D1 returns. */
+async function ledgerOf(mf) {
+  const db = await mf.getD1Database('LEDGER');
+  await applyMigrations(db);
+  return async (sql, ...params) => (await db.prepare(sql).bind(...params).all()).results;
+}
+// ---- end of the ledger's D1 ----
+
+export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, ratelimits = {}, miniflare = {}, ledger = true } = {}) {
   if (!existsSync(join(build, 'entry.mjs'))) {
     throw new Error('worker/build/entry.mjs is missing: run `bash scripts/build-worker.sh` first');
   }
@@ -78,6 +100,8 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
       ORDERS: { className: 'OrderIndex', useSQLite: true },
     },
     durableObjectsPersist: mkdtempSync(join(tmpdir(), 'kp-do-')),
+    // The ledger (`ledger: false`: a v2 Worker without the binding).
+    ...(ledger ? { d1Databases: { LEDGER: 'kp-ledger' }, d1Persist: mkdtempSync(join(tmpdir(), 'kp-d1-')) } : {}),
     ratelimits: ratelimits === false ? undefined : wranglerRatelimits(bindings.KP_STATUS_RATE_LIMIT_PER_MINUTE, ratelimits),
     assets: assets ? {
       directory: join(ROOT, 'www'),
@@ -96,7 +120,10 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     ...miniflare,
   });
   const url = (await withTimeout(mf.ready, 'the Worker')).toString().replace(/\/$/, '');
-  return { url, logs, stop: () => mf.dispose() };
+  const query = ledger ? await ledgerOf(mf) : undefined;
+  // `scheduled()`: the Worker's cron handler, as the daily trigger runs it.
+  const scheduled = async () => (await mf.getWorker()).scheduled({ cron: '17 3 * * *' });
+  return { url, logs, ledger: query, scheduled, stop: () => mf.dispose() };
 }
 
 /** Random credentials per run, so a leak scan knows exactly what must never appear. */
@@ -113,7 +140,7 @@ export function randomSecrets() {
  * Sandbox + Worker wired together. `sandbox` options go to startSandbox, `vars` to the Worker;
  * `port` fixes the Worker's (e.g. from freePort(), when a var must name the Worker's own origin).
  */
-export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port = 0, ratelimits } = {}) {
+export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port = 0, ratelimits, ledger = true } = {}) {
   const secrets = randomSecrets();
   const sandbox = await withTimeout(
     startSandbox({
@@ -126,7 +153,7 @@ export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port
   );
   let worker;
   try {
-    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets, port, ratelimits });
+    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets, port, ratelimits, ledger });
   } catch (error) {
     await sandbox.stop();
     throw error;
@@ -135,6 +162,7 @@ export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port
     sandbox,
     worker,
     secrets,
+    ledger: worker.ledger,
     stop: async () => {
       await worker.stop();
       await sandbox.stop();

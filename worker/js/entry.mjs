@@ -14,6 +14,7 @@ import RustWorker, {
   ClientBucket as RustClientBucket,
   OrderIndex as RustOrderIndex,
   Exchange,
+  LedgerSweep,
 } from './index.js';
 
 export default class extends RustWorker {
@@ -53,6 +54,18 @@ export default class extends RustWorker {
       exchange.free();
     }
   }
+
+  // ---- the ledger's daily sweep (ledger helper) ----
+  // The cron (wrangler.toml `[triggers] crons`): the statements are decided in Rust
+  // (`payment::ledger::sweep`: money facts past KP_LEDGER_RETENTION_DAYS deleted, contact past
+  // KP_RETENTION_DAYS erased); `[]` without the LEDGER binding. Run as one batch.
+  async scheduled() {
+    const statements = JSON.parse(LedgerSweep.statements(this.env));
+    if (statements.length === 0) return;
+    const db = this.env.LEDGER;
+    await db.batch(statements.map(({ sql, params }) => db.prepare(sql).bind(...params)));
+  }
+  // ---- end of the ledger's sweep ----
 }
 
 // One outcome of several: `{ ok: value }`, or `{ error: what it threw }` (thrown at once or later).
