@@ -98,7 +98,9 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
   });
   const url = (await withTimeout(mf.ready, 'the Worker')).toString().replace(/\/$/, '');
   if (ledger) await applyMigrations(mf);
-  return { url, logs, mf, ledger: ledger ? ledgerQuery(mf) : noLedger, stop: () => mf.dispose() };
+  // `scheduled()`: the Worker's cron handler, as the daily trigger runs it.
+  const scheduled = async () => (await mf.getWorker()).scheduled({ cron: '17 3 * * *' });
+  return { url, logs, mf, ledger: ledger ? ledgerQuery(mf) : noLedger, scheduled, stop: () => mf.dispose() };
 }
 
 // ---- The ledger (orders helper, round 28) ------------------------------------------------------

@@ -16,6 +16,7 @@ import RustWorker, {
   ClientBucket as RustClientBucket,
   OrderIndex as RustOrderIndex,
   Exchange,
+  LedgerSweep,
 } from './index.js';
 
 export default class extends RustWorker {
@@ -101,6 +102,14 @@ export default class extends RustWorker {
       return typeof value === 'string' ? '+' + value : JSON.stringify([fulfilled(value)]);
     }
     return JSON.stringify(await Promise.all(calls.map(attempt)));
+  }
+
+  // The ledger's daily sweep (wrangler.toml `[triggers] crons`): which statements run is decided
+  // in Rust (`payment::ledger::sweep`: money facts past KP_LEDGER_RETENTION_DAYS deleted, contact
+  // past KP_RETENTION_DAYS erased; none without the LEDGER binding), run here as one batch.
+  async scheduled() {
+    const statements = JSON.parse(LedgerSweep.statements(this.env));
+    if (statements.length > 0) await runSql(this.env.LEDGER, statements);
   }
 }
 

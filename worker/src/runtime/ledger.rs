@@ -31,16 +31,23 @@ pub async fn run(env: &Env, statement: &LedgerStatement) -> Result<(), String> {
     JsFuture::from(promise).await.map(|_| ()).map_err(describe)
 }
 
-/// The daily sweep's statements (`payment::ledger::sweep`) as JSON `[{sql, params}]`, for the
-/// entry module to run as one batch; `[]` without the binding.
-#[wasm_bindgen(js_name = ledgerSweep)]
-pub fn ledger_sweep(env: JsValue) -> String {
-    let config = Config::cached(&env.unchecked_into::<Env>());
-    let statements = match &config.ledger.rules {
-        Some(rules) => sweep(now_ms(), rules, config.timing.retention_ms),
-        None => Vec::new(),
-    };
-    serde_json::to_string(&statements).unwrap_or_else(|_| "[]".into())
+/// The daily sweep, for the entry module's `scheduled` (a class with a static method: the
+/// module worker-build generates re-exports classes only).
+#[wasm_bindgen]
+pub struct LedgerSweep;
+
+#[wasm_bindgen]
+impl LedgerSweep {
+    /// The sweep's statements (`payment::ledger::sweep`) as JSON `[{sql, params}]`, to run as
+    /// one batch; `[]` without the binding.
+    pub fn statements(env: JsValue) -> String {
+        let config = Config::cached(&env.unchecked_into::<Env>());
+        let statements = match &config.ledger.rules {
+            Some(rules) => sweep(now_ms(), rules, config.timing.retention_ms),
+            None => Vec::new(),
+        };
+        serde_json::to_string(&statements).unwrap_or_else(|_| "[]".into())
+    }
 }
 
 fn property(target: &JsValue, name: &str) -> Result<JsValue, String> {
