@@ -128,13 +128,18 @@ test('each bad parameter answers 400 invalid_request naming it', async () => {
   for (const [query, field] of [
     ['status=shipped', 'status'], ['limit=0', 'limit'], ['limit=201', 'limit'], ['limit=1.5', 'limit'],
     ['fulfilled=1', 'fulfilled'], ['from=2026-02-30', 'from'], ['to=7/12/2026', 'to'],
-    ['from=2026-12-08&to=2026-12-07', 'to'], ['cursor=nope', 'cursor'], [`q=${'x'.repeat(101)}`, 'q'],
+    ['from=2026-12-08&to=2026-12-07', 'to'], ['cursor=nope', 'cursor'], [`q=${'x'.repeat(49)}`, 'q'], [`q=${'%25'.repeat(25)}`, 'q'],
     ['status=paid&status=failed', 'status'],
   ]) {
     for (const path of ['/admin/api/orders', '/admin/api/orders.csv']) {
       const r = await admin(`${path}?${query}`);
       assert.deepEqual([r.status, r.json?.error?.type, r.json?.error?.field], [400, 'invalid_request', field], `${path}?${query}`);
     }
+  }
+  // D1's LIKE pattern limit (50 bytes) is reached, never passed: the longest searches work.
+  for (const q of ['x'.repeat(48), '%25'.repeat(24), '%C3%A9'.repeat(24)]) {
+    const ok = await admin(`/admin/api/orders?q=${q}`);
+    assert.equal(ok.status, 200, `${q}: ${ok.text}`);
   }
   const r = await admin('/admin/api/summary?from=soon');
   assert.deepEqual([r.status, r.json.error.field], [400, 'from']);
