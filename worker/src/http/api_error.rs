@@ -19,9 +19,9 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     NotConfigured(String),
-    // ---- orders helper (round 28; auth's branch may add Unauthorized too: keep one).
-    /// No admin credential, or a wrong one.
-    Unauthorized,
+    // ---- orders helper (round 28; auth's branch adds the same `Unauthorized`: keep theirs).
+    /// No admin credential passed; the reason is for the log line only.
+    Unauthorized(&'static str),
     /// The order's state refuses the change (fulfilling an order that is not paid).
     Conflict(&'static str),
     /// A fault of the Worker's own infrastructure (the Durable Object), never of input.
@@ -55,7 +55,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => 415,
             ApiError::RateLimited { .. } => 429,
             ApiError::NotConfigured(_) => 503,
-            ApiError::Unauthorized => 401,
+            ApiError::Unauthorized(_) => 401,
             ApiError::Conflict(_) => 409,
             ApiError::Internal(_) => 500,
         }
@@ -72,7 +72,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
             ApiError::NotConfigured(_) => "not_configured",
-            ApiError::Unauthorized => "unauthorized",
+            ApiError::Unauthorized(_) => "unauthorized",
             ApiError::Conflict(_) => "conflict",
             ApiError::Internal(_) => "internal_error",
         }
@@ -106,7 +106,9 @@ impl ApiError {
                 format!("too many payment requests; retry after {retry_after_secs} s")
             }
             ApiError::NotConfigured(why) => format!("the payment service is not configured: {why}"),
-            ApiError::Unauthorized => "sign in: an admin token or Cloudflare Access".to_owned(),
+            ApiError::Unauthorized(_) => {
+                "sign in first: an admin token, a session or Cloudflare Access".to_owned()
+            }
             ApiError::Conflict(why) => (*why).to_owned(),
             ApiError::Internal(_) => "internal error".to_owned(),
         }
@@ -116,6 +118,7 @@ impl ApiError {
     pub fn detail(&self) -> Option<String> {
         match self {
             ApiError::Internal(detail) => Some(detail.clone()),
+            ApiError::Unauthorized(why) => Some((*why).to_owned()),
             ApiError::Core(e @ CoreError::AuthFailed { .. })
             | ApiError::Core(e @ CoreError::Transport { .. }) => Some(e.to_string()),
             ApiError::Core(CoreError::MalformedResponse {

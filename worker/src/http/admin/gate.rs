@@ -54,17 +54,17 @@ impl Gate {
         if same {
             Ok(GateStep::Admitted(Admitted::Token))
         } else {
-            Err(ApiError::Unauthorized)
+            Err(ApiError::Unauthorized("no credential"))
         }
     }
 
     pub fn step(
         self,
         now_ms: u64,
+        _input: RequestInput,
         ctx: &Ctx,
         req: &Incoming,
         isolate: &mut IsolateState,
-        _input: RequestInput,
     ) -> Result<GateStep, ApiError> {
         Gate::start(now_ms, ctx, req, isolate)
     }

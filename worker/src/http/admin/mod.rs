@@ -145,7 +145,7 @@ impl Admin {
             Admin::Stub => return Err(ApiError::NotFound("the admin page is not built here yet")),
             Admin::Start(work) => (Gate::start(now_ms, ctx, req, isolate)?, work, input),
             Admin::Gate(gate, work) => (
-                gate.step(now_ms, ctx, req, isolate, input.clone())?,
+                gate.step(now_ms, input.clone(), ctx, req, isolate)?,
                 work,
                 input,
             ),
@@ -170,6 +170,3 @@ impl Admin {
         }
     }
 }
-
-#[cfg(test)]
-mod tests;

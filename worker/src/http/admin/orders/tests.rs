@@ -1,14 +1,15 @@
 //! The admin API stepped natively through the request machine: routing, the gate (stub), the
-//! LEDGER's absence, each route's SQL and its answers, the CSV stream.
+//! LEDGER's absence, each route's SQL and its answers, the CSV stream. (Here, beside the orders
+//! routes, rather than in `admin/tests.rs`, which is the auth helper's.)
 
 use std::rc::Rc;
 
 use kelantanpay::{PaymentStatus, Reference};
 use serde_json::{json, Map, Value};
 
-use super::rows::tests::row;
-use super::{AdminRoute, OrderAction};
 use crate::config::Config;
+use crate::http::admin::rows::tests::row;
+use crate::http::admin::{AdminRoute, OrderAction};
 use crate::http::incoming::HttpMethod;
 use crate::http::machine::RequestMachine;
 use crate::http::step::{
@@ -340,10 +341,8 @@ fn recheck_asks_the_payment_fresh_then_answers_the_row_with_its_status() {
 fn the_csv_streams_its_pages_and_an_error_mid_way_cuts_it() {
     let mut m = get("/admin/api/orders.csv?status=paid&limit=1");
     let sql = statements(m.start());
-    assert!(sql[0]
-        .params
-        .contains(&json!(super::orders::CSV_PAGE_ROWS + 1)));
-    let mut first: Vec<_> = (0..=super::orders::CSV_PAGE_ROWS as u64)
+    assert!(sql[0].params.contains(&json!(super::CSV_PAGE_ROWS + 1)));
+    let mut first: Vec<_> = (0..=super::CSV_PAGE_ROWS as u64)
         .map(|i| row(&format!("h{i:04}"), NOW - i))
         .collect();
     first[0].insert("name".into(), json!("=HYPERLINK(\"http://x\")"));
@@ -366,13 +365,13 @@ fn the_csv_streams_its_pages_and_an_error_mid_way_cuts_it() {
     assert!(chunk.contains(",\"'=HYPERLINK(\"\"http://x\"\")\","));
     assert_eq!(
         chunk.matches("\r\n").count(),
-        1 + super::orders::CSV_PAGE_ROWS as usize
+        1 + super::CSV_PAGE_ROWS as usize
     );
     // The next page starts after the last row written.
     let sql = statements(m.step(RequestInput::Written(Ok(()))));
     assert!(sql[0]
         .params
-        .contains(&json!(format!("h{:04}", super::orders::CSV_PAGE_ROWS - 1))));
+        .contains(&json!(format!("h{:04}", super::CSV_PAGE_ROWS - 1))));
     let chunk = match m.step(rows(vec![row("last", 1)])) {
         RequestEffect::Write { chunk } => chunk,
         other => panic!("expected a write, got {other:?}"),
@@ -392,7 +391,7 @@ fn the_csv_streams_its_pages_and_an_error_mid_way_cuts_it() {
     // D1 failing after the stream started: the body is aborted, never complete-looking.
     let mut m = get("/admin/api/orders.csv");
     m.start();
-    let two: Vec<_> = (0..=super::orders::CSV_PAGE_ROWS as u64)
+    let two: Vec<_> = (0..=super::CSV_PAGE_ROWS as u64)
         .map(|i| row(&format!("h{i}"), NOW - i))
         .collect();
     m.step(rows(two));
@@ -454,7 +453,7 @@ fn the_summary_answers_every_status_and_the_paid_totals() {
 /// `BENCH_BASE - i * BENCH_STEP` ms.
 #[test]
 fn the_benchmarks_queries_are_the_ones_the_api_builds() {
-    use super::query::{self, Cursor, Filters, Range};
+    use crate::http::admin::query::{self, Cursor, Filters, Range};
     const BENCH_BASE: u64 = 1_796_616_000_000; // 2026-12-07T12:00:00+08:00
     const BENCH_STEP: u64 = 315_000;
     let key: &[u8] = b"";

@@ -391,3 +391,6 @@ fn summary_answer(results: Vec<SqlResult>) -> Result<Outgoing, ApiError> {
         }),
     )
 }
+
+#[cfg(test)]
+mod tests;
