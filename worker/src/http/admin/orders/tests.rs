@@ -78,7 +78,6 @@ fn error_of(effect: RequestEffect) -> (u16, Value) {
 fn admin_paths_route_to_their_routes_and_nothing_else() {
     let id = "KP1-1.abc.tag";
     for (path, route) in [
-        ("/admin", Some(AdminRoute::Page)),
         ("/admin/session", Some(AdminRoute::Session)),
         ("/admin/api/orders", Some(AdminRoute::Orders)),
         ("/admin/api/orders.csv", Some(AdminRoute::OrdersCsv)),
