@@ -59,7 +59,8 @@ test('schemathesis finds no contract violation and no server error', async () =>
       '--header', `Authorization: Bearer ${ADMIN_TOKEN}`, '--warnings', WARNINGS,
     ]);
     assert.equal(code, 0, output.slice(-6000));
-    assert.match(output, /No issues found/);
+    // With a warning (the admin routes' ids are mostly unknown: 404s) the summary is the count.
+    assert.match(output, /No issues found|\b(\d+) generated, \1 passed\b/);
     const generated = Number(/(\d+) generated/.exec(output)?.[1] ?? 0);
     assert.ok(generated > 500, `only ${generated} test cases were generated`);
     await new Promise((r) => setTimeout(r, 200));

@@ -21,3 +21,31 @@ test('startStack runs the built Worker against the sandbox and serves www/', asy
     await stack.stop();
   }
 });
+
+// orders helper (round 28): the LEDGER D1 database.
+test('the Worker gets a LEDGER D1 database with every migration applied, queried with stack.ledger; ledger: false has none', async () => {
+  const { migrationFiles, migrationStatements } = await import('./harness.mjs');
+  const stack = await startStack();
+  try {
+    const tables = await stack.ledger("SELECT name FROM sqlite_master WHERE type = 'table' AND name = ?", 'orders');
+    assert.deepEqual(tables.results.map((t) => t.name), ['orders']);
+    const indexes = (await stack.ledger("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'orders'")).results.map((i) => i.name);
+    // Every CREATE INDEX of every migration is there.
+    const { readFileSync } = await import('node:fs');
+    const declared = migrationFiles().flatMap((file) => migrationStatements(readFileSync(file, 'utf8')))
+      .map((statement) => /CREATE INDEX IF NOT EXISTS (\w+)/.exec(statement)?.[1]).filter(Boolean);
+    assert.ok(declared.length >= 2);
+    for (const name of declared) assert.ok(indexes.includes(name), `${name} missing from ${indexes}`);
+    const inserted = await stack.ledger(
+      "INSERT INTO orders (id, reference, orderid, status, amount_sen, created_ms, updated_ms, description, revision) VALUES (?, 'KP1-1', 'O1', 'paid', 100, 1, 1, 'd', 1)", 'x');
+    assert.equal(inserted.meta.changes, 1);
+  } finally {
+    await stack.stop();
+  }
+  const plain = await startStack({ ledger: false });
+  try {
+    await assert.rejects(plain.ledger('SELECT 1'), /ledger: false/);
+  } finally {
+    await plain.stop();
+  }
+});

@@ -276,4 +276,42 @@ mod tests {
             RequestInput::Body(Err(failed("TypeError: aborted")))
         );
     }
+
+    /// orders helper (round 28): D1's results and a streamed write's outcome.
+    #[test]
+    fn sql_results_and_writes_are_read_as_what_they_came_to() {
+        use crate::http::step::{SqlMeta, SqlResult};
+        let failed = |what: &str| CallFailed(what.into());
+        let text = r#"+[{"results":[{"id":"a","n":1}],"meta":{"changes":0,"duration":0.4}},{"results":[],"meta":{"changes":2}}]"#;
+        match typed(Awaiting::Rows, text) {
+            RequestInput::Rows(Ok(results)) => {
+                assert_eq!(results.len(), 2);
+                assert_eq!(results[0].results[0]["id"], json!("a"));
+                assert_eq!(results[1].meta, SqlMeta { changes: 2 });
+            }
+            other => panic!("expected rows, got {other:?}"),
+        }
+        assert_eq!(
+            typed(Awaiting::Rows, "!D1_ERROR: no such table: orders"),
+            RequestInput::Rows(Err(failed("D1_ERROR: no such table: orders")))
+        );
+        // Anything but the array of results is D1's fault, never rows.
+        assert!(matches!(
+            typed(Awaiting::Rows, "+{}"),
+            RequestInput::Rows(Err(_))
+        ));
+        assert!(matches!(
+            typed(Awaiting::Rows, r#"[{"ok":null}]"#),
+            RequestInput::Rows(Err(_))
+        ));
+        assert_eq!(
+            typed(Awaiting::Rows, "+[{}]"),
+            RequestInput::Rows(Ok(vec![SqlResult::default()]))
+        );
+        assert_eq!(typed(Awaiting::Written, ""), RequestInput::Written(Ok(())));
+        assert_eq!(
+            typed(Awaiting::Written, "!TypeError: the stream was cancelled"),
+            RequestInput::Written(Err(failed("TypeError: the stream was cancelled")))
+        );
+    }
 }

@@ -18,8 +18,9 @@ use crate::http::step::SqlStatement;
 
 pub const DEFAULT_LIMIT: u32 = 50;
 pub const MAX_LIMIT: u32 = 200;
-/// Longest search text: anything longer is no buyer's name or e-mail.
-pub const MAX_Q_CHARS: usize = 100;
+/// D1 refuses a LIKE pattern longer than 50 bytes (its limits), so the search text, escaped and
+/// between its two `%`, must fit in it: 48 bytes of UTF-8, `%`, `_` and `\` counting twice.
+pub const MAX_LIKE_PATTERN_BYTES: usize = 50;
 /// Malaysia time is UTC+8 all year.
 pub const MYT_OFFSET_MS: u64 = 8 * 3_600_000;
 const DAY_MS: u64 = 86_400_000;
@@ -137,10 +138,10 @@ impl Filters {
             .map(str::trim)
             .filter(|q| !q.is_empty())
             .map(|q| {
-                if q.chars().count() > MAX_Q_CHARS {
+                if like_escaped(q).len() + 2 > MAX_LIKE_PATTERN_BYTES {
                     Err(ApiError::invalid(
                         "q",
-                        format!("q must be at most {MAX_Q_CHARS} characters"),
+                        "q must be at most 48 bytes (UTF-8; %, _ and \\ count twice)",
                     ))
                 } else {
                     Ok(q.to_owned())
@@ -434,8 +435,21 @@ mod tests {
         ] {
             assert_eq!(field_of(query).as_deref(), Some(field), "{query}");
         }
-        let long = "x".repeat(MAX_Q_CHARS + 1);
-        assert_eq!(field_of(&format!("q={long}")).as_deref(), Some("q"));
+        // D1's LIKE pattern limit: 48 bytes of search text, escapes and UTF-8 counted.
+        assert!(Filters::parse(&format!("q={}", "x".repeat(48)), KEY).is_ok());
+        assert!(Filters::parse(&format!("q={}", "%25".repeat(24)), KEY).is_ok());
+        assert_eq!(
+            field_of(&format!("q={}", "x".repeat(49))).as_deref(),
+            Some("q")
+        );
+        assert_eq!(
+            field_of(&format!("q={}", "%25".repeat(25))).as_deref(),
+            Some("q")
+        );
+        assert_eq!(
+            field_of(&format!("q={}", "%C3%A9".repeat(25))).as_deref(),
+            Some("q")
+        );
         let e = Filters::parse("limit=0", KEY).unwrap_err();
         assert_eq!((e.status(), e.kind()), (400, "invalid_request"));
     }

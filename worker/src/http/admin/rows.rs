@@ -3,14 +3,13 @@
 //! only for the single order.
 
 use kelantanpay::iso8601;
-use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use crate::http::admin::query::Cursor;
 use crate::http::api_error::ApiError;
 
 /// One row of `orders`, as D1 hands it back.
-#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct OrderRow {
     pub id: String,
     pub reference: String,
@@ -33,7 +32,6 @@ pub struct OrderRow {
     pub fulfilled_ms: Option<u64>,
     pub note: Option<String>,
     /// Only selected for the single order.
-    #[serde(default)]
     pub events: Option<String>,
 }
 
@@ -58,9 +56,52 @@ fn json_array(text: &str) -> Value {
 
 impl OrderRow {
     /// A row from D1's result object; a row that does not read is the ledger's fault (500).
+    /// Read by hand rather than by a derived `Deserialize` (smaller Worker).
     pub fn read(row: Map<String, Value>) -> Result<OrderRow, ApiError> {
-        serde_json::from_value(Value::Object(row))
-            .map_err(|e| ApiError::Internal(format!("LEDGER row: {e}")))
+        let bad = |name: &str| ApiError::Internal(format!("LEDGER row: {name}"));
+        let text = |name: &str| -> Result<String, ApiError> {
+            row.get(name)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| bad(name))
+        };
+        let opt_text = |name: &str| -> Result<Option<String>, ApiError> {
+            match row.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(bad(name)),
+            }
+        };
+        let opt_ms = |name: &str| -> Result<Option<u64>, ApiError> {
+            match row.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(v) => v.as_u64().map(Some).ok_or_else(|| bad(name)),
+            }
+        };
+        let ms = |name: &str| opt_ms(name)?.ok_or_else(|| bad(name));
+        Ok(OrderRow {
+            id: text("id")?,
+            reference: text("reference")?,
+            orderid: text("orderid")?,
+            status: text("status")?,
+            code: opt_text("code")?,
+            amount_sen: ms("amount_sen")?,
+            currency: text("currency")?,
+            created_ms: ms("created_ms")?,
+            updated_ms: ms("updated_ms")?,
+            paid_ms: opt_ms("paid_ms")?,
+            name: opt_text("name")?,
+            email: opt_text("email")?,
+            mobile: opt_text("mobile")?,
+            description: text("description")?,
+            items: text("items")?,
+            ref_1: opt_text("ref_1")?,
+            ref_2: opt_text("ref_2")?,
+            ref_3: opt_text("ref_3")?,
+            fulfilled_ms: opt_ms("fulfilled_ms")?,
+            note: opt_text("note")?,
+            events: opt_text("events")?,
+        })
     }
 
     /// Where the page after this row starts.

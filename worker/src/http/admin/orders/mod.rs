@@ -16,11 +16,11 @@ use crate::http::incoming::Incoming;
 use crate::http::respond::{self, media_type, Outgoing};
 use crate::http::step::{
     body_within_limit, payment_reply, read_body, sql_results, ObjectMessage, RequestEffect,
-    RequestInput, RouteStep, SqlResult, SqlStatement, PAYMENTS,
+    RequestInput, RouteStep, SqlResult, SqlStatement,
 };
 use crate::payment::handles::verify_handle;
 use crate::payment::ledger::LedgerStatus;
-use crate::payment::messages::{Envelope, StatusCall, StatusReply};
+use crate::payment::messages::{RedeliverCall, RedeliverReply, StatusCall, StatusReply};
 use crate::payment::slot::SlotId;
 
 pub const UNKNOWN_ORDER: &str = "no order with this id";
@@ -283,11 +283,7 @@ impl AdminWork {
                     }
                     OrderAction::Redeliver => {
                         let (slot, reference, _) = payment_of(ctx, &id)?;
-                        // ORDERS HELPER'S STUB of the call site: the ledger helper adds
-                        // `PaymentCall::Redeliver(RedeliverCall { reference })` to
-                        // payment/messages.rs; this is the JSON serde writes for it.
-                        let message = json!({ "Redeliver": { "reference": reference.as_str() } });
-                        let call = ObjectMessage::new(PAYMENTS, slot.object_name(), &message)?;
+                        let call = ObjectMessage::payment(&slot, RedeliverCall { reference })?;
                         RouteStep::call(AdminWork::Redelivered, call)
                     }
                 }
@@ -326,24 +322,15 @@ impl AdminWork {
                 }
                 order_answer(&row).map(RouteStep::Done)
             }
-            AdminWork::Redelivered => {
-                // ORDERS HELPER'S STUB: `RedeliverReply::{Queued, NothingToSend, NotHeld}`, read
-                // as the text serde writes for each until the type lands.
-                let envelope: Envelope<Value> =
-                    crate::http::step::object_reply(ctx, PAYMENTS, input)?;
-                match ctx.counted(envelope).as_str() {
-                    Some("Queued") => {
-                        respond::json(202, &json!({ "queued": true })).map(RouteStep::Done)
-                    }
-                    Some("NothingToSend") => Err(ApiError::Conflict(
-                        "this order has no webhook event to send",
-                    )),
-                    Some("NotHeld") => Err(ApiError::NotFound(UNKNOWN_ORDER)),
-                    _ => Err(ApiError::Internal(
-                        "PAYMENTS object: unreadable redeliver reply".into(),
-                    )),
+            AdminWork::Redelivered => match payment_reply::<RedeliverReply>(ctx, input)? {
+                RedeliverReply::Queued => {
+                    respond::json(202, &json!({ "queued": true })).map(RouteStep::Done)
                 }
-            }
+                RedeliverReply::NothingToSend => Err(ApiError::Conflict(
+                    "this order has no webhook event to send",
+                )),
+                RedeliverReply::NotHeld => Err(ApiError::NotFound(UNKNOWN_ORDER)),
+            },
         }
     }
 }
@@ -392,3 +379,6 @@ fn summary_answer(results: Vec<SqlResult>) -> Result<Outgoing, ApiError> {
         }),
     )
 }
+
+#[cfg(test)]
+mod tests;
