@@ -258,7 +258,7 @@ describe('the order inbox', () => {
       await page.fill('#token', TOKEN);
       await page.tap('#signin-button');
       await page.locator('#orders .order').first().waitFor();
-      await page.locator('#count-month', { hasText: /\d/ }).waitFor();
+      await page.locator('#total-month', { hasText: /RM/ }).waitFor();
       await assertFits(page, 'phone, inbox');
       await assertNoSeriousViolations(page, 'phone, inbox');
       if (process.env.KP_SCREENSHOT === '1') {

@@ -33,7 +33,6 @@ const STRINGS = {
     today: 'Today',
     thisWeek: 'This week',
     thisMonth: 'This month',
-    paidCount: '{n} paid',
     findOrders: 'Find orders',
     moreFilters: 'Status, dates, fulfilment',
     search: 'Search',
@@ -126,7 +125,6 @@ const STRINGS = {
     today: 'Hari ini',
     thisWeek: 'Minggu ini',
     thisMonth: 'Bulan ini',
-    paidCount: '{n} dibayar',
     findOrders: 'Cari pesanan',
     moreFilters: 'Status, tarikh, penghantaran',
     search: 'Cari',
@@ -259,19 +257,9 @@ function when(iso) {
   return new Intl.DateTimeFormat(locale(), { timeZone: 'Asia/Kuala_Lumpur', dateStyle: 'medium', timeStyle: 'short' }).format(date);
 }
 
-/** YYYY-MM-DD in Malaysia, `days` from today. */
-function malaysiaDate(offsetDays = 0) {
-  return new Date(Date.now() + MALAYSIA_MS + offsetDays * 86_400_000).toISOString().slice(0, 10);
-}
-
-function periods() {
-  const today = malaysiaDate();
-  const weekday = new Date(`${today}T00:00:00Z`).getUTCDay(); // 0 = Sunday
-  return {
-    today: { from: today, to: today },
-    week: { from: malaysiaDate(-((weekday + 6) % 7)), to: today }, // weeks start on Monday
-    month: { from: `${today.slice(0, 8)}01`, to: today },
-  };
+/** Today in Malaysia, YYYY-MM-DD (for the CSV file name). */
+function malaysiaDate() {
+  return new Date(Date.now() + MALAYSIA_MS).toISOString().slice(0, 10);
 }
 
 const statusLabel = (status) => t(`status.${status}`) === `status.${status}` ? String(status) : t(`status.${status}`);
@@ -658,24 +646,16 @@ document.addEventListener('visibilitychange', () => {
 
 // ---- totals ---------------------------------------------------------------------------------
 
-/** The paid count and total from a summary answer (per-status objects, under by_status or not, or a list). */
-function paidOf(summary) {
-  const groups = summary?.by_status ?? summary?.statuses ?? summary?.totals ?? summary;
-  const paid = Array.isArray(groups) ? groups.find((g) => g?.status === 'paid') : groups?.paid;
-  if (!paid) return { count: 0, total: '0.00' };
-  return { count: Number(paid.count ?? 0), total: paid.total ?? paid.amount ?? paid.total_amount ?? '0.00' };
-}
-
+/** Paid today, this week and this month: the Worker's `paid_totals` (its Malaysia-time periods). */
 async function loadTotals(force) {
   if (!force && Date.now() - state.totalsAt < TOTALS_EVERY_MS) return;
   state.totalsAt = Date.now();
   const generation = state.generation;
   try {
-    const ranges = periods();
-    const answers = await Promise.all(Object.values(ranges).map(({ from, to }) => api(`/admin/api/summary${query({ from, to })}`)));
+    const summary = await api('/admin/api/summary');
     if (generation !== state.generation) return;
-    setShop(answers[0]);
-    state.totals = Object.fromEntries(Object.keys(ranges).map((key, i) => [key, paidOf(answers[i])]));
+    setShop(summary);
+    state.totals = summary?.paid_totals ?? null;
     renderTotals();
   } catch (problem) {
     if (generation !== state.generation) return;
@@ -685,11 +665,7 @@ async function loadTotals(force) {
 
 function renderTotals() {
   if (!state.totals) return;
-  for (const key of ['today', 'week', 'month']) {
-    const { count, total } = state.totals[key];
-    byId(`total-${key}`).textContent = money(total);
-    byId(`count-${key}`).textContent = t('paidCount', { n: count });
-  }
+  for (const key of ['today', 'week', 'month']) byId(`total-${key}`).textContent = money(state.totals[key] ?? '0.00');
 }
 
 // ---- one order ------------------------------------------------------------------------------
@@ -796,7 +772,8 @@ async function act(action, body, done) {
     else await refreshDetail();
     setText(byId('detail-message'), done(answer));
   } catch (problem) {
-    handleProblem(problem, (p) => setText(byId('detail-message'), p.status === 409 && action === 'fulfil' ? t('onlyPaid') : describe(p)));
+    const conflict = { fulfil: t('onlyPaid'), redeliver: t('nothingToSend') }[action];
+    handleProblem(problem, (p) => setText(byId('detail-message'), p.status === 409 && conflict ? conflict : describe(p)));
   } finally {
     for (const button of buttons) button.disabled = false;
   }
@@ -817,7 +794,7 @@ const unfulfil = () => act('unfulfil', {}, () => {
   return t('unmarked');
 });
 const recheck = () => act('recheck', {}, (order) => t('rechecked', { status: statusLabel(order?.status ?? order?.order?.status ?? state.openOrder?.status) }));
-const redeliver = () => act('redeliver', {}, (answer) => (/nothing/i.test(JSON.stringify(answer ?? '')) ? t('nothingToSend') : t('redelivered')));
+const redeliver = () => act('redeliver', {}, () => t('redelivered'));
 
 // ---- language changes -----------------------------------------------------------------------
 
