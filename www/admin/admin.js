@@ -83,6 +83,10 @@ const STRINGS = {
     events: 'Deliveries',
     noEvents: 'Nothing sent yet.',
     attempts: '{n} attempts',
+    attemptsOne: '1 attempt',
+    'result.pending': 'waiting to be sent',
+    'result.delivered': 'delivered',
+    'result.dead_letter': 'gave up (dead letter)',
     'field.reference': 'Reference',
     'field.orderid': 'Order id',
     'field.id': 'Payment id',
@@ -175,6 +179,10 @@ const STRINGS = {
     events: 'Penghantaran',
     noEvents: 'Belum ada yang dihantar.',
     attempts: '{n} cubaan',
+    attemptsOne: '1 cubaan',
+    'result.pending': 'menunggu untuk dihantar',
+    'result.delivered': 'sudah dihantar',
+    'result.dead_letter': 'dihentikan (surat mati)',
     'field.reference': 'Rujukan',
     'field.orderid': 'ID pesanan',
     'field.id': 'ID pembayaran',
@@ -262,7 +270,8 @@ function malaysiaDate() {
   return new Date(Date.now() + MALAYSIA_MS).toISOString().slice(0, 10);
 }
 
-const statusLabel = (status) => t(`status.${status}`) === `status.${status}` ? String(status) : t(`status.${status}`);
+const statusLabel = (status) => (STRINGS.en[`status.${status}`] ? t(`status.${status}`) : String(status));
+const resultLabel = (result) => (typeof result === 'string' && STRINGS.en[`result.${result}`] ? t(`result.${result}`) : typeof result === 'string' ? result : JSON.stringify(result));
 const buyerName = (order) => (order.name ? String(order.name) : t('erased'));
 const isFulfilled = (order) => Boolean(order.fulfilled_at);
 
@@ -744,8 +753,8 @@ function renderDetail(order) {
   byId('detail-no-events').hidden = events.length > 0;
   byId('detail-events').replaceChildren(...events.map((event) => h('li', { class: 'events__line' },
     h('span', { class: 'events__type' }, String(event.type ?? '')),
-    h('span', {}, t('attempts', { n: event.attempts ?? 0 })),
-    event.result !== undefined && event.result !== null ? h('span', {}, typeof event.result === 'string' ? event.result : JSON.stringify(event.result)) : null,
+    h('span', {}, event.attempts === 1 ? t('attemptsOne') : t('attempts', { n: event.attempts ?? 0 })),
+    event.result !== undefined && event.result !== null ? h('span', { class: `events__result events__result--${/^(delivered|dead_letter)$/.test(event.result) ? event.result : 'other'}` }, resultLabel(event.result)) : null,
     event.last_at ? h('span', {}, when(event.last_at)) : null)));
 
   // the list shows the same row
