@@ -3,7 +3,7 @@
 // a timeout; stop() stops everything that was started.
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
@@ -57,7 +57,7 @@ function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
  * `ratelimits`: false for a Worker without the Rate Limiting bindings (an older wrangler.toml),
  * or limits by binding name (wranglerRatelimits).
  */
-export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, ratelimits = {}, miniflare = {} } = {}) {
+export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, ratelimits = {}, ledger = true, miniflare = {} } = {}) {
   if (!existsSync(join(build, 'entry.mjs'))) {
     throw new Error('worker/build/entry.mjs is missing: run `bash scripts/build-worker.sh` first');
   }
@@ -79,10 +79,11 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     },
     durableObjectsPersist: mkdtempSync(join(tmpdir(), 'kp-do-')),
     ratelimits: ratelimits === false ? undefined : wranglerRatelimits(bindings.KP_STATUS_RATE_LIMIT_PER_MINUTE, ratelimits),
+    ...ledgerOptions(ledger),
     assets: assets ? {
       directory: join(ROOT, 'www'),
       binding: 'ASSETS',
-      routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*'] } },
+      routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*', '/admin', '/admin/*'] } },
     } : undefined,
     bindings,
     host: '127.0.0.1',
@@ -96,8 +97,51 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     ...miniflare,
   });
   const url = (await withTimeout(mf.ready, 'the Worker')).toString().replace(/\/$/, '');
-  return { url, logs, stop: () => mf.dispose() };
+  if (ledger) await applyMigrations(mf);
+  return { url, logs, mf, ledger: ledger ? ledgerQuery(mf) : noLedger, stop: () => mf.dispose() };
 }
+
+// ---- The ledger (orders helper, round 28) ------------------------------------------------------
+// The LEDGER D1 binding (Miniflare's local D1, SQLite in a temporary directory) with every
+// worker/migrations/*.sql applied in name order, as `wrangler d1 migrations apply` does; on by
+// default, `ledger: false` for a Worker without it (v2). `ledger(sql, ...params)` runs one
+// statement from a test and gives D1's result (`results`, `meta`).
+const MIGRATIONS = join(ROOT, 'worker/migrations');
+
+function ledgerOptions(ledger) {
+  if (!ledger) return {};
+  return { d1Databases: { LEDGER: 'kp-ledger' }, d1Persist: mkdtempSync(join(tmpdir(), 'kp-d1-')) };
+}
+
+/** The statements of a migration file: comments dropped, split at each `;` that ends a line. */
+export function migrationStatements(text) {
+  return text
+    .replace(/--[^\n]*/g, '')
+    .split(/;\s*(?:\n|$)/)
+    .map((statement) => statement.trim())
+    .filter(Boolean);
+}
+
+/** The migration files, in the order wrangler applies them. */
+export function migrationFiles() {
+  return readdirSync(MIGRATIONS).filter((name) => name.endsWith('.sql')).sort().map((name) => join(MIGRATIONS, name));
+}
+
+async function applyMigrations(mf) {
+  const db = await mf.getD1Database('LEDGER');
+  for (const file of migrationFiles()) {
+    for (const statement of migrationStatements(readFileSync(file, 'utf8'))) await db.prepare(statement).run();
+  }
+}
+
+function ledgerQuery(mf) {
+  return async (sql, ...params) => (await mf.getD1Database('LEDGER')).prepare(sql).bind(...params).all();
+}
+
+async function noLedger() {
+  throw new Error('this Worker was started with `ledger: false`');
+}
+// ---- end of the ledger block --------------------------------------------------------------------
 
 /** Random credentials per run, so a leak scan knows exactly what must never appear. */
 export function randomSecrets() {
@@ -113,7 +157,7 @@ export function randomSecrets() {
  * Sandbox + Worker wired together. `sandbox` options go to startSandbox, `vars` to the Worker;
  * `port` fixes the Worker's (e.g. from freePort(), when a var must name the Worker's own origin).
  */
-export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port = 0, ratelimits } = {}) {
+export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port = 0, ratelimits, ledger = true } = {}) {
   const secrets = randomSecrets();
   const sandbox = await withTimeout(
     startSandbox({
@@ -126,7 +170,7 @@ export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port
   );
   let worker;
   try {
-    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets, port, ratelimits });
+    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets, port, ratelimits, ledger });
   } catch (error) {
     await sandbox.stop();
     throw error;
@@ -135,6 +179,8 @@ export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port
     sandbox,
     worker,
     secrets,
+    /** One SQL statement on the Worker's LEDGER database (orders helper, round 28). */
+    ledger: worker.ledger,
     stop: async () => {
       await worker.stop();
       await sandbox.stop();

@@ -16,7 +16,11 @@ use crate::limits::shared::{self, Limiters};
 use crate::payment::schedule::{ReconcileSchedule, Timing};
 use crate::payment::slot_machine::Rules;
 
+pub mod admin;
+mod ledger;
 mod secrets;
+
+pub use ledger::{LedgerConfig, LEDGER_BINDING};
 
 pub const DEFAULT_RATE_LIMIT: u32 = 30;
 pub const DEFAULT_STATUS_RATE_LIMIT: u32 = 300;
@@ -68,6 +72,10 @@ pub struct Config {
     pub warnings: Vec<String>,
     /// The status limit's Rate Limiting bindings that this deployment has.
     pub limiters: Limiters,
+    /// The `LEDGER` binding and `KP_LEDGER_RETENTION_DAYS` (`config/ledger.rs`).
+    pub ledger: LedgerConfig,
+    /// The admin side's credentials and shop name (`config/admin.rs`).
+    pub admin: admin::AdminSettings,
 }
 
 /// The parts of the configuration a payment's object works with, each judged on its own.
@@ -89,6 +97,10 @@ pub trait Settings {
     fn secret_text(&self, name: &str) -> Option<String>;
     /// Which of the status limit's Rate Limiting bindings exist.
     fn limiters(&self) -> Limiters;
+    /// Whether a binding by that name exists (the `LEDGER` D1 database).
+    fn has_binding(&self, _name: &str) -> bool {
+        false
+    }
 }
 
 fn var(env: &dyn Settings, name: &str) -> Option<String> {
@@ -219,6 +231,7 @@ impl Config {
             schedule,
             retention_ms: (retention_days * 86_400_000.0) as u64,
         };
+        let ledger = LedgerConfig::read(env, timing.retention_ms, &mut problems);
         let webhook_url = match var(env, "KP_WEBHOOK_URL")
             .map(|u| HttpUrl::parse("KP_WEBHOOK_URL", &u))
         {
@@ -304,6 +317,8 @@ impl Config {
             _ => Err(problems.join("; ")),
         };
         let mut warnings = Vec::new();
+        // After `ready`: an admin setting that does not pass closes the admin side, not payments.
+        let admin = admin::AdminSettings::read(env, &mut problems, &mut warnings);
         if secret(env, "KP_IDEMPOTENCY_SECRET").is_none() {
             warnings.push(
                 "KP_IDEMPOTENCY_SECRET is missing: an Idempotency-Key's slot is the unsalted \
@@ -314,6 +329,7 @@ impl Config {
         let limiters = env.limiters();
         warnings.extend(shared::warnings(limiters));
         Config {
+            admin,
             warnings,
             limiters,
             ready,
@@ -328,6 +344,7 @@ impl Config {
             status_rate_limit,
             timing,
             webhook,
+            ledger,
         }
     }
 
@@ -338,6 +355,7 @@ impl Config {
             timing: self.timing.clone(),
             webhooks: self.parts.webhooks,
             signing_secret: self.parts.signing_secret.clone(),
+            ledger: self.ledger.rules.clone(),
         }
     }
 
@@ -383,7 +401,8 @@ mod tests {
 
     use super::*;
 
-    struct Vars(HashMap<&'static str, &'static str>);
+    /// Vars as a table; a binding is there when the table names it (`LEDGER`).
+    pub(super) struct Vars(pub(super) HashMap<&'static str, &'static str>);
 
     impl Settings for Vars {
         fn var_text(&self, name: &str) -> Option<String> {
@@ -396,6 +415,10 @@ mod tests {
 
         fn limiters(&self) -> Limiters {
             Limiters::default()
+        }
+
+        fn has_binding(&self, name: &str) -> bool {
+            self.0.contains_key(name)
         }
     }
 

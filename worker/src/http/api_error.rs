@@ -19,6 +19,15 @@ pub enum ApiError {
         retry_after_secs: u64,
     },
     NotConfigured(String),
+    // --- admin side (auth helper) ---
+    /// No admin credential passed; the reason is for the log line only.
+    Unauthorized(&'static str),
+    /// `/admin` is closed: neither `KP_ADMIN_TOKEN` nor Cloudflare Access is configured, or
+    /// there is no ledger (what is missing: names, never values).
+    AdminNotConfigured(&'static str),
+    /// The order's state refuses the change (fulfilling an order that is not paid).
+    Conflict(&'static str),
+    // --- end admin side ---
     /// A fault of the Worker's own infrastructure (the Durable Object), never of input.
     Internal(String),
 }
@@ -50,6 +59,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType => 415,
             ApiError::RateLimited { .. } => 429,
             ApiError::NotConfigured(_) => 503,
+            ApiError::Unauthorized(_) => 401,
+            ApiError::AdminNotConfigured(_) => 503,
+            ApiError::Conflict(_) => 409,
             ApiError::Internal(_) => 500,
         }
     }
@@ -64,7 +76,9 @@ impl ApiError {
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
-            ApiError::NotConfigured(_) => "not_configured",
+            ApiError::NotConfigured(_) | ApiError::AdminNotConfigured(_) => "not_configured",
+            ApiError::Unauthorized(_) => "unauthorized",
+            ApiError::Conflict(_) => "conflict",
             ApiError::Internal(_) => "internal_error",
         }
     }
@@ -97,6 +111,11 @@ impl ApiError {
                 format!("too many payment requests; retry after {retry_after_secs} s")
             }
             ApiError::NotConfigured(why) => format!("the payment service is not configured: {why}"),
+            ApiError::Unauthorized(_) => {
+                "sign in first: an admin token, a session or Cloudflare Access".to_owned()
+            }
+            ApiError::AdminNotConfigured(why) => format!("the admin side is not configured: {why}"),
+            ApiError::Conflict(why) => (*why).to_owned(),
             ApiError::Internal(_) => "internal error".to_owned(),
         }
     }
@@ -105,6 +124,7 @@ impl ApiError {
     pub fn detail(&self) -> Option<String> {
         match self {
             ApiError::Internal(detail) => Some(detail.clone()),
+            ApiError::Unauthorized(why) => Some((*why).to_owned()),
             ApiError::Core(e @ CoreError::AuthFailed { .. })
             | ApiError::Core(e @ CoreError::Transport { .. }) => Some(e.to_string()),
             ApiError::Core(CoreError::MalformedResponse {

@@ -103,6 +103,7 @@ fn planned(ctx: &Ctx, req: &Incoming, body: &[u8]) -> Result<RouteStep<Create>, 
         .filter_map(|line| {
             Some(ItemLine {
                 sku: line.sku.clone(),
+                name: Some(line.name.clone()),
                 quantity: line.quantity,
                 amount: line.unit_amount.checked_mul(line.quantity)?,
             })

@@ -77,7 +77,11 @@ impl Incoming {
     }
 }
 
-/// Whether a path is the API's (the Worker's own) rather than the storefront's files.
+/// Whether a path is the API's (the Worker's own: `/api` and `/admin`) rather than the
+/// storefront's files.
 pub fn is_api(path: &str) -> bool {
-    path == "/api" || path.starts_with("/api/")
+    ["/api", "/admin"].iter().any(|p| {
+        path.strip_prefix(p)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+    })
 }

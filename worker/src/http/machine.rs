@@ -11,6 +11,7 @@
 use std::rc::Rc;
 
 use crate::config::Config;
+use crate::http::admin::{Admin, AdminRoute};
 use crate::http::api_error::ApiError;
 use crate::http::callback::Callback;
 use crate::http::context::{Ctx, RequestLine};
@@ -30,6 +31,8 @@ pub(crate) enum Route {
     Payments,
     Payment(String),
     Callback,
+    // orders helper (round 28): `/admin` and `/admin/*` (http/admin/mod.rs).
+    Admin(AdminRoute),
 }
 
 impl Route {
@@ -39,6 +42,7 @@ impl Route {
             "/api/config" => Some(Route::Config),
             "/api/payments" => Some(Route::Payments),
             "/api/callback" => Some(Route::Callback),
+            p if p == "/admin" || p.starts_with("/admin/") => AdminRoute::find(p).map(Route::Admin),
             p => p
                 .strip_prefix("/api/payments/")
                 .filter(|id| !id.is_empty() && !id.contains('/'))
@@ -54,6 +58,7 @@ impl Route {
             Route::Payments => "/api/payments",
             Route::Payment(_) => "/api/payments/:id",
             Route::Callback => "/api/callback",
+            Route::Admin(admin) => admin.pattern(),
         }
     }
 
@@ -62,6 +67,7 @@ impl Route {
             Route::Health | Route::Config | Route::Payment(_) => "GET, OPTIONS",
             Route::Payments => "POST, OPTIONS",
             Route::Callback => "GET, POST, OPTIONS",
+            Route::Admin(admin) => admin.allow(),
         }
     }
 }
@@ -73,6 +79,7 @@ enum Flow {
     Create(Create),
     Status(Poll),
     Callback(Callback),
+    Admin(Admin),
 }
 
 impl Flow {
@@ -101,6 +108,7 @@ impl Flow {
                 callback.step(now_ms, input, ctx, req, isolate),
                 Flow::Callback,
             ),
+            Flow::Admin(admin) => wrap(admin.step(now_ms, input, ctx, req, isolate), Flow::Admin),
         }
     }
 }
@@ -131,14 +139,16 @@ impl Begun {
             object_calls: Default::default(),
             amount_mismatch: Default::default(),
         };
-        let origin = cors::check(
-            req.header("origin"),
-            &ctx.config.allowed_origins,
-            &ctx.own_origin,
-        );
+        let route = Route::find(url_path(&req.url));
+        // `/admin` is the Worker's own: no other origin is ever allowed there.
+        let allowed: &[String] = match route {
+            Some(Route::Admin(_)) => &[],
+            _ => &ctx.config.allowed_origins,
+        };
+        let origin = cors::check(req.header("origin"), allowed, &ctx.own_origin);
         Begun {
             ctx,
-            route: Route::find(url_path(&req.url)),
+            route,
             origin,
             started: now_ms,
         }
@@ -173,31 +183,57 @@ impl Begun {
             (Route::Callback, HttpMethod::Get | HttpMethod::Post) => {
                 Flow::Callback(Callback::Start)
             }
+            (Route::Admin(admin), method) => match admin.start(method) {
+                Some(admin) => Flow::Admin(admin),
+                None => Flow::Answered(Err(ApiError::MethodNotAllowed(route.allow()))),
+            },
             (route, _) => Flow::Answered(Err(ApiError::MethodNotAllowed(route.allow()))),
         }
     }
 
-    /// The answer, and the request's one log line with it.
+    /// The headers every answer carries.
+    fn decorate(&self, answer: &mut Outgoing) {
+        answer.set("x-request-id", self.ctx.request_id.as_str());
+        answer.set("cache-control", "no-store");
+        cors::apply(answer, &self.origin);
+    }
+
+    // orders helper (round 28): a streamed answer's start carries the common headers too.
+    /// A route's `Stream` effect with the headers every answer carries.
+    fn stream(&self, effect: RequestEffect) -> RequestEffect {
+        let RequestEffect::Stream { status, headers } = effect else {
+            return effect;
+        };
+        let mut answer = respond::empty(status);
+        for (name, value) in headers {
+            answer.set(name, value);
+        }
+        self.decorate(&mut answer);
+        let (status, headers, _) = answer.into_parts();
+        RequestEffect::Stream { status, headers }
+    }
+
+    /// The answer, and the request's one log line with it; after a streamed start (`streamed`,
+    /// its status), the stream's end, failed when the route ended in an error.
     fn finish(
         &self,
         now_ms: u64,
         method: HttpMethod,
         result: Result<Outgoing, ApiError>,
+        streamed: Option<u16>,
     ) -> RequestEffect {
         let ctx = &self.ctx;
         let (mut answer, error) = match result {
             Ok(r) => (r, None),
             Err(e) => (respond::error(&e, &ctx.request_id), Some(e)),
         };
-        answer.set("x-request-id", ctx.request_id.as_str());
-        answer.set("cache-control", "no-store");
-        cors::apply(&mut answer, &self.origin);
+        self.decorate(&mut answer);
         let detail = error.as_ref().and_then(ApiError::detail);
         let line = RequestLine {
             msg: "request",
             method: method.as_str(),
             route: self.route.as_ref().map_or("unmatched", Route::pattern),
-            status: answer.status(),
+            status: streamed.unwrap_or(answer.status()),
             duration_ms: now_ms.saturating_sub(self.started),
             request_id: &ctx.request_id,
             upstream_calls: ctx.upstream_calls.get(),
@@ -206,6 +242,12 @@ impl Begun {
             error: error.as_ref().map(ApiError::kind),
             detail: detail.as_deref(),
         };
+        if streamed.is_some() {
+            return RequestEffect::End {
+                failed: error.is_some(),
+                log: line.text(),
+            };
+        }
         RequestEffect::respond(answer, line.text())
     }
 }
@@ -223,11 +265,14 @@ enum Stage {
         begun: Box<Begun>,
         flow: Flow,
         body_read: bool,
+        /// The status of an answer already streaming (orders helper, round 28).
+        streamed: Option<u16>,
     },
     /// The answer is known; the body no rule read is being drained first.
     Draining {
         begun: Box<Begun>,
         result: Result<Outgoing, ApiError>,
+        streamed: Option<u16>,
     },
     Over,
 }
@@ -264,36 +309,53 @@ impl RequestMachine {
         isolate: &mut IsolateState,
     ) -> RequestEffect {
         let req = &self.req;
-        let (begun, flow, body_read, input) = match std::mem::replace(&mut self.stage, Stage::Over)
-        {
-            Stage::Asset { has_assets: true } => return RequestEffect::Asset,
-            Stage::Asset { has_assets: false } => {
-                return RequestEffect::respond(respond::text(404, "Not found"), None)
-            }
-            Stage::Api { config } => {
-                let RequestInput::Start(random) = input else {
-                    return unexpected("a request was stepped before it started");
-                };
-                let begun = Begun::new(now_ms, random, req, config);
-                let flow = begun.dispatch(req.method);
-                (Box::new(begun), flow, false, RequestInput::Start(random))
-            }
-            Stage::Routing {
-                begun,
-                flow,
-                body_read,
-            } => (begun, flow, body_read, input),
-            // What the drain came to does not matter.
-            Stage::Draining { begun, result } => return begun.finish(now_ms, req.method, result),
-            Stage::Over => return unexpected("a finished request was stepped"),
-        };
+        let (begun, flow, body_read, streamed, input) =
+            match std::mem::replace(&mut self.stage, Stage::Over) {
+                Stage::Asset { has_assets: true } => return RequestEffect::Asset,
+                Stage::Asset { has_assets: false } => {
+                    return RequestEffect::respond(respond::text(404, "Not found"), None)
+                }
+                Stage::Api { config } => {
+                    let RequestInput::Start(random) = input else {
+                        return unexpected("a request was stepped before it started");
+                    };
+                    let begun = Begun::new(now_ms, random, req, config);
+                    let flow = begun.dispatch(req.method);
+                    (
+                        Box::new(begun),
+                        flow,
+                        false,
+                        None,
+                        RequestInput::Start(random),
+                    )
+                }
+                Stage::Routing {
+                    begun,
+                    flow,
+                    body_read,
+                    streamed,
+                } => (begun, flow, body_read, streamed, input),
+                // What the drain came to does not matter.
+                Stage::Draining {
+                    begun,
+                    result,
+                    streamed,
+                } => return begun.finish(now_ms, req.method, result, streamed),
+                Stage::Over => return unexpected("a finished request was stepped"),
+            };
         let result = match flow.step(now_ms, input, &begun.ctx, req, isolate) {
             Ok(RouteStep::Next(flow, effect)) => {
                 let body_read = body_read || matches!(effect, RequestEffect::Read { .. });
+                let effect = begun.stream(effect);
+                let streamed = match &effect {
+                    RequestEffect::Stream { status, .. } => Some(*status),
+                    _ => streamed,
+                };
                 self.stage = Stage::Routing {
                     begun,
                     flow,
                     body_read,
+                    streamed,
                 };
                 return effect;
             }
@@ -301,10 +363,14 @@ impl RequestMachine {
             Err(e) => Err(e),
         };
         if req.has_body && !body_read {
-            self.stage = Stage::Draining { begun, result };
+            self.stage = Stage::Draining {
+                begun,
+                result,
+                streamed,
+            };
             return RequestEffect::drain(req);
         }
-        begun.finish(now_ms, req.method, result)
+        begun.finish(now_ms, req.method, result, streamed)
     }
 }
 

@@ -3,6 +3,7 @@
 //! Pure: the runtime drives it (`runtime/exchange.rs`) and keeps what isolates share
 //! (`runtime/isolate.rs`).
 
+pub mod admin;
 pub mod api_error;
 pub mod callback;
 pub mod context;

@@ -7,6 +7,7 @@
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
+use crate::http::admin::access::CertCache;
 use crate::http::api_error::ApiError;
 use crate::http::context::Ctx;
 use crate::http::incoming::Incoming;
@@ -33,6 +34,8 @@ impl ObjectCall for ChargeCall {
 #[derive(Debug, Default)]
 pub struct IsolateState {
     pub status_windows: Windows,
+    /// Cloudflare Access's keys, as last fetched (`http/admin/access.rs`).
+    pub access_certs: CertCache,
 }
 
 /// What the driver hands a step: the first one's randomness, then what the last effect came
@@ -50,6 +53,52 @@ pub enum RequestInput {
     /// What a `Call`'s calls came to, in order: the object's reply (JSON text), or what the
     /// call threw.
     Replies(Vec<Result<String, CallFailed>>),
+    /// What a `Fetch` came to: the body of a 2xx answer, or why there is none (an error
+    /// status, a timeout, what the fetch threw).
+    Fetched(Result<String, CallFailed>),
+    // ---- orders helper (round 28): the ledger's SQL and streamed answers.
+    /// What a `Sql` effect came to: one result per statement, in order, or what D1 threw.
+    Rows(Result<Vec<SqlResult>, CallFailed>),
+    /// What a `Stream` or `Write` came to: `Ok` once done, or what writing threw (the client
+    /// went away).
+    Written(Result<(), CallFailed>),
+}
+
+// ---- orders helper (round 28): the `Sql` effect's words.
+/// One SQL statement for the `LEDGER` D1 database, with its `?` parameters in order. Which
+/// statement runs is decided in Rust (`http/admin/query.rs`); the driver only executes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SqlStatement {
+    pub sql: String,
+    pub params: Vec<serde_json::Value>,
+}
+
+/// One statement's result as D1 gives it (`D1Result`): its rows, and the rows it changed.
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Deserialize)]
+pub struct SqlResult {
+    #[serde(default)]
+    pub results: Vec<serde_json::Map<String, serde_json::Value>>,
+    #[serde(default)]
+    pub meta: SqlMeta,
+}
+
+/// The part of D1's `meta` the machine reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Deserialize)]
+pub struct SqlMeta {
+    #[serde(default)]
+    pub changes: u64,
+}
+
+/// The results of a `Sql` effect, or the error of a D1 failure (a fault of the Worker's own
+/// infrastructure: 500, the detail for the log only).
+pub fn sql_results(input: RequestInput) -> Result<Vec<SqlResult>, ApiError> {
+    match input {
+        RequestInput::Rows(Ok(results)) => Ok(results),
+        RequestInput::Rows(Err(CallFailed(error))) => {
+            Err(ApiError::Internal(format!("LEDGER: {error}")))
+        }
+        _ => Err(ApiError::Internal("LEDGER: no result".into())),
+    }
 }
 
 /// What a call threw (at once or later), as text: for the log line, never for the caller.
@@ -71,6 +120,46 @@ pub enum RequestEffect {
     Call { calls: Vec<ObjectMessage> },
     /// Answer with `env.ASSETS.fetch(request)`.
     Asset,
+    // --- admin side (auth helper) ---
+    /// `GET url`, given up after `timeout_ms`; hand back the body of a 2xx answer as text, or
+    /// what went wrong (`RequestInput::Fetched`).
+    Fetch { url: String, timeout_ms: u64 },
+    /// Check an RS256 signature with WebCrypto (RSASSA-PKCS1-v1_5, SHA-256): `jwk` the public
+    /// key, `data` the signed text, `signature` base64url; hand back `{success: bool}`
+    /// (`RequestInput::Verdicts`, one).
+    Verify {
+        jwk: serde_json::Value,
+        data: String,
+        signature: String,
+    },
+    /// Answer with the asset the assets binding serves at the URL path `path`, with `headers`
+    /// set on it.
+    #[serde(rename = "asset_at")]
+    AssetAt {
+        path: String,
+        headers: Vec<(&'static str, String)>,
+    },
+    // --- end admin side ---
+    // ---- orders helper (round 28): SQL and streamed answers.
+    /// Run these on `env.LEDGER`: one as `prepare(sql).bind(...params).all()`, several as one
+    /// `batch` (one transaction); hand back the JSON array of their `D1Result`s.
+    Sql { statements: Vec<SqlStatement> },
+    /// Start answering now with this status and these headers, and a body that follows:
+    /// `Write`s (with `Sql`s between them) and then `End`. Hand back '' at once.
+    Stream {
+        status: u16,
+        headers: Vec<(&'static str, String)>,
+    },
+    /// Append `chunk` (UTF-8) to the streamed body; hand back '' once the client took it (back
+    /// pressure), or what writing threw.
+    Write { chunk: String },
+    /// The streamed body is over: close it, or abort it when `failed` (the client then sees a
+    /// cut body, never a complete-looking one); write `log` with one `console.log`.
+    End {
+        failed: bool,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        log: Option<String>,
+    },
     /// Answer with this, and write `log` (the request's one line, when it has one) with one
     /// `console.log`.
     Answer {
@@ -155,6 +244,14 @@ pub enum RouteStep<S> {
 }
 
 impl<S> RouteStep<S> {
+    /// The same step, its state wrapped (a route inside a route's flow).
+    pub fn map<T>(self, f: impl FnOnce(S) -> T) -> RouteStep<T> {
+        match self {
+            RouteStep::Next(state, effect) => RouteStep::Next(f(state), effect),
+            RouteStep::Done(answer) => RouteStep::Done(answer),
+        }
+    }
+
     pub fn call(state: S, message: ObjectMessage) -> Result<RouteStep<S>, ApiError> {
         Ok(RouteStep::Next(state, message.effect()))
     }

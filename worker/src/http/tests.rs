@@ -25,14 +25,14 @@ use crate::payment::messages::Envelope;
 use crate::payment::messages::{CreateReply, OrderReply, PaymentCall, StatusReply, StatusView};
 use crate::payment::slot::SlotId;
 
-const SIGNING: &str = "a signing secret of at least thirty-two characters";
+pub(crate) const SIGNING: &str = "a signing secret of at least thirty-two characters";
 const IP: &str = "203.0.113.7";
 /// The clock the driver reads (Unix ms).
-const NOW: u64 = 1_800_000_000_000;
+pub(crate) const NOW: u64 = 1_800_000_000_000;
 
-struct Table {
-    vars: HashMap<&'static str, String>,
-    limiters: Limiters,
+pub(crate) struct Table {
+    pub(crate) vars: HashMap<&'static str, String>,
+    pub(crate) limiters: Limiters,
 }
 
 impl Settings for Table {
@@ -47,9 +47,19 @@ impl Settings for Table {
     fn limiters(&self) -> Limiters {
         self.limiters
     }
+
+    // orders helper (round 28): a binding exists when the table names it.
+    fn has_binding(&self, name: &str) -> bool {
+        self.vars.contains_key(name)
+    }
 }
 
 fn config(limiters: Limiters) -> Rc<Config> {
+    config_with(limiters, &[])
+}
+
+/// A working deploy's configuration with `extra` vars (and bindings) added.
+pub(crate) fn config_with(limiters: Limiters, extra: &[(&'static str, &str)]) -> Rc<Config> {
     let vars = [
         ("KP_USERNAME", "merchant"),
         ("KP_PASSWORD", "password"),
@@ -65,7 +75,11 @@ fn config(limiters: Limiters) -> Rc<Config> {
         ("KP_RETURN_URL", "https://shop.example/"),
     ];
     let table = Table {
-        vars: vars.into_iter().map(|(k, v)| (k, v.to_owned())).collect(),
+        vars: vars
+            .into_iter()
+            .chain(extra.iter().copied())
+            .map(|(k, v)| (k, v.to_owned()))
+            .collect(),
         limiters,
     };
     let config = Config::from_env(&table);
@@ -73,12 +87,17 @@ fn config(limiters: Limiters) -> Rc<Config> {
     Rc::new(config)
 }
 
-const BOTH: Limiters = Limiters {
+pub(crate) const BOTH: Limiters = Limiters {
     client: true,
     network: true,
 };
 
-fn request(method: HttpMethod, path: &str, headers: &[(&str, &str)], has_body: bool) -> Incoming {
+pub(crate) fn request(
+    method: HttpMethod,
+    path: &str,
+    headers: &[(&str, &str)],
+    has_body: bool,
+) -> Incoming {
     let headers: Vec<(String, String)> = headers
         .iter()
         .map(|(n, v)| (n.to_string(), v.to_string()))
@@ -98,23 +117,23 @@ fn request(method: HttpMethod, path: &str, headers: &[(&str, &str)], has_body: b
 
 /// Randomness a driver might have drawn: every byte distinct, so every slot a creation draws
 /// from it is too.
-fn random(seed: u8) -> RequestRandom {
+pub(crate) fn random(seed: u8) -> RequestRandom {
     RequestRandom(std::array::from_fn(|i| {
         (i as u8).wrapping_mul(151).wrapping_add(seed)
     }))
 }
 
 /// A request stepped by hand: the test is its driver.
-struct ByHand {
-    machine: RequestMachine,
-    isolate: IsolateState,
-    now_ms: u64,
+pub(crate) struct ByHand {
+    pub(crate) machine: RequestMachine,
+    pub(crate) isolate: IsolateState,
+    pub(crate) now_ms: u64,
     /// The log lines the answers carried.
-    lines: Vec<String>,
+    pub(crate) lines: Vec<String>,
 }
 
 impl ByHand {
-    fn new(machine: RequestMachine) -> ByHand {
+    pub(crate) fn new(machine: RequestMachine) -> ByHand {
         ByHand {
             machine,
             isolate: IsolateState::default(),
@@ -124,13 +143,16 @@ impl ByHand {
     }
 
     /// The first step, with the request's randomness.
-    fn start(&mut self) -> RequestEffect {
+    pub(crate) fn start(&mut self) -> RequestEffect {
         self.step(RequestInput::Start(random(1)))
     }
 
-    fn step(&mut self, input: RequestInput) -> RequestEffect {
+    pub(crate) fn step(&mut self, input: RequestInput) -> RequestEffect {
         let effect = self.machine.step(self.now_ms, input, &mut self.isolate);
         if let RequestEffect::Answer {
+            log: Some(line), ..
+        }
+        | RequestEffect::End {
             log: Some(line), ..
         } = &effect
         {
@@ -139,7 +161,7 @@ impl ByHand {
         effect
     }
 
-    fn last_log(&self) -> Value {
+    pub(crate) fn last_log(&self) -> Value {
         serde_json::from_str(self.lines.last().expect("a log line")).unwrap()
     }
 }
@@ -149,7 +171,7 @@ fn machine(req: Incoming) -> ByHand {
 }
 
 /// The one call of a `Call` effect.
-fn one_call(effect: RequestEffect) -> ObjectMessage {
+pub(crate) fn one_call(effect: RequestEffect) -> ObjectMessage {
     match effect {
         RequestEffect::Call { mut calls } => {
             assert_eq!(calls.len(), 1, "{calls:?}");
@@ -159,7 +181,7 @@ fn one_call(effect: RequestEffect) -> ObjectMessage {
     }
 }
 
-fn answer(effect: RequestEffect) -> (u16, Vec<(&'static str, String)>, Option<String>) {
+pub(crate) fn answer(effect: RequestEffect) -> (u16, Vec<(&'static str, String)>, Option<String>) {
     match effect {
         RequestEffect::Answer {
             status,
@@ -171,7 +193,7 @@ fn answer(effect: RequestEffect) -> (u16, Vec<(&'static str, String)>, Option<St
     }
 }
 
-fn header<'a>(headers: &'a [(&'static str, String)], name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(headers: &'a [(&'static str, String)], name: &str) -> Option<&'a str> {
     headers
         .iter()
         .find(|(n, _)| *n == name)
@@ -182,7 +204,7 @@ fn reply<R: serde::Serialize>(reply: R) -> RequestInput {
     RequestInput::Replies(vec![Ok(serde_json::to_string(&reply).unwrap())])
 }
 
-fn enveloped<R: serde::Serialize>(r: R) -> RequestInput {
+pub(crate) fn enveloped<R: serde::Serialize>(r: R) -> RequestInput {
     reply(Envelope {
         reply: r,
         upstream_calls: 1,
@@ -197,7 +219,7 @@ fn verdicts(verdicts: &[Option<bool>]) -> RequestInput {
     RequestInput::Verdicts(verdicts.to_vec())
 }
 
-fn body(text: &str) -> RequestInput {
+pub(crate) fn body(text: &str) -> RequestInput {
     RequestInput::Body(Ok(Some(text.as_bytes().to_vec())))
 }
 
@@ -206,7 +228,7 @@ fn past_keep() -> RequestInput {
     RequestInput::Body(Ok(None))
 }
 
-fn handle_for(reference: &Reference) -> String {
+pub(crate) fn handle_for(reference: &Reference) -> String {
     let secs = NOW / 1000;
     issue_handle(
         &kelantanpay::Secret::new(SIGNING.to_owned()),
@@ -215,7 +237,7 @@ fn handle_for(reference: &Reference) -> String {
     )
 }
 
-fn view(reference: &Reference) -> StatusView {
+pub(crate) fn view(reference: &Reference) -> StatusView {
     StatusView {
         reference: reference.clone(),
         status: PaymentStatus::Paid,

@@ -15,6 +15,7 @@ use std::collections::VecDeque;
 use kelantanpay::{NewPayment, Reference};
 use serde_json::{json, Value};
 
+use crate::payment::ledger::LedgerRow;
 use crate::payment::messages::{StatusCall, StatusReply};
 use crate::payment::outbox::EventKind;
 use crate::payment::record::SlotState;
@@ -55,6 +56,12 @@ pub enum SlotAction<H> {
         flight: FlightId,
         kind: EventKind,
         body: String,
+    },
+    /// Start the ledger's upsert of this row (`LedgerRow::upsert`; not awaited here, nobody's
+    /// reply waits for it) and feed `SlotInput::LedgerWritten` with the same `flight`.
+    WriteLedger {
+        flight: FlightId,
+        row: Box<LedgerRow>,
     },
     /// Tell the order-id index where this payment lives (nothing is fed back).
     RememberOrder {
@@ -182,6 +189,7 @@ impl<H> SlotInterpreter<H> {
                 SlotEffect::Deliver {
                     flight, kind, body, ..
                 } => SlotAction::Deliver { flight, kind, body },
+                SlotEffect::WriteLedger { flight, row } => SlotAction::WriteLedger { flight, row },
                 SlotEffect::RememberOrder {
                     orderid,
                     reference,

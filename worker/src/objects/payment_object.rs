@@ -18,11 +18,14 @@ use crate::config::Config;
 use crate::objects::interpreter::{SlotAction, SlotInterpreter, ALARM_RETRY_MS};
 use crate::objects::rpc::{self, enveloped};
 use crate::objects::settled::Settled;
-use crate::payment::messages::{CreateCall, OrderCall, PaymentCall, StatusCall, StatusReply};
+use crate::payment::messages::{
+    CreateCall, OrderCall, PaymentCall, RedeliverCall, StatusCall, StatusReply,
+};
 use crate::payment::record::SlotState;
 use crate::payment::slot_machine::{CallerId, SlotInput, SlotReply};
 use crate::runtime::clock::{now_ms, random_bytes, sleep};
 use crate::runtime::delivery;
+use crate::runtime::ledger;
 use crate::runtime::storage::TextStorage;
 use crate::runtime::upstream;
 
@@ -96,6 +99,13 @@ impl PaymentObject {
                     return Err(mixed_up());
                 };
                 enveloped::<StatusCall>(reply, calls)
+            }
+            PaymentCall::Redeliver(call) => {
+                let (reply, calls) = self.inner.call(|id| SlotInput::Redeliver(id, call)).await?;
+                let SlotReply::Redeliver(reply) = reply else {
+                    return Err(mixed_up());
+                };
+                enveloped::<RedeliverCall>(reply, calls)
             }
         }
     }
@@ -242,6 +252,19 @@ impl Inner {
                         kind,
                         status,
                     }
+                });
+            }
+            SlotAction::WriteLedger { flight, row } => {
+                let env = self.env.clone();
+                self.spawn(async move {
+                    let ok = match ledger::run(&env, &row.upsert()).await {
+                        Ok(()) => true,
+                        Err(detail) => {
+                            log(&serde_json::json!({"msg": "ledger_failed", "detail": detail}));
+                            false
+                        }
+                    };
+                    SlotInput::LedgerWritten { flight, ok }
                 });
             }
             SlotAction::RememberOrder {

@@ -64,6 +64,7 @@ mod tests {
         r.purchase.refs = Refs::parse([Some("cart-7"), None, Some("x\"y")]).unwrap();
         r.items = vec![ItemLine {
             sku: "batik-scarf".into(),
+            name: None,
             quantity: 2,
             amount: Amount::parse("90.00").unwrap(),
         }];

@@ -25,6 +25,7 @@ pub struct Envelope<R> {
 pub enum PaymentCall {
     Create(Box<CreateCall>),
     Status(StatusCall),
+    Redeliver(RedeliverCall),
 }
 
 /// The order as the payment's object needs it: what is bought (the core's `Purchase`, its
@@ -97,6 +98,27 @@ impl ObjectCall for StatusCall {
     type Reply = StatusReply;
 }
 
+/// Send the payment's latest webhook event again, now, under the same event id (the admin's
+/// `POST /admin/api/orders/{id}/redeliver`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RedeliverCall {
+    pub reference: Reference,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum RedeliverReply {
+    /// Due now: the object's alarm sends it within a second or so.
+    Queued,
+    /// The payment owes no event (none confirmed yet, or no webhook endpoint configured).
+    NothingToSend,
+    /// No such payment here (retention deleted it, or it was never ours).
+    NotHeld,
+}
+
+impl ObjectCall for RedeliverCall {
+    type Reply = RedeliverReply;
+}
+
 impl PaymentCall {
     /// Whether a message's text is a status call, without reading it: a message is the JSON
     /// serde writes for `PaymentCall` (the variant's name first), so a create, the long message,
@@ -109,6 +131,12 @@ impl PaymentCall {
 impl From<CreateCall> for PaymentCall {
     fn from(c: CreateCall) -> Self {
         PaymentCall::Create(Box::new(c))
+    }
+}
+
+impl From<RedeliverCall> for PaymentCall {
+    fn from(c: RedeliverCall) -> Self {
+        PaymentCall::Redeliver(c)
     }
 }
 

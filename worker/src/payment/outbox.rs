@@ -42,6 +42,9 @@ pub struct OutboxEvent {
     pub first_ms: u64,
     pub next_ms: u64,
     pub delivery: Delivery,
+    /// When the last attempt ended (absent in events stored before the ledger showed it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_ms: Option<u64>,
 }
 
 impl OutboxEvent {
@@ -53,6 +56,7 @@ impl OutboxEvent {
             first_ms: now_ms,
             next_ms: now_ms,
             delivery: Delivery::Pending,
+            last_ms: None,
         }
     }
 
@@ -80,6 +84,15 @@ impl OutboxEvent {
             Delivery::Pending
         };
         self.attempts += 1;
+        self.last_ms = Some(now_ms);
+    }
+
+    /// Sent again, now, under the same id (`PaymentCall::Redeliver`): due at once, with a new
+    /// three days of retries before it is a dead letter again.
+    pub fn redeliver(&mut self, now_ms: u64) {
+        self.delivery = Delivery::Pending;
+        self.first_ms = now_ms;
+        self.next_ms = now_ms;
     }
 }
 

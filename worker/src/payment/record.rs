@@ -1,6 +1,6 @@
 //! What a payment's Durable Object stores: one `SlotState` under one key.
 
-use kelantanpay::{iso8601, Amount, HttpUrl, PaymentStatus, Purchase, Reference};
+use kelantanpay::{iso8601, Amount, Customer, HttpUrl, PaymentStatus, Purchase, Reference};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
@@ -48,6 +48,9 @@ pub struct Sending {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemLine {
     pub sku: String,
+    /// The catalog's name of the line (absent in lines stored before the ledger).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
     pub quantity: u64,
     /// The line's total (unit price x quantity).
     pub amount: Amount,
@@ -73,6 +76,14 @@ pub struct PaymentRecord {
     pub confirmed_ms: Option<u64>,
     pub reconcile: Reconcile,
     pub outbox: Vec<OutboxEvent>,
+    /// The buyer's name, e-mail and mobile, from the create: the ledger's row shows them until
+    /// `KP_RETENTION_DAYS`, when they are erased here and there (absent in records stored
+    /// before the ledger, and once erased).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Customer>,
+    /// Progress with the ledger's row (absent: never written).
+    #[serde(default, skip_serializing_if = "LedgerMark::is_unwritten")]
+    pub ledger: LedgerMark,
 }
 
 /// Progress through `KP_RECONCILE_SCHEDULE`.
@@ -99,6 +110,21 @@ pub struct Reconcile {
     pub brought_forward: Option<u32>,
 }
 
+/// A record's progress with its row in the ledger (its rules: `payment::ledger`). Absent from what is stored (the default) means never
+/// written and owed: a new record, and one stored before the ledger existed, alike.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LedgerMark {
+    /// Writes sent so far; the last one's row carries this revision.
+    pub revision: u64,
+    /// Something the row should show has not been seen to land.
+    pub owed: bool,
+    /// When the next write may go: set before each write leaves (a lost one is retried), and
+    /// after a failed one.
+    pub retry_at_ms: Option<u64>,
+    /// Failed writes in a row.
+    pub failures: u32,
+}
+
 fn is_zero(n: &u32) -> bool {
     *n == 0
 }
@@ -114,6 +140,7 @@ impl PaymentRecord {
         purchase: Purchase,
         created_ms: u64,
         items: Vec<ItemLine>,
+        contact: Option<Customer>,
     ) -> PaymentRecord {
         PaymentRecord {
             id,
@@ -129,6 +156,8 @@ impl PaymentRecord {
             confirmed_ms: None,
             reconcile: Reconcile::default(),
             outbox: Vec::new(),
+            contact,
+            ledger: LedgerMark::default(),
         }
     }
 

@@ -196,15 +196,17 @@ pub fn hint_answered(r: Reconcile, ok: bool, now_ms: u64) -> Reconcile {
 /// When the object may be deleted, or `None` while it may not. Whatever `KP_RETENTION_DAYS`
 /// says, nothing goes before its key has expired (a reused key must find its payment), while
 /// its reconcile schedule still has a time ahead, or while an event is still owed (it is
-/// delivered or dead-lettered, and logged, first).
-pub fn forget_at(slot: &SlotState, timing: &Timing, webhooks: bool) -> Option<u64> {
+/// delivered or dead-lettered, and logged, first). With a ledger (`ledger`), not before the
+/// contact is erased and the row's last write has landed.
+pub fn forget_at(slot: &SlotState, timing: &Timing, webhooks: bool, ledger: bool) -> Option<u64> {
     let key_expiry = slot.key.as_ref().map_or(0, |k| k.expires_ms);
     match &slot.payment {
         Some(p) => {
             let owed = webhooks && next_due(&p.outbox).is_some();
             let checks_ahead =
                 next_reconcile(p, &timing.schedule).is_some() || next_hint(p).is_some();
-            if owed || checks_ahead {
+            let row_owed = ledger && (p.ledger.owed || p.contact.is_some());
+            if owed || checks_ahead || row_owed {
                 return None;
             }
             Some(
@@ -217,9 +219,18 @@ pub fn forget_at(slot: &SlotState, timing: &Timing, webhooks: bool) -> Option<u6
     }
 }
 
+/// When the buyer's contact is erased from the record (and so from the ledger's row): at
+/// `KP_RETENTION_DAYS`, whatever keeps the object longer.
+pub fn erase_at(record: &PaymentRecord, timing: &Timing) -> Option<u64> {
+    record
+        .contact
+        .as_ref()
+        .map(|_| record.created_ms.saturating_add(timing.retention_ms))
+}
+
 /// The object's next alarm: the earliest of everything it has to do. Events wait while no
-/// webhook endpoint is configured.
-pub fn next_alarm(slot: &SlotState, timing: &Timing, webhooks: bool) -> Option<u64> {
+/// webhook endpoint is configured, and rows while there is no ledger.
+pub fn next_alarm(slot: &SlotState, timing: &Timing, webhooks: bool, ledger: bool) -> Option<u64> {
     let payment = slot.payment.as_ref();
     [
         payment.and_then(|p| next_reconcile(p, &timing.schedule)),
@@ -227,7 +238,11 @@ pub fn next_alarm(slot: &SlotState, timing: &Timing, webhooks: bool) -> Option<u
         payment
             .filter(|_| webhooks)
             .and_then(|p| next_due(&p.outbox)),
-        forget_at(slot, timing, webhooks),
+        payment
+            .filter(|_| ledger)
+            .and_then(|p| p.ledger.due_ms(p.created_ms)),
+        payment.and_then(|p| erase_at(p, timing)),
+        forget_at(slot, timing, webhooks, ledger),
     ]
     .into_iter()
     .flatten()
@@ -281,7 +296,7 @@ mod tests {
             ..SlotState::default()
         };
         assert_eq!(
-            next_alarm(&slot, &t, true),
+            next_alarm(&slot, &t, true, false),
             Some(T0 + 90 * DAY),
             "only retention is left"
         );
@@ -319,9 +334,9 @@ mod tests {
             payment: Some(p.clone()),
             ..SlotState::default()
         };
-        assert_eq!(next_alarm(&slot, &t, true), Some(T0 + 10));
+        assert_eq!(next_alarm(&slot, &t, true, false), Some(T0 + 10));
         assert_eq!(
-            next_alarm(&slot, &t, false),
+            next_alarm(&slot, &t, false, false),
             Some(T0 + 90 * DAY),
             "no endpoint, no wake-ups"
         );
@@ -331,7 +346,7 @@ mod tests {
             payment: Some(p),
             ..SlotState::default()
         };
-        assert_eq!(next_alarm(&slot, &t, true), Some(T0 + 90 * DAY));
+        assert_eq!(next_alarm(&slot, &t, true, false), Some(T0 + 90 * DAY));
     }
 
     #[test]
@@ -344,19 +359,23 @@ mod tests {
             ..SlotState::default()
         };
         assert_eq!(
-            forget_at(&slot(&p), &t, true),
+            forget_at(&slot(&p), &t, true, false),
             None,
             "a time of the schedule is ahead"
         );
         p.reconcile = reconciled(&p, &t.schedule, true, T0 + 86_400_000);
-        assert_eq!(forget_at(&slot(&p), &t, true), Some(T0 + 1_000));
+        assert_eq!(forget_at(&slot(&p), &t, true, false), Some(T0 + 1_000));
         p.status = PaymentStatus::Paid;
         p.outbox
             .push(OutboxEvent::new(EventKind::PaymentPaid, T0 + 5));
-        assert_eq!(forget_at(&slot(&p), &t, true), None, "payment.paid is owed");
+        assert_eq!(
+            forget_at(&slot(&p), &t, true, false),
+            None,
+            "payment.paid is owed"
+        );
         p.outbox[0].attempted(false, T0 + 5 + 3 * DAY);
         assert_eq!(
-            forget_at(&slot(&p), &t, true),
+            forget_at(&slot(&p), &t, true, false),
             Some(T0 + 1_000),
             "dead-lettered"
         );
@@ -502,8 +521,8 @@ mod tests {
             payment: Some(p),
             ..SlotState::default()
         };
-        assert_eq!(forget_at(&slot, &t, true), None);
-        assert_eq!(next_alarm(&slot, &t, true), Some(T0 + 75_000));
+        assert_eq!(forget_at(&slot, &t, true, false), None);
+        assert_eq!(next_alarm(&slot, &t, true, false), Some(T0 + 75_000));
     }
 
     #[test]
@@ -512,6 +531,9 @@ mod tests {
             forget_at_ms: Some(T0 + DAY),
             ..SlotState::default()
         };
-        assert_eq!(next_alarm(&slot, &timing("60"), true), Some(T0 + DAY));
+        assert_eq!(
+            next_alarm(&slot, &timing("60"), true, false),
+            Some(T0 + DAY)
+        );
     }
 }

@@ -47,6 +47,7 @@ pub(crate) fn record(created_ms: u64) -> PaymentRecord {
         },
         created_ms,
         Vec::new(),
+        None,
     )
 }
 
@@ -59,5 +60,6 @@ pub(crate) fn rules() -> Rules {
         },
         webhooks: true,
         signing_secret: Some(Secret::new("test-signing-secret-0123456789abcdef")),
+        ledger: None,
     }
 }

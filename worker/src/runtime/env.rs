@@ -1,5 +1,5 @@
 //! The Worker's `Env` as the configuration reads it ([`Settings`]): vars, secrets, and which
-//! of the status limit's Rate Limiting bindings exist.
+//! of the status limit's Rate Limiting bindings and other bindings (`LEDGER`) exist.
 
 use js_sys::Reflect;
 use wasm_bindgen::JsValue;
@@ -19,6 +19,11 @@ impl Settings for Env {
 
     fn limiters(&self) -> Limiters {
         limiters(self)
+    }
+
+    /// A binding is there when it is an object (a D1 database, for `LEDGER`).
+    fn has_binding(&self, name: &str) -> bool {
+        Reflect::get(self.as_ref(), &JsValue::from_str(name)).is_ok_and(|b| b.is_object())
     }
 }
 

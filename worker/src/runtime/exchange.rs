@@ -28,7 +28,7 @@ use crate::http::incoming::{is_api, HttpMethod, Incoming};
 use crate::http::machine::RequestMachine;
 use crate::http::random::RequestRandom;
 use crate::http::respond::bytes_of;
-use crate::http::step::{CallFailed, RequestEffect, RequestInput};
+use crate::http::step::{CallFailed, RequestEffect, RequestInput, SqlResult};
 use crate::runtime::{clock, isolate};
 use crate::url_path;
 
@@ -48,6 +48,10 @@ enum Awaiting {
     Body,
     Verdicts,
     Replies,
+    Fetched,
+    // orders helper (round 28): what a `sql` came to, and a `stream`'s or `write`'s outcome.
+    Rows,
+    Written,
 }
 
 #[wasm_bindgen]
@@ -90,10 +94,15 @@ impl Exchange {
         let effect = isolate::with_requests(|state| self.machine.step(now_ms, input, state));
         self.awaiting = match &effect {
             RequestEffect::Read { .. } => Awaiting::Body,
-            RequestEffect::Limit { .. } => Awaiting::Verdicts,
-            RequestEffect::Call { .. } | RequestEffect::Asset | RequestEffect::Answer { .. } => {
-                Awaiting::Replies
-            }
+            RequestEffect::Limit { .. } | RequestEffect::Verify { .. } => Awaiting::Verdicts,
+            RequestEffect::Fetch { .. } => Awaiting::Fetched,
+            RequestEffect::Sql { .. } => Awaiting::Rows,
+            RequestEffect::Stream { .. } | RequestEffect::Write { .. } => Awaiting::Written,
+            RequestEffect::Call { .. }
+            | RequestEffect::Asset
+            | RequestEffect::AssetAt { .. }
+            | RequestEffect::Answer { .. }
+            | RequestEffect::End { .. } => Awaiting::Replies,
         };
         serde_json::to_string(&effect).unwrap_or_default()
     }
@@ -147,6 +156,25 @@ fn typed(awaiting: Awaiting, input: &str) -> RequestInput {
                 .map(|outcome| outcome.ok()?.get("success")?.as_bool())
                 .collect(),
         ),
+        // A fetch's body is a string; anything else, or nothing, is a fetch that failed.
+        Awaiting::Fetched => RequestInput::Fetched(match outcomes.next() {
+            Some(Ok(Value::String(text))) => Ok(text),
+            Some(Ok(_)) | None => Err(CallFailed("no body".into())),
+            Some(Err(error)) => Err(CallFailed(error)),
+        }),
+        // D1's results: the JSON text of the array of `D1Result`s, one per statement.
+        Awaiting::Rows => RequestInput::Rows(match outcomes.next() {
+            Some(Ok(Value::String(text))) => serde_json::from_str::<Vec<SqlResult>>(&text)
+                .map_err(|e| CallFailed(format!("D1 answered {e}"))),
+            Some(Ok(_)) => Err(CallFailed("D1 answered no text".into())),
+            Some(Err(error)) => Err(CallFailed(error)),
+            None => Err(CallFailed("no outcome".into())),
+        }),
+        // Written, unless writing threw.
+        Awaiting::Written => RequestInput::Written(match outcomes.next() {
+            Some(Err(error)) => Err(CallFailed(error)),
+            _ => Ok(()),
+        }),
         // An object's reply is a string; anything else reads as an empty one, which no reply
         // type parses (the call then fails as unreadable).
         Awaiting::Replies => RequestInput::Replies(

@@ -34,6 +34,7 @@ pub struct Violation {
 pub struct Checker {
     timing: Timing,
     webhooks: bool,
+    ledger: bool,
     pub violations: Vec<Violation>,
     /// Payments the Worker can know were paid (a callback, a poll, or a check after it).
     expect_paid: HashSet<String>,
@@ -54,6 +55,7 @@ impl Checker {
         Checker {
             timing: sc.rules.timing.clone(),
             webhooks: sc.rules.webhooks,
+            ledger: sc.rules.ledger.is_some(),
             violations: Vec::new(),
             expect_paid: HashSet::new(),
             received: HashSet::new(),
@@ -130,7 +132,7 @@ impl Checker {
         let Some(state) = stored else {
             return;
         };
-        let ahead = next_alarm(state, &self.timing, self.webhooks);
+        let ahead = next_alarm(state, &self.timing, self.webhooks, self.ledger);
         if alarm.is_none() && (ahead.is_some() || state.sending.is_some()) {
             let what = format!(
                 "work ahead (next at {ahead:?}, sending {:?}) and no alarm armed",

@@ -29,8 +29,11 @@ impl SlotMachine {
                 out.push(SlotEffect::Store(Box::new(self.stored.clone())));
             }
         }
+        self.erase_contact(now, rules, out);
+        let ledger = rules.ledger.is_some();
         if self.stored.sending.is_none()
-            && forget_at(&self.stored, &rules.timing, rules.webhooks).is_some_and(|at| at <= now)
+            && forget_at(&self.stored, &rules.timing, rules.webhooks, ledger)
+                .is_some_and(|at| at <= now)
         {
             self.forget(out);
             out.push(alarm_done(caller));
@@ -157,8 +160,10 @@ impl SlotMachine {
         let delivered = status.is_some_and(|s| (200..300).contains(&s));
         if let Some(p) = self.stored.payment.as_mut() {
             let id = event_id(p, kind);
+            let mut settled = false;
             if let Some(e) = p.outbox.iter_mut().find(|e| e.kind == kind) {
                 e.attempted(delivered, now);
+                settled = e.delivery != Delivery::Pending;
                 let msg = match e.delivery {
                     Delivery::DeadLetter => "webhook_dead_letter",
                     _ => "webhook",
@@ -166,6 +171,10 @@ impl SlotMachine {
                 out.push(log(json!({"msg": msg, "event": id, "attempt": e.attempts,
                     "status": status, "delivered": delivered})));
                 out.push(SlotEffect::Store(Box::new(self.stored.clone())));
+            }
+            if settled {
+                // Delivered or dead-lettered: the row's events show it.
+                self.owe_ledger();
             }
         }
         if self.alarm.is_some() {

@@ -153,6 +153,7 @@ impl SlotMachine {
                     c.payment.purchase,
                     c.created_ms,
                     c.call.order.items.clone(),
+                    Some(c.call.order.customer.clone()),
                 );
                 self.stored.sending = None;
                 self.stored.payment = Some(record.clone());

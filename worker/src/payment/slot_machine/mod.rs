@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 use super::idempotency::{
     decide_create, start_attempt, CreateDecision, STALE_SENDING_MS, WAIT_FOR_ORIGINAL_MS,
 };
+use super::ledger::{LedgerRow, LedgerRules};
 use super::observe::{amount_agrees, observe};
 use super::outbox::{Delivery, EventKind};
 use super::record::{PaymentHandle, PaymentRecord, SlotState};
@@ -27,11 +28,14 @@ use super::schedule::{
 use super::slot::MAX_ATTEMPTS;
 use crate::payment::events::{event_body, event_id};
 use crate::payment::handles::issue_handle;
-use crate::payment::messages::{CreateCall, CreateReply, StatusCall, StatusReply, StatusView};
+use crate::payment::messages::{
+    CreateCall, CreateReply, RedeliverCall, RedeliverReply, StatusCall, StatusReply, StatusView,
+};
 use create::interrupted;
 
 mod alarm;
 mod create;
+mod ledger;
 mod status;
 #[cfg(test)]
 mod tests;
@@ -68,6 +72,8 @@ pub struct Rules {
     /// Signs the handle each created payment's return and callback URLs carry (`None`: not
     /// usable, and a create fails without starting).
     pub signing_secret: Option<Secret>,
+    /// The `LEDGER` binding is there: each payment writes its row (`None`: nothing is owed).
+    pub ledger: Option<LedgerRules>,
 }
 
 #[derive(Debug)]
@@ -95,6 +101,13 @@ pub enum SlotInput {
         kind: EventKind,
         status: Option<u16>,
     },
+    /// The ledger write sent as `flight` landed (`ok`) or failed.
+    LedgerWritten {
+        flight: FlightId,
+        ok: bool,
+    },
+    /// Send the latest webhook event again, now.
+    Redeliver(CallerId, RedeliverCall),
     /// A `WakeAt` time came.
     Tick,
 }
@@ -126,6 +139,12 @@ pub enum SlotEffect {
         id: String,
         body: String,
     },
+    /// Write this row to the ledger (its upsert: `LedgerRow::upsert`) and answer
+    /// `LedgerWritten { flight }`. Never awaited by anyone's reply.
+    WriteLedger {
+        flight: FlightId,
+        row: Box<LedgerRow>,
+    },
     /// Tell the order-id index where this payment lives (callbacks that name only the order).
     RememberOrder {
         orderid: String,
@@ -146,6 +165,7 @@ pub enum SlotEffect {
 pub enum SlotReply {
     Create(CreateReply),
     Status(StatusReply),
+    Redeliver(RedeliverReply),
     /// The alarm's work is done.
     AlarmDone,
 }
@@ -200,6 +220,16 @@ struct LastAnswer {
     result: Result<StatusCheck, Error>,
 }
 
+/// This instance's ledger write in flight.
+#[derive(Debug, Clone, Copy)]
+struct Writing {
+    flight: FlightId,
+    /// Given up on at this time (its retry): a later answer is ignored.
+    until_ms: u64,
+    /// `ledger_changes` when it left.
+    changes: u64,
+}
+
 #[derive(Debug)]
 pub struct SlotMachine {
     stored: SlotState,
@@ -211,6 +241,11 @@ pub struct SlotMachine {
     queued: Vec<StatusWaiter>,
     last: Option<LastAnswer>,
     delivering: Option<(EventKind, FlightId)>,
+    /// The ledger write in flight.
+    writing: Option<Writing>,
+    /// Changes this instance made that the ledger's row should show (a write in flight when
+    /// one is made is followed by another).
+    ledger_changes: u64,
     /// Upstream calls this instance has started (each answer names its `FlightId`).
     flights: u64,
     alarm: Option<CallerId>,
@@ -232,6 +267,8 @@ impl SlotMachine {
             queued: Vec::new(),
             last: None,
             delivering: None,
+            writing: None,
+            ledger_changes: 0,
             flights: 0,
             alarm: None,
             alarm_at: None,
@@ -251,6 +288,7 @@ impl SlotMachine {
 
     pub fn step(&mut self, now_ms: u64, input: SlotInput, rules: &Rules) -> Vec<SlotEffect> {
         let mut out = Vec::new();
+        let ledger_changes = self.ledger_changes;
         match input {
             SlotInput::Create(caller, call) => {
                 self.on_create(caller, call, now_ms, rules, &mut out)
@@ -275,8 +313,17 @@ impl SlotMachine {
                 kind,
                 status,
             } => self.on_delivered(flight, kind, status, now_ms, rules, &mut out),
+            SlotInput::LedgerWritten { flight, ok } => {
+                self.on_ledger_written(flight, ok, now_ms, &mut out)
+            }
+            SlotInput::Redeliver(caller, call) => {
+                self.on_redeliver(caller, call, now_ms, rules, &mut out)
+            }
             SlotInput::Tick => self.on_tick(now_ms, &mut out),
         }
+        // Whatever the step changed that the ledger's row shows is written now, off every
+        // reply's path (the write is the step's last effect, and nobody waits for it).
+        self.write_ledger(now_ms, rules, ledger_changes, &mut out);
         // The alarm is set before the first effect that waits on the world (a create or a
         // requery sent, an event delivered, the index told, anyone answered): an instance that
         // dies at that await (the simulation found two: a reply, seed 2, and a create in flight,
@@ -363,7 +410,12 @@ impl SlotMachine {
 
     /// The next alarm and the next wake-up, set only when they change.
     fn arm(&mut self, now: u64, rules: &Rules, out: &mut Vec<SlotEffect>) {
-        let mut at = next_alarm(&self.stored, &rules.timing, rules.webhooks);
+        let mut at = next_alarm(
+            &self.stored,
+            &rules.timing,
+            rules.webhooks,
+            rules.ledger.is_some(),
+        );
         if self.alarm.is_none() {
             // Never at a time already behind us that the alarm would find nothing to do at:
             // a mark this instance is still sending under keeps its slot; look again later.

@@ -169,9 +169,14 @@ impl SlotMachine {
                 changed = true;
             }
         }
+        let mut confirmed = false;
         if let (Some(p), Ok(check)) = (self.stored.payment.as_mut(), &result) {
             if p.reference == flight.reference {
+                let before = (p.status.clone(), p.code.clone());
                 let seen = observe(p, check, rules.webhooks, now);
+                // A confirmed change (paid, failed, unknown after a mismatch, a new code) is
+                // the row's to show.
+                confirmed = (&p.status, &p.code) != (&before.0, &before.1);
                 if seen.amount_mismatch {
                     out.push(log(json!({"msg": "amount_mismatch",
                         "reference": p.reference.as_str(), "expected": p.purchase.amount.to_string(),
@@ -184,6 +189,9 @@ impl SlotMachine {
                 }
                 changed |= seen.changed;
             }
+        }
+        if confirmed {
+            self.owe_ledger();
         }
         if flight.reconcile {
             changed |= self.reconciled(&result, calls, now, rules, out);

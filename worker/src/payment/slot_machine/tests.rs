@@ -542,3 +542,321 @@ fn a_callback_every_second_for_an_hour_costs_at_most_twenty_requeries_beyond_the
         .unwrap_or_default()
         .contains("callback_requeries"));
 }
+
+// ---- the ledger ------------------------------------------------------------------------
+
+const DAY: u64 = 86_400_000;
+
+/// With a ledger, and no webhooks (this driver delivers nothing).
+fn with_ledger() -> Driver {
+    let mut d = Driver::new();
+    d.rules.webhooks = false;
+    d.rules.ledger = Some(crate::payment::ledger::LedgerRules {
+        keep_ms: 2557 * DAY,
+    });
+    d
+}
+
+impl Driver {
+    /// Every ledger write so far, in order.
+    fn writes(&self) -> Vec<(FlightId, crate::payment::ledger::LedgerRow)> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                SlotEffect::WriteLedger { flight, row } => Some((*flight, (**row).clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The last write's answer.
+    fn written(&mut self, ok: bool) -> Vec<SlotEffect> {
+        let flight = self.writes().last().map(|w| w.0);
+        let flight = flight.unwrap_or_else(|| unreachable!("no write was sent"));
+        self.feed(SlotInput::LedgerWritten { flight, ok })
+    }
+
+    /// A status poll whose requery the gateway answers `result`.
+    fn confirm(&mut self, call: &StatusCall, result: Result<StatusCheck, Error>) {
+        self.status(call, false);
+        let flight = self
+            .requery_flight
+            .unwrap_or_else(|| unreachable!("a requery"));
+        self.requery_due = None;
+        self.feed(SlotInput::Requeried {
+            flight,
+            result,
+            calls: 1,
+        });
+    }
+}
+
+fn failed() -> Result<StatusCheck, Error> {
+    parse_requery(200, br#"{"status":"22"}"#).map(|result| StatusCheck {
+        status: result.status(result.age_ms(T0 + 3_600_000, Some(T0))),
+        result,
+    })
+}
+
+#[test]
+fn the_gateways_answer_writes_a_pending_row_after_the_reply_and_behind_a_stored_revision() {
+    use crate::payment::ledger::LedgerStatus;
+    let mut d = with_ledger();
+    let caller = d.create();
+    d.answer_create(0);
+    let writes = d.writes();
+    assert_eq!(writes.len(), 1, "{:?}", d.effects);
+    let row = &writes[0].1;
+    assert_eq!((row.status, row.revision), (LedgerStatus::Pending, 1));
+    assert_eq!(
+        row.contact.as_ref().map(|c| c.email.as_str().to_owned()),
+        Some("payer@example.my".to_owned())
+    );
+    // Stored first with its revision and retry, the alarm armed, the shopper answered, then the
+    // write (nobody waits for it).
+    let at = |f: &dyn Fn(&SlotEffect) -> bool| d.effects.iter().rposition(f);
+    let write = at(&|e| matches!(e, SlotEffect::WriteLedger { .. }));
+    let reply = at(&|e| matches!(e, SlotEffect::Reply { caller: c, .. } if *c == caller));
+    assert!(reply < write, "{:?}", d.effects);
+    let stored = d.stored().payment.unwrap_or_else(|| unreachable!("held"));
+    assert_eq!(stored.ledger.revision, 1);
+    assert_eq!(stored.ledger.retry_at_ms, Some(T0 + 5_000));
+    assert!(d.alarm.is_some_and(|t| t <= T0 + 5_000));
+    d.written(true);
+    let stored = d.stored().payment.unwrap_or_else(|| unreachable!("held"));
+    assert!(!stored.ledger.owed && stored.ledger.retry_at_ms.is_none());
+    assert!(
+        stored.contact.is_some(),
+        "the record holds the buyer's contact"
+    );
+}
+
+#[test]
+fn without_the_binding_nothing_is_owed_and_the_record_is_stored_as_before() {
+    let mut d = Driver::new();
+    let call = d.created();
+    d.confirm(&call, paid());
+    d.advance_to(T0 + 100 * DAY);
+    assert!(d.writes().is_empty());
+    assert!(!d
+        .effects
+        .iter()
+        .filter_map(|e| match e {
+            SlotEffect::Store(s) => serde_json::to_string(s).ok(),
+            _ => None,
+        })
+        .any(|text| text.contains("\"ledger\"")));
+}
+
+#[test]
+fn a_failed_write_is_retried_never_more_than_a_minute_apart_and_paid_lands_within_one() {
+    use crate::payment::ledger::LedgerStatus;
+    let mut d = with_ledger();
+    let call = d.created();
+    d.written(true);
+    d.confirm(&call, paid());
+    // D1 is down for two hours: every write fails, each retry armed within a minute.
+    let down_until = d.now + 2 * 3_600_000;
+    let mut last = d.now;
+    while d.now < down_until {
+        let sent = d.writes().len();
+        d.written(false);
+        let next = d.alarm.unwrap_or_else(|| unreachable!("a retry is armed"));
+        assert!(next <= d.now + 60_000, "retry at {next}, now {}", d.now);
+        d.advance_to(next);
+        assert!(d.writes().len() > sent, "the alarm sent the write again");
+        assert!(d.now - last <= 60_000 + 1_000);
+        last = d.now;
+    }
+    // Up again: the next write lands, paid, and nothing more is owed.
+    let (_, row) = d.writes().last().cloned().unwrap_or_else(|| unreachable!());
+    assert_eq!(row.status, LedgerStatus::Paid);
+    assert!(d.now - down_until <= 61_000);
+    d.written(true);
+    let revisions: Vec<u64> = d.writes().iter().map(|w| w.1.revision).collect();
+    assert!(revisions.windows(2).all(|w| w[0] < w[1]), "{revisions:?}");
+    assert!(!d.stored().payment.is_some_and(|p| p.ledger.owed));
+}
+
+#[test]
+fn a_change_while_a_write_is_in_flight_is_written_next_and_a_late_answer_changes_nothing() {
+    use crate::payment::ledger::LedgerStatus;
+    let mut d = with_ledger();
+    let call = d.created();
+    let (first, _) = d.writes()[0];
+    // Paid while the pending write is in flight: no second write yet (one at a time)...
+    d.confirm(&call, paid());
+    assert_eq!(d.writes().len(), 1);
+    // ...and when the first lands, the paid row goes at once under the next revision.
+    d.written(true);
+    let writes = d.writes();
+    assert_eq!(writes.len(), 2);
+    assert_eq!(
+        (writes[1].1.status, writes[1].1.revision),
+        (LedgerStatus::Paid, 2)
+    );
+    // The first write's answer again, late: ignored (the second is still owed).
+    let out = d.feed(SlotInput::LedgerWritten {
+        flight: first,
+        ok: true,
+    });
+    assert!(matches!(&out[..], [SlotEffect::Log(l)] if l["msg"] == "ledger_late_answer"));
+    assert!(d.stored().payment.is_some_and(|p| p.ledger.owed));
+}
+
+#[test]
+fn a_write_lost_with_its_instance_is_sent_again_under_a_higher_revision() {
+    let mut d = with_ledger();
+    let call = d.created();
+    d.confirm(&call, failed());
+    d.written(true);
+    let before = d.writes().last().map_or(0, |w| w.1.revision);
+    // Failed is written; the instance is lost before the answer.
+    assert!(d.stored().payment.is_some_and(|p| p.ledger.owed));
+    d.reload(9);
+    let retry = d
+        .stored()
+        .payment
+        .and_then(|p| p.ledger.retry_at_ms)
+        .unwrap_or_else(|| unreachable!("its retry was stored before it left"));
+    d.alarm = Some(retry);
+    d.advance_to(retry);
+    let after = d.writes().last().map_or(0, |w| w.1.revision);
+    assert!(after > before, "{before} -> {after}");
+}
+
+#[test]
+fn the_contact_is_erased_at_retention_and_the_object_waits_for_that_row_before_forgetting() {
+    let mut d = with_ledger();
+    let call = d.created();
+    d.written(true);
+    d.confirm(&call, paid());
+    d.written(true);
+    d.advance_to(T0 + 89 * DAY);
+    assert!(d.stored().payment.is_some_and(|p| p.contact.is_some()));
+    // Retention: the contact goes; D1 is down, so the object waits.
+    d.advance_to(T0 + 90 * DAY + 2_000);
+    let stored = d
+        .stored()
+        .payment
+        .unwrap_or_else(|| unreachable!("still held"));
+    assert!(stored.contact.is_none());
+    let (_, row) = d.writes().last().cloned().unwrap_or_else(|| unreachable!());
+    assert!(row.contact.is_none(), "the erasing row carries no contact");
+    d.written(false);
+    d.advance_to(T0 + 90 * DAY + 3_600_000);
+    assert!(!d.effects.iter().any(|e| matches!(e, SlotEffect::Forget)));
+    // D1 is back: the erasure lands, then the object forgets.
+    d.written(true);
+    d.advance_to(T0 + 91 * DAY);
+    assert!(d.effects.iter().any(|e| matches!(e, SlotEffect::Forget)));
+    // Every row written after the erasure is without contact.
+    let erased_at = d
+        .writes()
+        .iter()
+        .position(|w| w.1.contact.is_none())
+        .unwrap_or(0);
+    assert!(d.writes()[erased_at..]
+        .iter()
+        .all(|w| w.1.contact.is_none()));
+}
+
+#[test]
+fn a_record_stored_before_the_ledger_writes_its_row_when_it_next_wakes() {
+    let mut d = with_ledger();
+    let mut old = crate::payment::testing::record(T0);
+    old.status = kelantanpay::PaymentStatus::Paid;
+    old.confirmed_ms = Some(T0 + 60_000);
+    let text = serde_json::to_string(&SlotState {
+        payment: Some(old),
+        ..SlotState::default()
+    })
+    .unwrap_or_default();
+    assert!(!text.contains("ledger"));
+    d.m = SlotMachine::resume(serde_json::from_str(&text).unwrap_or_default(), 5);
+    d.now = T0 + 10 * DAY;
+    let caller = d.caller();
+    d.feed(SlotInput::Alarm(caller));
+    let writes = d.writes();
+    assert_eq!(writes.len(), 1, "{:?}", d.effects);
+    assert_eq!(
+        writes[0].1.status,
+        crate::payment::ledger::LedgerStatus::Paid
+    );
+    assert_eq!(writes[0].1.paid_ms, Some(T0 + 60_000));
+}
+
+#[test]
+fn a_row_past_its_keep_is_owed_nothing_more() {
+    let mut d = with_ledger();
+    d.rules.ledger = Some(crate::payment::ledger::LedgerRules { keep_ms: 2 * DAY });
+    d.rules.timing.retention_ms = DAY;
+    d.created();
+    // D1 down until past the keep: the object stops writing and then forgets.
+    // (A write that never answers is given up on at its retry time, and sent again.)
+    d.written(false);
+    d.advance_to(T0 + 3 * DAY);
+    let last = d.writes().last().map_or(0, |w| w.1.updated_ms);
+    assert!(last < T0 + 2 * DAY - crate::payment::ledger::LAST_WRITE_MARGIN_MS);
+    assert!(d.effects.iter().any(|e| matches!(e, SlotEffect::Forget)));
+}
+
+#[test]
+fn redeliver_makes_the_latest_event_due_now_under_its_id() {
+    use crate::payment::messages::{RedeliverCall, RedeliverReply};
+    let mut d = Driver::new();
+    let call = d.created();
+    let ask = |d: &mut Driver, reference: &kelantanpay::Reference| {
+        let caller = d.caller();
+        d.feed(SlotInput::Redeliver(
+            caller,
+            RedeliverCall {
+                reference: reference.clone(),
+            },
+        ));
+        d.replies.iter().rev().find_map(|(c, r, _)| match r {
+            SlotReply::Redeliver(r) if *c == caller => Some(*r),
+            _ => None,
+        })
+    };
+    assert_eq!(
+        ask(&mut d, &call.reference),
+        Some(RedeliverReply::NothingToSend)
+    );
+    let other = kelantanpay::Reference::parse("KPOTHER-0").unwrap_or_else(|_| unreachable!());
+    assert_eq!(ask(&mut d, &other), Some(RedeliverReply::NotHeld));
+    d.confirm(&call, paid());
+    // Delivered once.
+    d.advance_to(d.now + 2_000);
+    let deliveries = |d: &Driver| -> Vec<(FlightId, String)> {
+        d.effects
+            .iter()
+            .filter_map(|e| match e {
+                SlotEffect::Deliver { flight, id, .. } => Some((*flight, id.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let (flight, id) = deliveries(&d)[0].clone();
+    d.feed(SlotInput::Delivered {
+        flight,
+        kind: crate::payment::outbox::EventKind::PaymentPaid,
+        status: Some(200),
+    });
+    d.advance_to(d.now + DAY);
+    assert_eq!(deliveries(&d).len(), 1);
+    // Sent again on request, now, under the same id.
+    let asked = d.now;
+    assert_eq!(ask(&mut d, &call.reference), Some(RedeliverReply::Queued));
+    assert!(d.alarm.is_some_and(|t| t <= asked + 1_000));
+    d.advance_to(asked + 1_000);
+    let again = deliveries(&d);
+    assert_eq!(again.len(), 2);
+    assert_eq!(again[1].1, id);
+    // Without an endpoint nothing can be sent.
+    d.rules.webhooks = false;
+    assert_eq!(
+        ask(&mut d, &call.reference),
+        Some(RedeliverReply::NothingToSend)
+    );
+}
