@@ -255,7 +255,7 @@ function money(amount, currency = 'MYR') {
   if (!m) return String(amount ?? '–');
   const whole = m[2].replace(/^0+(?=\d)/, '').replace(/\B(?=(\d{3})+$)/g, ',');
   const prefix = currency === 'MYR' ? 'RM' : currency;
-  return `${m[1]}${prefix} ${whole}.${(m[3] ?? '').padEnd(2, '0')}`;
+  return `${m[1]}${prefix}\u00a0${whole}.${(m[3] ?? '').padEnd(2, '0')}`; // RM and the figure never part
 }
 
 function when(iso) {
@@ -501,13 +501,23 @@ async function openInbox({ focus = false } = {}) {
   if (generation !== state.generation) return;
   clearList();
   setShop(answer);
-  mergeRows(answer.orders ?? []);
+  mergeRows(answer.orders ?? [], { top: true });
   state.cursor = answer.next_cursor ?? null;
   renderList();
   announce(state.order.length === 1 ? t('shownOne') : t('shown', { n: state.order.length }));
   show('inbox');
   if (focus) byId('inbox-title').focus();
   loadTotals(true);
+  loadShop();
+}
+
+/** The shop's name (KP_SHOP_NAME, else the Worker's host), from who is signed in. */
+async function loadShop() {
+  try {
+    setShop(await api('/admin/session'));
+  } catch {
+    // the host name stays; a 401 shows on the next list call
+  }
 }
 
 async function loadMore() {
@@ -519,7 +529,7 @@ async function loadMore() {
     const answer = await api(`/admin/api/orders${query(state.filters, { limit: PAGE_SIZE, cursor: state.cursor })}`);
     if (generation !== state.generation) return;
     const firstNew = (answer.orders ?? []).find((order) => !state.rows.has(order.id));
-    mergeRows(answer.orders ?? []);
+    mergeRows(answer.orders ?? [], { top: false });
     state.cursor = answer.next_cursor ?? null;
     renderList();
     announce(t('shown', { n: state.order.length }));
@@ -532,25 +542,27 @@ async function loadMore() {
   }
 }
 
-const newestFirst = (a, b) => {
-  const x = state.rows.get(a);
-  const y = state.rows.get(b);
-  const byTime = String(y.created_at ?? '').localeCompare(String(x.created_at ?? ''));
-  return byTime !== 0 ? byTime : String(b).localeCompare(String(a));
-};
-
-/** Adds or replaces rows by id; returns the names of the new and the changed ones. */
-function mergeRows(orders) {
+/**
+ * Adds or replaces rows by id and returns the new and the changed ones. The Worker orders the
+ * list (newest first, ties by id: its created time has more precision than the row shows), so
+ * the page keeps its order: a first page (`top`) goes first as the Worker sent it, then every
+ * other row already shown, in place; a later page (load more) goes after them.
+ */
+function mergeRows(orders, { top }) {
   const added = [];
   const changed = [];
+  const ids = [];
   for (const order of orders) {
     if (!order || typeof order.id !== 'string') continue;
     const before = state.rows.get(order.id);
     if (!before) added.push(order);
     else if (JSON.stringify(before) !== JSON.stringify(order)) changed.push(order);
     state.rows.set(order.id, order);
+    ids.push(order.id);
   }
-  state.order = [...state.rows.keys()].sort(newestFirst);
+  const fresh = new Set(ids);
+  const rest = state.order.filter((id) => !fresh.has(id));
+  state.order = top ? [...ids, ...rest] : [...rest, ...ids];
   return { added, changed };
 }
 
@@ -598,8 +610,7 @@ function orderCard(order) {
       items ? h('p', { class: 'order__items' }, items) : null,
       h('p', { class: 'order__meta' },
         h('span', {}, when(order.created_at)), ' · ',
-        h('span', { class: 'order__ref' }, String(order.reference ?? '')), order.orderid ? ' · ' : '',
-        order.orderid ? h('span', {}, String(order.orderid)) : null)));
+        h('span', { class: 'order__ref' }, String(order.reference ?? '')))));
 }
 
 function announce(message) {
@@ -627,7 +638,7 @@ async function poll() {
     const answer = await api(`/admin/api/orders${query(state.filters, { limit: PAGE_SIZE })}`);
     if (generation !== state.generation) return;
     setShop(answer);
-    const { added, changed } = mergeRows(answer.orders ?? []);
+    const { added, changed } = mergeRows(answer.orders ?? [], { top: true });
     if (added.length || changed.length) {
       renderList();
       const parts = [];
