@@ -13,6 +13,7 @@ import { openBrowser, screenshot } from './browser.mjs';
 import { layoutProblems, seriousViolations } from './a11y.mjs';
 import { CATALOG, stackOptions } from './storefront.mjs';
 import { ROOT, startStack } from '../support/harness.mjs';
+import { startAccess } from '../e2e/access.mjs';
 
 const TOKEN = 'test-admin-token-0123456789abcdefghij';
 const SHOP = 'Kedai Batik Kelantan';
@@ -21,12 +22,16 @@ const PHONE = { viewport: { width: 360, height: 780 }, isMobile: true, hasTouch:
 const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 let stack;
+let access; // a stand-in for Cloudflare Access (its certs server and token minting)
 before(async () => {
+  access = await startAccess();
   const options = await stackOptions();
-  stack = await startStack({ ...options, vars: { ...options.vars, KP_ADMIN_TOKEN: TOKEN, KP_SHOP_NAME: SHOP } });
+  const vars = { ...options.vars, KP_ADMIN_TOKEN: TOKEN, KP_SHOP_NAME: SHOP, KP_ACCESS_TEAM_DOMAIN: access.team, KP_ACCESS_AUD: access.aud };
+  stack = await startStack({ ...options, vars });
 }, { timeout: 120_000 });
 after(async () => {
   await stack?.stop();
+  await access?.stop();
 }, { timeout: 30_000 });
 
 const adminUrl = () => `${stack.worker.url}/admin`;
@@ -308,6 +313,29 @@ describe('the order inbox', () => {
       await close();
     }
     if (process.env.KP_SCREENSHOT === '1') await readmePicture();
+  });
+
+  test('behind Cloudflare Access the page opens straight on the list, with no sign-in form', { timeout: 60_000 }, async () => {
+    // Access's edge adds the assertion to every request of a signed-in browser
+    const { page, close } = await openBrowser({ extraHTTPHeaders: { 'cf-access-jwt-assertion': access.mint() } });
+    try {
+      const seen = watchPage(page);
+      const signInShown = [];
+      await page.exposeFunction('kpSignInShown', () => signInShown.push(true));
+      await page.addInitScript(() => {
+        new MutationObserver(() => {
+          if (document.getElementById('signin')?.hidden === false) window.kpSignInShown();
+        }).observe(document, { subtree: true, attributes: true, attributeFilter: ['hidden'] });
+      });
+      await page.goto(adminUrl());
+      await page.locator('#inbox:not([hidden])').waitFor();
+      await page.locator('#shop-name', { hasText: SHOP }).waitFor();
+      assert.equal(await page.locator('#signin').isHidden(), true);
+      assert.deepEqual(signInShown, [], 'the sign-in form never showed');
+      assert.deepEqual([seen.dialogs, seen.csp, seen.errors], [[], [], []]);
+    } finally {
+      await close();
+    }
   });
 
   test(`a buyer named ${XSS} is shown as text: no dialog, no img element`, { timeout: 60_000 }, async () => {
