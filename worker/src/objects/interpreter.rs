@@ -275,13 +275,28 @@ mod tests {
     const T0: u64 = 1_767_225_600_000;
 
     fn create(i: &mut SlotInterpreter<&'static str>, who: &'static str) {
+        create_under(i, who, &rules());
+    }
+
+    fn create_under(i: &mut SlotInterpreter<&'static str>, who: &'static str, rules: &Rules) {
         let key = IdempotencyKey::parse("order-1").unwrap();
         let call = create_call(
             &SlotId::for_key(&key, None),
             Amount::from_sen(1250).unwrap(),
         );
         let id = i.wait(who);
-        i.feed(T0, SlotInput::Create(id, Box::new(call)), &rules());
+        i.feed(T0, SlotInput::Create(id, Box::new(call)), rules);
+    }
+
+    /// The flight of the create the actions sent.
+    fn sent_create(actions: Vec<SlotAction<&'static str>>) -> FlightId {
+        actions
+            .into_iter()
+            .find_map(|a| match a {
+                SlotAction::SendCreate { flight, .. } => Some(flight),
+                _ => None,
+            })
+            .unwrap()
     }
 
     fn drain(i: &mut SlotInterpreter<&'static str>) -> Vec<SlotAction<&'static str>> {
@@ -442,20 +457,8 @@ mod tests {
             }),
             ..rules()
         };
-        let key = IdempotencyKey::parse("order-1").unwrap();
-        let call = create_call(
-            &SlotId::for_key(&key, None),
-            Amount::from_sen(1250).unwrap(),
-        );
-        let id = i.wait("shopper");
-        i.feed(T0, SlotInput::Create(id, Box::new(call)), &ledger);
-        let flight = drain(&mut i)
-            .into_iter()
-            .find_map(|a| match a {
-                SlotAction::SendCreate { flight, .. } => Some(flight),
-                _ => None,
-            })
-            .unwrap();
+        create_under(&mut i, "shopper", &ledger);
+        let flight = sent_create(drain(&mut i));
         let body = r#"{"status":true,"url":"https://pay.example/checkout/o1","reference":"KPX-0","orderid":"o1","amount":"12.50"}"#;
         let base = kelantanpay::BaseUrl::parse("https://pay.example").unwrap();
         let result = kelantanpay::parse_created(&base, 200, body.as_bytes());
@@ -511,13 +514,7 @@ mod tests {
         let mut i = SlotInterpreter::default();
         i.resume(None, 7).unwrap();
         create(&mut i, "shopper");
-        let flight = drain(&mut i)
-            .into_iter()
-            .find_map(|a| match a {
-                SlotAction::SendCreate { flight, .. } => Some(flight),
-                _ => None,
-            })
-            .unwrap();
+        let flight = sent_create(drain(&mut i));
         i.feed(
             T0 + 500,
             SlotInput::CreateAnswered {
