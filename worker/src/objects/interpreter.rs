@@ -275,13 +275,28 @@ mod tests {
     const T0: u64 = 1_767_225_600_000;
 
     fn create(i: &mut SlotInterpreter<&'static str>, who: &'static str) {
+        create_under(i, who, &rules());
+    }
+
+    fn create_under(i: &mut SlotInterpreter<&'static str>, who: &'static str, rules: &Rules) {
         let key = IdempotencyKey::parse("order-1").unwrap();
         let call = create_call(
             &SlotId::for_key(&key, None),
             Amount::from_sen(1250).unwrap(),
         );
         let id = i.wait(who);
-        i.feed(T0, SlotInput::Create(id, Box::new(call)), &rules());
+        i.feed(T0, SlotInput::Create(id, Box::new(call)), rules);
+    }
+
+    /// The flight of the create the actions sent.
+    fn sent_create(actions: Vec<SlotAction<&'static str>>) -> FlightId {
+        actions
+            .into_iter()
+            .find_map(|a| match a {
+                SlotAction::SendCreate { flight, .. } => Some(flight),
+                _ => None,
+            })
+            .unwrap()
     }
 
     fn drain(i: &mut SlotInterpreter<&'static str>) -> Vec<SlotAction<&'static str>> {
@@ -433,6 +448,55 @@ mod tests {
     }
 
     #[test]
+    fn the_ledger_write_is_started_after_the_reply_and_its_answer_is_fed_back() {
+        let mut i = SlotInterpreter::default();
+        i.resume(None, 7).unwrap();
+        let ledger = Rules {
+            ledger: Some(crate::payment::ledger::LedgerRules {
+                keep_ms: 2557 * 86_400_000,
+            }),
+            ..rules()
+        };
+        create_under(&mut i, "shopper", &ledger);
+        let flight = sent_create(drain(&mut i));
+        let body = r#"{"status":true,"url":"https://pay.example/checkout/o1","reference":"KPX-0","orderid":"o1","amount":"12.50"}"#;
+        let base = kelantanpay::BaseUrl::parse("https://pay.example").unwrap();
+        let result = kelantanpay::parse_created(&base, 200, body.as_bytes());
+        let answered = SlotInput::CreateAnswered {
+            flight,
+            attempt: 0,
+            result,
+            calls: 1,
+        };
+        i.feed(T0 + 500, answered, &ledger);
+        let actions = drain(&mut i);
+        let at = |f: &dyn Fn(&SlotAction<&str>) -> bool| actions.iter().position(f);
+        let reply = at(&|a| matches!(a, SlotAction::Reply("shopper", ..)));
+        let write = at(&|a| matches!(a, SlotAction::WriteLedger { .. }));
+        assert!(reply.is_some() && write > reply, "{actions:?}");
+        assert!(matches!(
+            actions[0],
+            SlotAction::StoreWithAlarm { alarm: Some(_), .. }
+        ));
+        let Some(SlotAction::WriteLedger { flight, row }) = write.map(|w| &actions[w]) else {
+            unreachable!()
+        };
+        assert_eq!(row.revision, 1);
+        i.feed(
+            T0 + 600,
+            SlotInput::LedgerWritten {
+                flight: *flight,
+                ok: true,
+            },
+            &ledger,
+        );
+        assert!(matches!(
+            &drain(&mut i)[..],
+            [SlotAction::StoreWithAlarm { .. }] | [SlotAction::Store(_)]
+        ));
+    }
+
+    #[test]
     fn a_stored_slot_that_does_not_read_loads_nothing() {
         let mut i: SlotInterpreter<()> = SlotInterpreter::default();
         assert!(i.resume(Some("{not json"), 7).is_err());
@@ -450,13 +514,7 @@ mod tests {
         let mut i = SlotInterpreter::default();
         i.resume(None, 7).unwrap();
         create(&mut i, "shopper");
-        let flight = drain(&mut i)
-            .into_iter()
-            .find_map(|a| match a {
-                SlotAction::SendCreate { flight, .. } => Some(flight),
-                _ => None,
-            })
-            .unwrap();
+        let flight = sent_create(drain(&mut i));
         i.feed(
             T0 + 500,
             SlotInput::CreateAnswered {

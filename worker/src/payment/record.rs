@@ -130,8 +130,9 @@ fn is_zero(n: &u32) -> bool {
 }
 
 impl PaymentRecord {
-    /// A payment the gateway has just created: pending, never asked, nothing owed. Every new
-    /// record starts here (the create's answer, and the tests' fixture).
+    /// A payment the gateway has just created: pending, never asked, no event owed, its row
+    /// owed to the ledger, no contact (the create's answer adds the buyer's). Every new record
+    /// starts here (the create's answer, and the tests' fixture).
     pub fn created(
         id: PaymentHandle,
         reference: Reference,
@@ -140,7 +141,6 @@ impl PaymentRecord {
         purchase: Purchase,
         created_ms: u64,
         items: Vec<ItemLine>,
-        contact: Option<Customer>,
     ) -> PaymentRecord {
         PaymentRecord {
             id,
@@ -156,7 +156,7 @@ impl PaymentRecord {
             confirmed_ms: None,
             reconcile: Reconcile::default(),
             outbox: Vec::new(),
-            contact,
+            contact: None,
             ledger: LedgerMark::default(),
         }
     }

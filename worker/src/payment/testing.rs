@@ -47,7 +47,6 @@ pub(crate) fn record(created_ms: u64) -> PaymentRecord {
         },
         created_ms,
         Vec::new(),
-        None,
     )
 }
 

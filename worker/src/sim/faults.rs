@@ -70,7 +70,7 @@ impl Faults {
         }
         for _ in 0..sc.ledger_outages {
             let from = EPOCH_MS + rng.below(span);
-            let length = *rng.pick(&[5 * MIN, 3 * HOUR, 12 * HOUR, 2 * DAY]);
+            let length = *rng.pick(&[5 * MIN, 3 * HOUR, 6 * HOUR, 12 * HOUR]);
             self.ledger_down.push((from, from + length));
         }
     }

@@ -31,7 +31,7 @@ pub struct Scenario {
     pub broken_deploys: u32,
     /// The chance that an alarm that ran is run again (Cloudflare's alarms are at-least-once).
     pub alarm_twice_per_mille: u64,
-    /// The `LEDGER` binding is there (most seeds), its outages (hours, days), the chance that
+    /// The `LEDGER` binding is there (most seeds), its outages (minutes to half a day), the chance that
     /// one write fails (half of those land anyway: the answer was lost), and that one lands late
     /// (after the object gave up on it, possibly after a newer one).
     pub ledger: bool,

@@ -145,16 +145,18 @@ impl SlotMachine {
                 );
             }
             Ok(created) => {
-                let record = PaymentRecord::created(
-                    c.handle,
-                    c.payment.reference,
-                    created.orderid,
-                    created.checkout_url,
-                    c.payment.purchase,
-                    c.created_ms,
-                    c.call.order.items.clone(),
-                    Some(c.call.order.customer.clone()),
-                );
+                let record = PaymentRecord {
+                    contact: Some(c.call.order.customer.clone()),
+                    ..PaymentRecord::created(
+                        c.handle,
+                        c.payment.reference,
+                        created.orderid,
+                        created.checkout_url,
+                        c.payment.purchase,
+                        c.created_ms,
+                        c.call.order.items.clone(),
+                    )
+                };
                 self.stored.sending = None;
                 self.stored.payment = Some(record.clone());
                 // Stored before anyone is told: the gateway's answer is never lost.

@@ -55,7 +55,7 @@ impl SlotMachine {
         let Some(p) = self.stored.payment.as_mut() else {
             return false;
         };
-        if !p.ledger.due_ms(p.created_ms).is_some_and(|due| due <= now) {
+        if p.ledger.due_ms(p.created_ms).is_none_or(|due| due > now) {
             return false;
         }
         if now >= LedgerMark::last_write_ms(p.created_ms, ledger) {
