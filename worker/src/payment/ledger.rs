@@ -21,6 +21,12 @@ use super::record::{ItemLine, LedgerMark, PaymentHandle, PaymentRecord};
 const FIRST_RETRY_MS: u64 = 5_000;
 /// Never further apart: once D1 is back, a paid payment reads paid within a minute.
 pub const MAX_RETRY_MS: u64 = 60_000;
+/// About three days of failed writes a minute apart (the webhooks' horizon): past it the
+/// ledger is not down but broken (a missing table, a deleted database), and each object tries
+/// once an hour instead, until it lands, rather than waking every minute for years.
+pub const BROKEN_AFTER_FAILURES: u32 = 3 * 24 * 60;
+/// The gap between tries once the ledger looks broken.
+pub const BROKEN_RETRY_MS: u64 = 3_600_000;
 /// An object stops writing this long before its row is past `KP_LEDGER_RETENTION_DAYS`, so a
 /// write never lands after the daily sweep deleted its row (which would bring it back).
 pub const LAST_WRITE_MARGIN_MS: u64 = 3_600_000;
@@ -57,6 +63,9 @@ impl LedgerMark {
 
     /// The wait before the next try after `failures` failed writes in a row.
     pub fn retry_gap_ms(failures: u32) -> u64 {
+        if failures >= BROKEN_AFTER_FAILURES {
+            return BROKEN_RETRY_MS;
+        }
         FIRST_RETRY_MS
             .saturating_mul(1u64 << failures.min(20))
             .min(MAX_RETRY_MS)
@@ -423,6 +432,34 @@ mod tests {
         m.written(true, true, T0 + 3);
         assert!(m.owed, "a change while it was in flight is owed");
         assert_eq!(m.due_ms(T0), Some(T0));
+    }
+
+    #[test]
+    fn after_three_days_of_failures_a_minute_apart_it_tries_hourly_until_it_lands() {
+        let mut m = LedgerMark::default();
+        m.sending(T0);
+        let (mut at, mut gap) = (T0, 0);
+        for _ in 0..BROKEN_AFTER_FAILURES - 1 {
+            m.written(false, false, at);
+            gap = m.retry_at_ms.unwrap() - at;
+            at = m.retry_at_ms.unwrap();
+        }
+        assert_eq!(gap, MAX_RETRY_MS, "still a minute apart");
+        assert!(
+            at - T0 >= 3 * 24 * 3_600_000 - 10 * MAX_RETRY_MS,
+            "about three days"
+        );
+        m.written(false, false, at);
+        assert_eq!(m.retry_at_ms, Some(at + BROKEN_RETRY_MS), "then hourly");
+        assert!(m.owed, "never dropped");
+        m.sending(at + BROKEN_RETRY_MS);
+        m.written(true, false, at + BROKEN_RETRY_MS + 1);
+        assert_eq!((m.owed, m.failures), (false, 0));
+        assert_eq!(
+            LedgerMark::retry_gap_ms(0),
+            5_000,
+            "a new failure starts fast again"
+        );
     }
 
     #[test]
