@@ -1,7 +1,9 @@
 // A/B of two builds of the Rust Worker, for the levers in the README: both in workerd against the
 // stub, the same scenarios as bench/run.mjs, alternating runs; prints workerd CPU per request.
 //   node bench/ab.mjs worker/build worker/build-nopanic     (BENCH_SECONDS, BENCH_ROUNDS,
-//   BENCH_SCENARIOS=final,pending to run only those)
+//   BENCH_SCENARIOS=final,pending to run only those; BENCH_LEDGER=0 starts both without the
+//   LEDGER D1 binding: the CPU of workerd's local D1, which runs in the same process, then does
+//   not count against the build that writes the ledger)
 import { join } from 'node:path';
 import { randomSecrets, startWorker } from '../tests/support/harness.mjs';
 import { ORDER, ROOT, median, post, startStub, withPid, wrk } from './lib.mjs';
@@ -19,7 +21,7 @@ const stub = await startStub();
 const builds = {};
 try {
   for (const dir of [a, b]) {
-    builds[dir] = await withPid(() => startWorker({ sandboxUrl: stub.url, secrets, vars, assets: false, captureLogs: false, build: join(ROOT, dir) }));
+    builds[dir] = await withPid(() => startWorker({ sandboxUrl: stub.url, secrets, vars, assets: false, captureLogs: false, build: join(ROOT, dir), ledger: process.env.BENCH_LEDGER !== '0' }));
   }
   const paths = {};
   for (const [dir, w] of Object.entries(builds)) {
