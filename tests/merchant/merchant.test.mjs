@@ -188,8 +188,9 @@ test('npm run dev: the storefront URL, then one purchase paid, a signed webhook 
   const exited = new Promise((r) => dev.once('exit', r));
   const url = `http://127.0.0.1:${port}`;
   try {
-    await within(DEV_START_MS, 'the storefront URL', async () => output.includes(`Storefront: ${url}/`) || (dev.exitCode !== null && fail(`npm run dev exited:\n${output}`)));
-    assert.ok(output.includes(`Order inbox: ${url}/admin`), output);
+    // Both lines, not the first alone: they may reach this pipe in two reads.
+    await within(DEV_START_MS, 'the storefront and inbox URLs', async () => (output.includes(`Storefront: ${url}/`) && output.includes(`Order inbox: ${url}/admin`))
+      || (dev.exitCode !== null && fail(`npm run dev exited:\n${output}`)));
     assert.ok(existsSync(join(project, '.wrangler/state/v3/d1')), 'npm run dev made the local D1 ledger');
     const page = await fetch(`${url}/`);
     assert.match(await page.text(), /<html/i);
@@ -240,6 +241,11 @@ test('npm run dev: the storefront URL, then one purchase paid, a signed webhook 
   } finally {
     try { process.kill(-dev.pid, 'SIGTERM'); } catch { /* gone */ }
     const stopped = await Promise.race([exited.then(() => true), new Promise((r) => setTimeout(r, STOP_MS, false))]);
+    // npm may exit before the bin has stopped its sandbox and wrangler (their own process
+    // groups): wait for their ports to close before the group is killed, or they outlive it
+    // and hold this test's pipes open.
+    await within(STOP_MS, 'the sandbox and the Worker to stop', async () => (await Promise.all([port, sandboxPort].map((p) =>
+      fetch(`http://127.0.0.1:${p}/`, { signal: AbortSignal.timeout(1_000) }).then(() => false, () => true)))).every(Boolean)).catch(() => {});
     try { process.kill(-dev.pid, 'SIGKILL'); } catch { /* gone */ }
     assert.ok(stopped, `npm run dev did not stop within ${STOP_MS} ms`);
   }

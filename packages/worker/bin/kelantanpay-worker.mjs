@@ -230,8 +230,9 @@ function dev(args) {
       const r = await fetch(`${local}/api/health`, { signal: AbortSignal.timeout(2_000) });
       await r.arrayBuffer();
       if (r.ok) {
-        console.log(`\nStorefront: ${local}/   (sandbox gateway on http://127.0.0.1:${sandboxPort}; Ctrl-C stops both)`);
-        if (inbox) console.log(`Order inbox: ${local}/admin   (sign in with KP_ADMIN_TOKEN from .dev.vars)`);
+        // One write, so a reader never sees the storefront's line without the inbox's.
+        console.log([`\nStorefront: ${local}/   (sandbox gateway on http://127.0.0.1:${sandboxPort}; Ctrl-C stops both)`,
+          ...(inbox ? [`Order inbox: ${local}/admin   (sign in with KP_ADMIN_TOKEN from .dev.vars)`] : [])].join('\n'));
         return;
       }
     } catch { /* not yet */ }
