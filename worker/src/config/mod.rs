@@ -356,6 +356,7 @@ impl Config {
             webhooks: self.parts.webhooks,
             signing_secret: self.parts.signing_secret.clone(),
             ledger: self.ledger.rules.clone(),
+            alerts: Default::default(),
         }
     }
 

@@ -17,7 +17,8 @@ use serde_json::{json, Value};
 
 use crate::payment::ledger::LedgerRow;
 use crate::payment::messages::{StatusCall, StatusReply};
-use crate::payment::outbox::EventKind;
+use crate::payment::alerts::AlertMessage;
+use crate::payment::outbox::{Channel, EventKind};
 use crate::payment::record::SlotState;
 use crate::payment::slot_machine::{
     CallerId, FlightId, Rules, SlotEffect, SlotInput, SlotMachine, SlotReply,
@@ -56,6 +57,14 @@ pub enum SlotAction<H> {
         flight: FlightId,
         kind: EventKind,
         body: String,
+    },
+    /// Start sending this alert and feed `SlotInput::Delivered` with the same `flight`.
+    Alert {
+        flight: FlightId,
+        channel: Channel,
+        kind: EventKind,
+        id: String,
+        message: Box<AlertMessage>,
     },
     /// Start the ledger's upsert of this row (`LedgerRow::upsert`; not awaited here, nobody's
     /// reply waits for it) and feed `SlotInput::LedgerWritten` with the same `flight`.
@@ -189,6 +198,19 @@ impl<H> SlotInterpreter<H> {
                 SlotEffect::Deliver {
                     flight, kind, body, ..
                 } => SlotAction::Deliver { flight, kind, body },
+                SlotEffect::Alert {
+                    flight,
+                    channel,
+                    kind,
+                    id,
+                    message,
+                } => SlotAction::Alert {
+                    flight,
+                    channel,
+                    kind,
+                    id,
+                    message,
+                },
                 SlotEffect::WriteLedger { flight, row } => SlotAction::WriteLedger { flight, row },
                 SlotEffect::RememberOrder {
                     orderid,

@@ -21,6 +21,7 @@ use crate::objects::settled::Settled;
 use crate::payment::messages::{
     CreateCall, OrderCall, PaymentCall, RedeliverCall, StatusCall, StatusReply,
 };
+use crate::payment::outbox::Channel;
 use crate::payment::record::SlotState;
 use crate::payment::slot_machine::{CallerId, SlotInput, SlotReply};
 use crate::runtime::clock::{now_ms, random_bytes, sleep};
@@ -249,8 +250,25 @@ impl Inner {
                     };
                     SlotInput::Delivered {
                         flight,
+                        channel: Channel::Webhook,
                         kind,
                         status,
+                    }
+                });
+            }
+            // SKELETON (round 29): the `channels` helper sends it (Telegram, e-mail).
+            SlotAction::Alert {
+                flight,
+                channel,
+                kind,
+                ..
+            } => {
+                self.spawn(async move {
+                    SlotInput::Delivered {
+                        flight,
+                        channel,
+                        kind,
+                        status: None,
                     }
                 });
             }

@@ -13,6 +13,7 @@ pub fn event_id(record: &PaymentRecord, kind: EventKind) -> String {
     let short = match kind {
         EventKind::PaymentPaid => "paid",
         EventKind::PaymentFailed => "failed",
+        EventKind::PaymentMismatch => "mismatch",
     };
     format!("evt_{}_{short}", record.reference)
 }

@@ -14,6 +14,35 @@ pub enum EventKind {
     PaymentPaid,
     #[serde(rename = "payment.failed")]
     PaymentFailed,
+    /// The gateway said paid for another amount (the payment reads `unknown`): alerts only,
+    /// v2's webhooks never carry it.
+    #[serde(rename = "payment.mismatch")]
+    PaymentMismatch,
+}
+
+/// Where an outbox event goes: the merchant's webhook endpoint, or an alert channel.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Channel {
+    #[default]
+    Webhook,
+    Telegram,
+    Email,
+}
+
+impl Channel {
+    /// The stored form leaves the webhook out (events stored before alerts write back unchanged).
+    pub fn is_webhook(&self) -> bool {
+        *self == Channel::Webhook
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Channel::Webhook => "webhook",
+            Channel::Telegram => "telegram",
+            Channel::Email => "email",
+        }
+    }
 }
 
 impl EventKind {
@@ -21,6 +50,7 @@ impl EventKind {
         match self {
             EventKind::PaymentPaid => "payment.paid",
             EventKind::PaymentFailed => "payment.failed",
+            EventKind::PaymentMismatch => "payment.mismatch",
         }
     }
 }
@@ -36,6 +66,8 @@ pub enum Delivery {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OutboxEvent {
     pub kind: EventKind,
+    #[serde(default, skip_serializing_if = "Channel::is_webhook")]
+    pub channel: Channel,
     /// The event's `created`: fixed, so every retry sends the same body.
     pub created_secs: u64,
     pub attempts: u32,
@@ -51,6 +83,7 @@ impl OutboxEvent {
     pub fn new(kind: EventKind, now_ms: u64) -> OutboxEvent {
         OutboxEvent {
             kind,
+            channel: Channel::Webhook,
             created_secs: now_ms / 1000,
             attempts: 0,
             first_ms: now_ms,

@@ -81,6 +81,10 @@ pub struct PaymentRecord {
     /// before the ledger, and once erased).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub contact: Option<Customer>,
+    /// The Worker's own origin at the create (`https://shop.example`): the alerts' link to the
+    /// order in `/admin` (absent in records stored before alerts: no link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub origin: Option<String>,
     /// Progress with the ledger's row (absent: never written).
     #[serde(default, skip_serializing_if = "LedgerMark::is_unwritten")]
     pub ledger: LedgerMark,
@@ -157,6 +161,7 @@ impl PaymentRecord {
             reconcile: Reconcile::default(),
             outbox: Vec::new(),
             contact: None,
+            origin: None,
             ledger: LedgerMark::default(),
         }
     }

@@ -60,5 +60,6 @@ pub(crate) fn rules() -> Rules {
         webhooks: true,
         signing_secret: Some(Secret::new("test-signing-secret-0123456789abcdef")),
         ledger: None,
+        alerts: Default::default(),
     }
 }

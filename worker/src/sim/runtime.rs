@@ -446,10 +446,26 @@ impl Runtime {
                 };
                 let input = SlotInput::Delivered {
                     flight,
+                    channel: crate::payment::outbox::Channel::Webhook,
                     kind,
                     status,
                 };
                 done(st, slot, instance, now + after, input);
+            }
+            // SKELETON (round 29): the `alerts` helper models the channels.
+            SlotAction::Alert {
+                flight,
+                channel,
+                kind,
+                ..
+            } => {
+                let input = SlotInput::Delivered {
+                    flight,
+                    channel,
+                    kind,
+                    status: None,
+                };
+                done(st, slot, instance, now + 100, input);
             }
             SlotAction::WriteLedger { flight, row } => {
                 st.check.ledger_sending(slot, &row, now);

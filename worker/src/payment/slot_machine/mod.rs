@@ -17,9 +17,10 @@ use serde_json::{json, Value};
 use super::idempotency::{
     decide_create, start_attempt, CreateDecision, STALE_SENDING_MS, WAIT_FOR_ORIGINAL_MS,
 };
+use super::alerts::{AlertMessage, AlertRules};
 use super::ledger::{LedgerRow, LedgerRules};
 use super::observe::{amount_agrees, observe};
-use super::outbox::{Delivery, EventKind};
+use super::outbox::{Channel, Delivery, EventKind};
 use super::record::{PaymentHandle, PaymentRecord, SlotState};
 use super::schedule::{
     callback_hint, forget_at, hint_answered, next_alarm, next_hint, next_reconcile, reconciled,
@@ -74,6 +75,8 @@ pub struct Rules {
     pub signing_secret: Option<Secret>,
     /// The `LEDGER` binding is there: each payment writes its row (`None`: nothing is owed).
     pub ledger: Option<LedgerRules>,
+    /// The merchant's alert channels and what they are told of (default: none).
+    pub alerts: AlertRules,
 }
 
 #[derive(Debug)]
@@ -98,6 +101,7 @@ pub enum SlotInput {
     /// One delivery attempt: the merchant's HTTP status, or `None` if it was not reached.
     Delivered {
         flight: FlightId,
+        channel: Channel,
         kind: EventKind,
         status: Option<u16>,
     },
@@ -138,6 +142,15 @@ pub enum SlotEffect {
         kind: EventKind,
         id: String,
         body: String,
+    },
+    /// Send this alert on `channel` (Telegram or e-mail) and answer `Delivered { flight,
+    /// channel, kind }`: Telegram's HTTP status, e-mail `Some(200)` when the binding took it.
+    Alert {
+        flight: FlightId,
+        channel: Channel,
+        kind: EventKind,
+        id: String,
+        message: Box<AlertMessage>,
     },
     /// Write this row to the ledger (its upsert: `LedgerRow::upsert`) and answer
     /// `LedgerWritten { flight }`. Never awaited by anyone's reply.
@@ -310,6 +323,7 @@ impl SlotMachine {
             } => self.on_requeried(flight, result, calls, now_ms, rules, &mut out),
             SlotInput::Delivered {
                 flight,
+                channel: _,
                 kind,
                 status,
             } => self.on_delivered(flight, kind, status, now_ms, rules, &mut out),

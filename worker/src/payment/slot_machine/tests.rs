@@ -839,6 +839,7 @@ fn redeliver_makes_the_latest_event_due_now_under_its_id() {
     };
     let (flight, id) = deliveries(&d)[0].clone();
     d.feed(SlotInput::Delivered {
+        channel: crate::payment::outbox::Channel::Webhook,
         flight,
         kind: crate::payment::outbox::EventKind::PaymentPaid,
         status: Some(200),
