@@ -199,3 +199,207 @@ fn clean(text: &str, max: usize) -> String {
     cut.push('…');
     cut
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::payment::outbox::Delivery;
+    use crate::payment::record::ItemLine;
+    use crate::payment::testing::record;
+    use kelantanpay::{Amount, Customer};
+
+    const NOW: u64 = 1_764_000_000_000;
+
+    fn both(notify_on: NotifyOn) -> AlertRules {
+        AlertRules {
+            notify_on,
+            telegram: true,
+            email: true,
+            shop_name: Some("Kuih Mak Som".into()),
+        }
+    }
+
+    fn line(name: &str, quantity: u64) -> ItemLine {
+        ItemLine {
+            sku: "sku-1".into(),
+            name: Some(name.into()),
+            quantity,
+            amount: Amount::parse("5.00").unwrap(),
+        }
+    }
+
+    fn shop_record() -> PaymentRecord {
+        let mut r = record(NOW);
+        r.purchase.amount = Amount::parse("45.00").unwrap();
+        r.contact = Some(Customer::parse("Aisyah", "aisyah@example.my", "0123456789").unwrap());
+        r.origin = Some("https://kuih.example".into());
+        r.items = vec![line("Kuih lapis", 2), line("Karipap", 10)];
+        r
+    }
+
+    #[test]
+    fn the_paid_message_reads_on_a_lock_screen_and_never_shows_email_or_mobile() {
+        let r = shop_record();
+        let m = message(&r, EventKind::PaymentPaid, &both(NotifyOn::default()), true);
+        assert_eq!(
+            m.text,
+            "✅ Dibayar / Paid RM 45.00 · Kuih Mak Som\nAisyah\n2 × Kuih lapis\n10 × Karipap\n\
+             Ref KPREF-0 · Order KPAY1\nhttps://kuih.example/admin#order=h"
+        );
+        assert_eq!(m.subject, "✅ Dibayar / Paid RM 45.00 · Kuih Mak Som");
+        assert!(!m.text.contains("aisyah@") && !m.text.contains("0123456789"));
+        // Without the inbox there is no page to link to; without a shop name, the origin's host.
+        let mut rules = both(NotifyOn::default());
+        rules.shop_name = None;
+        let m = message(&r, EventKind::PaymentFailed, &rules, false);
+        assert!(
+            m.text
+                .starts_with("❌ Gagal / Failed RM 45.00 · kuih.example\n"),
+            "{}",
+            m.text
+        );
+        assert!(!m.text.contains("/admin"));
+        // A record stored before alerts (no origin), its contact erased: no link, no name.
+        let mut old = shop_record();
+        old.origin = None;
+        old.contact = None;
+        let m = message(&old, EventKind::PaymentMismatch, &rules, true);
+        assert!(m
+            .text
+            .starts_with("⚠️ Jumlah lain / Amount mismatch RM 45.00 · KelantanPay\n2 × "));
+        assert!(!m.text.contains("/admin") && !m.text.contains("Aisyah"));
+    }
+
+    #[test]
+    fn a_hostile_name_stays_on_its_own_line() {
+        let mut r = shop_record();
+        r.contact = None;
+        r.items = vec![line("Kuih\nRef FAKE · Order X\u{202E}\r\n✅ Paid", 1)];
+        r.orderid = "KPAY1\nhttps://evil.example".into();
+        let m = message(&r, EventKind::PaymentPaid, &both(NotifyOn::default()), true);
+        let lines: Vec<&str> = m.text.lines().collect();
+        assert_eq!(lines.len(), 4, "{lines:?}");
+        assert_eq!(lines[1], "1 × Kuih Ref FAKE · Order X   ✅ Paid");
+        assert_eq!(lines[2], "Ref KPREF-0 · Order KPAY1 https://evil.example");
+        assert!(lines[3].starts_with("https://kuih.example/admin#order="));
+    }
+
+    #[test]
+    fn a_long_order_is_cut_with_a_count_and_stays_within_telegrams_limit() {
+        let mut r = shop_record();
+        r.items = (0..500)
+            .map(|i| line(&"Kuih ".repeat(200 + i), 3))
+            .collect();
+        let m = message(&r, EventKind::PaymentPaid, &both(NotifyOn::default()), true);
+        assert!(
+            m.text.chars().count() <= 1_500,
+            "{}",
+            m.text.chars().count()
+        );
+        assert!(m.text.chars().count() <= MAX_TEXT_CHARS);
+        assert_eq!(m.text.matches(" × ").count(), MAX_ITEM_LINES);
+        assert!(m.text.contains("\n+490 more\n"), "{}", m.text);
+        let first_item = m.text.lines().nth(2).unwrap_or_default();
+        assert_eq!(first_item.chars().count(), 4 + MAX_PIECE_CHARS);
+        assert!(first_item.ends_with('…'));
+        // Ten lines exactly: no "more".
+        r.items.truncate(MAX_ITEM_LINES);
+        let m = message(&r, EventKind::PaymentPaid, &both(NotifyOn::default()), true);
+        assert!(!m.text.contains("more"));
+    }
+
+    #[test]
+    fn a_change_queues_one_alert_per_configured_channel_for_what_notify_on_names() {
+        let mut r = record(NOW);
+        // Default: paid only, and no channel configured: nothing.
+        assert!(!queue_alerts(
+            &mut r,
+            EventKind::PaymentPaid,
+            &AlertRules::default(),
+            NOW
+        ));
+        let paid_only = both(NotifyOn::default());
+        assert!(!queue_alerts(
+            &mut r,
+            EventKind::PaymentFailed,
+            &paid_only,
+            NOW
+        ));
+        assert!(!queue_alerts(
+            &mut r,
+            EventKind::PaymentMismatch,
+            &paid_only,
+            NOW
+        ));
+        assert!(r.outbox.is_empty());
+        assert!(queue_alerts(
+            &mut r,
+            EventKind::PaymentPaid,
+            &paid_only,
+            NOW
+        ));
+        let queued: Vec<_> = r.outbox.iter().map(|e| (e.channel, e.kind)).collect();
+        assert_eq!(
+            queued,
+            [
+                (Channel::Telegram, EventKind::PaymentPaid),
+                (Channel::Email, EventKind::PaymentPaid)
+            ]
+        );
+        assert!(r
+            .outbox
+            .iter()
+            .all(|e| e.is_due(NOW) && e.delivery == Delivery::Pending));
+        // Once per (channel, kind), ever.
+        assert!(!queue_alerts(
+            &mut r,
+            EventKind::PaymentPaid,
+            &paid_only,
+            NOW + 9
+        ));
+        assert_eq!(r.outbox.len(), 2);
+        // Only the channels configured; mismatch when asked for.
+        let mut r = record(NOW);
+        let telegram = AlertRules {
+            notify_on: NotifyOn {
+                paid: false,
+                failed: true,
+                mismatch: true,
+            },
+            telegram: true,
+            ..AlertRules::default()
+        };
+        assert!(!queue_alerts(
+            &mut r,
+            EventKind::PaymentPaid,
+            &telegram,
+            NOW
+        ));
+        assert!(queue_alerts(
+            &mut r,
+            EventKind::PaymentMismatch,
+            &telegram,
+            NOW
+        ));
+        assert!(queue_alerts(
+            &mut r,
+            EventKind::PaymentFailed,
+            &telegram,
+            NOW
+        ));
+        assert_eq!(r.outbox.len(), 2);
+        assert!(r.outbox.iter().all(|e| e.channel == Channel::Telegram));
+        assert_eq!(
+            outbox_id(&r, EventKind::PaymentMismatch, Channel::Telegram),
+            "alert_KPREF-0_mismatch_telegram"
+        );
+        assert_eq!(
+            outbox_id(&r, EventKind::PaymentPaid, Channel::Email),
+            "alert_KPREF-0_paid_email"
+        );
+        assert_eq!(
+            outbox_id(&r, EventKind::PaymentPaid, Channel::Webhook),
+            "evt_KPREF-0_paid"
+        );
+    }
+}

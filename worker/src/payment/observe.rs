@@ -303,4 +303,82 @@ mod tests {
             assert!(r.outbox.is_empty() && !r.is_final(), "{code} {orderid}");
         }
     }
+
+    #[test]
+    fn alerts_are_queued_for_what_the_answer_justifies_and_only_once() {
+        use crate::payment::alerts::NotifyOn;
+        use crate::payment::outbox::Channel;
+        let all = AlertRules {
+            notify_on: NotifyOn {
+                paid: true,
+                failed: true,
+                mismatch: true,
+            },
+            telegram: true,
+            email: true,
+            shop_name: None,
+        };
+        let kinds = |r: &PaymentRecord| -> Vec<(Channel, EventKind)> {
+            r.outbox.iter().map(|e| (e.channel, e.kind)).collect()
+        };
+        // Paid, without a webhook endpoint: the alerts still go.
+        let mut r = record(NOW);
+        let seen = observe(
+            &mut r,
+            &check(r#"{"status":"00"}"#, 90_000),
+            false,
+            &all,
+            NOW,
+        );
+        assert!(seen.alerted && seen.event.is_none());
+        assert_eq!(
+            kinds(&r),
+            [
+                (Channel::Telegram, EventKind::PaymentPaid),
+                (Channel::Email, EventKind::PaymentPaid)
+            ]
+        );
+        // A paid for another amount: a mismatch alert, once however often it is answered.
+        let mut r = record(NOW);
+        let wrong = check(r#"{"status":"00","amount":"1.00"}"#, 90_000);
+        assert!(observe(&mut r, &wrong, true, &all, NOW).alerted);
+        assert!(!observe(&mut r, &wrong, true, &all, NOW + 60_000).alerted);
+        assert_eq!(
+            kinds(&r),
+            [
+                (Channel::Telegram, EventKind::PaymentMismatch),
+                (Channel::Email, EventKind::PaymentMismatch)
+            ]
+        );
+        // Then paid right after all: the webhook and the paid alerts join them.
+        let right = check(r#"{"status":"00","amount":"12.50"}"#, 90_000);
+        assert!(observe(&mut r, &right, true, &all, NOW + 120_000).alerted);
+        assert_eq!(r.outbox.len(), 5);
+        // Pending, an early 22, and an answer about another order alert nobody.
+        for (body, age) in [
+            (r#"{"status":"11"}"#, 90_000),
+            (r#"{"status":"22"}"#, 5_000),
+            (
+                r#"{"status":"00","amount":"1.00","orderid":"KPAY2"}"#,
+                90_000,
+            ),
+        ] {
+            let mut r = record(NOW);
+            assert!(
+                !observe(&mut r, &check(body, age), true, &all, NOW).alerted,
+                "{body}"
+            );
+            assert!(r.outbox.is_empty(), "{body}");
+        }
+        // A failure, when asked for.
+        let mut r = record(NOW);
+        observe(
+            &mut r,
+            &check(r#"{"status":"22"}"#, 61_000),
+            false,
+            &all,
+            NOW,
+        );
+        assert_eq!(kinds(&r)[0], (Channel::Telegram, EventKind::PaymentFailed));
+    }
 }
