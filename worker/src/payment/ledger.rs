@@ -371,6 +371,9 @@ mod tests {
         let mut e = OutboxEvent::new(EventKind::PaymentPaid, T0 + 60_000);
         e.attempted(true, T0 + 61_000);
         r.outbox.push(e);
+        let mut alert = OutboxEvent::on(Channel::Telegram, EventKind::PaymentPaid, T0 + 60_000);
+        alert.attempted(false, T0 + 60_000 + 3 * 86_400_000);
+        r.outbox.push(alert);
         let row = LedgerRow::of(&r, 3, T0 + 62_000);
         let s = row.upsert();
         assert_eq!(s.params[3], "paid");
@@ -399,6 +402,14 @@ mod tests {
             (json!(1), json!("delivered"))
         );
         assert_eq!(events[0]["last_at"], iso8601((T0 + 61_000) / 1000));
+        assert_eq!(events[0]["channel"], "webhook");
+        // An alert shows its channel, its own id, and its dead letter.
+        assert_eq!(
+            events[1],
+            json!({"type": "payment.paid", "channel": "telegram",
+                   "id": "alert_KPREF-0_paid_telegram", "attempts": 1,
+                   "result": "dead_letter", "last_at": iso8601((T0 + 60_000 + 3 * 86_400_000) / 1000)})
+        );
         // Erased: the next row has no contact, whatever an earlier one carried.
         r.contact = None;
         let s = LedgerRow::of(&r, 4, T0 + 63_000).upsert();

@@ -987,6 +987,25 @@ fn a_change_alerts_each_channel_at_once_and_telegram_hanging_delays_only_telegra
             (Channel::Email, EventKind::PaymentPaid)
         ]
     );
+    // Redeliver while Telegram still hangs: the webhook and the e-mail leave in that step.
+    d.answer(Channel::Webhook, Some(200));
+    d.answer(Channel::Email, Some(200));
+    let before = d.sent().len();
+    let caller = d.caller();
+    d.feed(SlotInput::Redeliver(
+        caller,
+        crate::payment::messages::RedeliverCall {
+            reference: call.reference.clone(),
+        },
+    ));
+    let again: Vec<_> = d.sent()[before..].iter().map(|s| (s.1, s.2)).collect();
+    assert_eq!(
+        again,
+        [
+            (Channel::Webhook, EventKind::PaymentPaid),
+            (Channel::Email, EventKind::PaymentPaid)
+        ]
+    );
     // Telegram's answer comes (a failure): its next event goes after it, never two at once.
     let effects = d.answer(Channel::Telegram, None);
     assert!(
