@@ -456,6 +456,14 @@ impl SlotMachine {
             }
             // Whatever a rule says, the alarm never wakes the object in a tight loop.
             at = at.map(|t| t.max(now + MIN_ALARM_GAP_MS));
+            // Work due now is never put off by a step that comes before its alarm: a callback
+            // a second, each moving the alarm a second on, kept a due alert waiting (the
+            // simulation found it, seed 5).
+            if at.is_some_and(|t| t == now + MIN_ALARM_GAP_MS)
+                && self.alarm_at.is_some_and(|c| c <= now + MIN_ALARM_GAP_MS)
+            {
+                at = self.alarm_at;
+            }
             if at != self.alarm_at {
                 self.alarm_at = at;
                 out.push(SlotEffect::SetAlarm(at));
@@ -479,11 +487,33 @@ impl SlotMachine {
                     .chain(self.queued.iter())
                     .map(|w| w.since_ms + MAX_REQUERY_WAIT_MS),
             )
+            .chain(self.idle_due(rules))
             .min();
         if deadline.is_some() && deadline != self.wake_at {
             self.wake_at = deadline;
             out.push(SlotEffect::WakeAt(deadline.unwrap_or(now)));
         }
+    }
+}
+
+impl SlotMachine {
+    /// While the alarm waits on a send, the next time an event of another channel (one with
+    /// none in flight) is due: a `Tick` then starts it (`start_sends` at the step's end), so
+    /// a channel that hangs never holds back another's retry.
+    fn idle_due(&self, rules: &Rules) -> Option<u64> {
+        if self.alarm.is_none() || self.delivering.is_empty() {
+            return None;
+        }
+        let sends = rules.sends();
+        self.stored
+            .payment
+            .as_ref()?
+            .outbox
+            .iter()
+            .filter(|e| e.delivery == Delivery::Pending && sends.to(e.channel))
+            .filter(|e| !self.delivering.iter().any(|d| d.0 == e.channel))
+            .map(|e| e.next_ms)
+            .min()
     }
 }
 
