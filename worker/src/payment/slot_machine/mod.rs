@@ -14,10 +14,10 @@ use kelantanpay::{
 };
 use serde_json::{json, Value};
 
-use super::alerts::{AlertMessage, AlertRules};
 use super::idempotency::{
     decide_create, start_attempt, CreateDecision, STALE_SENDING_MS, WAIT_FOR_ORIGINAL_MS,
 };
+use super::alerts::{AlertMessage, AlertRules};
 use super::ledger::{LedgerRow, LedgerRules};
 use super::observe::{amount_agrees, observe};
 use super::outbox::{Channel, Delivery, EventKind};
