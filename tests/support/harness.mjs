@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
+import { stripVTControlCharacters } from 'node:util';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare, Log, LogLevel } from 'miniflare';
@@ -55,15 +56,17 @@ function withTimeout(promise, what, ms = START_TIMEOUT_MS) {
  * (unless `captureLogs` is false, for benchmarks: the lines are then read and dropped). `build`
  * and `miniflare` (extra Miniflare options) are for the benchmarks' profiling build.
  * `ratelimits`: false for a Worker without the Rate Limiting bindings (an older wrangler.toml),
- * or limits by binding name (wranglerRatelimits).
+ * or limits by binding name (wranglerRatelimits). `email`: bind the `NOTIFY_EMAIL` send_email
+ * binding (alerts, round 29); `emails()` then reads every message it was given (raw MIME).
  */
-export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, ratelimits = {}, ledger = true, miniflare = {} } = {}) {
+export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, captureLogs = true, assets = true, port = 0, build = BUILD, ratelimits = {}, ledger = true, email = false, miniflare = {} } = {}) {
   if (!existsSync(join(build, 'entry.mjs'))) {
     throw new Error('worker/build/entry.mjs is missing: run `bash scripts/build-worker.sh` first');
   }
   const bindings = { ...wranglerVars(), ...(sandboxUrl ? { KP_BASE_URL: sandboxUrl } : {}), ...vars, ...secrets };
   for (const [key, value] of Object.entries(bindings)) if (value === undefined) delete bindings[key];
   const logs = [];
+  const emailFiles = [];
   const collect = (stream) => (captureLogs ? createInterface({ input: stream }).on('line', (line) => logs.push(line)) : stream.resume());
   const mf = new Miniflare({
     modules: true,
@@ -80,6 +83,7 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     durableObjectsPersist: mkdtempSync(join(tmpdir(), 'kp-do-')),
     ratelimits: ratelimits === false ? undefined : wranglerRatelimits(bindings.KP_STATUS_RATE_LIMIT_PER_MINUTE, ratelimits),
     ...ledgerOptions(ledger),
+    ...(email ? { email: { send_email: [{ name: 'NOTIFY_EMAIL' }] } } : {}),
     assets: assets ? {
       directory: join(ROOT, 'www'),
       binding: 'ASSETS',
@@ -89,7 +93,7 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     host: '127.0.0.1',
     port,
     cf: false,
-    log: new Log(LogLevel.WARN),
+    log: email ? new EmailLog(emailFiles) : new Log(LogLevel.WARN),
     handleRuntimeStdio(stdout, stderr) {
       collect(stdout);
       collect(stderr);
@@ -100,7 +104,26 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
   if (ledger) await applyMigrations(mf);
   // `scheduled()`: the Worker's cron handler, as the daily trigger runs it.
   const scheduled = async () => (await mf.getWorker()).scheduled({ cron: '17 3 * * *' });
-  return { url, logs, mf, ledger: ledger ? ledgerQuery(mf) : noLedger, scheduled, stop: () => mf.dispose() };
+  const emails = () => emailFiles.map((file) => readFileSync(file, 'utf8'));
+  return { url, logs, mf, ledger: ledger ? ledgerQuery(mf) : noLedger, scheduled, emails, stop: () => mf.dispose() };
+}
+
+/**
+ * Miniflare's log (warnings and errors, as `Log(WARN)`) that also keeps where the local
+ * send_email binding stored each message it took: it writes the raw message to a temporary
+ * `.eml` file and logs its path at INFO (miniflare's workers/email/send_email.worker.ts).
+ */
+class EmailLog extends Log {
+  constructor(files) {
+    super(LogLevel.INFO);
+    this.files = files;
+  }
+
+  logWithLevel(level, message) {
+    const file = /send_email binding called with the following message:\s*(\S+\.eml)/.exec(stripVTControlCharacters(String(message)));
+    if (file) this.files.push(file[1]);
+    else if (level <= LogLevel.WARN) super.logWithLevel(level, message);
+  }
 }
 
 // ---- The ledger (orders helper, round 28) ------------------------------------------------------
@@ -159,7 +182,7 @@ export function randomSecrets() {
  * Sandbox + Worker wired together. `sandbox` options go to startSandbox, `vars` to the Worker;
  * `port` fixes the Worker's (e.g. from freePort(), when a var must name the Worker's own origin).
  */
-export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port = 0, ratelimits, ledger = true } = {}) {
+export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port = 0, ratelimits, ledger = true, email = false } = {}) {
   const secrets = randomSecrets();
   const sandbox = await withTimeout(
     startSandbox({
@@ -172,7 +195,7 @@ export async function startStack({ vars = {}, sandbox: sandboxOptions = {}, port
   );
   let worker;
   try {
-    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets, port, ratelimits, ledger });
+    worker = await startWorker({ sandboxUrl: sandbox.url, vars, secrets, port, ratelimits, ledger, email });
   } catch (error) {
     await sandbox.stop();
     throw error;

@@ -104,7 +104,7 @@ impl AdminSettings {
         let aud = var(env, "KP_ACCESS_AUD");
         let access = match (domain, aud) {
             (None, None) => None,
-            (Some(domain), Some(aud)) => match team_domain(&domain) {
+            (Some(domain), Some(aud)) => match secure_origin("KP_ACCESS_TEAM_DOMAIN", &domain) {
                 Some(team_domain) => Some(AccessSettings { team_domain, aud }),
                 None => {
                     problems.push(
@@ -132,11 +132,12 @@ impl AdminSettings {
     }
 }
 
-/// The team domain as an origin: `https://` (or `http://` to loopback), no path, query or
-/// credentials; one trailing slash is forgiven.
-fn team_domain(text: &str) -> Option<String> {
+/// A setting that names an origin (the Access team domain, the Telegram Bot API) as one:
+/// `https://` (or `http://` to loopback), no path, query or credentials; one trailing slash is
+/// forgiven. Lower-cased, without the slash.
+pub(super) fn secure_origin(name: &str, text: &str) -> Option<String> {
     let text = text.trim_end_matches('/');
-    let url = HttpUrl::parse("KP_ACCESS_TEAM_DOMAIN", text).ok()?;
+    let url = HttpUrl::parse(name, text).ok()?;
     let origin = url.origin();
     (is_secure_or_loopback(url.as_str()) && origin.eq_ignore_ascii_case(text))
         .then(|| origin.to_ascii_lowercase())

@@ -17,6 +17,7 @@ use crate::payment::schedule::{ReconcileSchedule, Timing};
 use crate::payment::slot_machine::Rules;
 
 pub mod admin;
+pub mod alerts;
 mod ledger;
 mod secrets;
 
@@ -76,6 +77,8 @@ pub struct Config {
     pub ledger: LedgerConfig,
     /// The admin side's credentials and shop name (`config/admin.rs`).
     pub admin: admin::AdminSettings,
+    /// The alert channels and which changes they hear of (`config/alerts.rs`).
+    pub alerts: alerts::AlertSettings,
 }
 
 /// The parts of the configuration a payment's object works with, each judged on its own.
@@ -319,6 +322,7 @@ impl Config {
         let mut warnings = Vec::new();
         // After `ready`: an admin setting that does not pass closes the admin side, not payments.
         let admin = admin::AdminSettings::read(env, &mut problems, &mut warnings);
+        let alerts = alerts::AlertSettings::read(env, &mut warnings);
         if secret(env, "KP_IDEMPOTENCY_SECRET").is_none() {
             warnings.push(
                 "KP_IDEMPOTENCY_SECRET is missing: an Idempotency-Key's slot is the unsalted \
@@ -330,6 +334,7 @@ impl Config {
         warnings.extend(shared::warnings(limiters));
         Config {
             admin,
+            alerts,
             warnings,
             limiters,
             ready,
@@ -356,7 +361,7 @@ impl Config {
             webhooks: self.parts.webhooks,
             signing_secret: self.parts.signing_secret.clone(),
             ledger: self.ledger.rules.clone(),
-            alerts: Default::default(),
+            alerts: self.alerts.rules(self.admin.shop_name.clone()),
         }
     }
 

@@ -24,6 +24,7 @@ use crate::payment::messages::{
 use crate::payment::outbox::Channel;
 use crate::payment::record::SlotState;
 use crate::payment::slot_machine::{CallerId, SlotInput, SlotReply};
+use crate::runtime::alerts;
 use crate::runtime::clock::{now_ms, random_bytes, sleep};
 use crate::runtime::delivery;
 use crate::runtime::ledger;
@@ -256,19 +257,21 @@ impl Inner {
                     }
                 });
             }
-            // SKELETON (round 29): the `channels` helper sends it (Telegram, e-mail).
             SlotAction::Alert {
                 flight,
                 channel,
                 kind,
-                ..
+                id,
+                message,
             } => {
+                let (env, config) = (self.env.clone(), config.clone());
                 self.spawn(async move {
+                    let status = alerts::send(&env, &config, channel, &id, &message).await;
                     SlotInput::Delivered {
                         flight,
                         channel,
                         kind,
-                        status: None,
+                        status,
                     }
                 });
             }

@@ -6,6 +6,7 @@
 //! handles (`handles`), and the messages the Worker and the payment's object exchange (`messages`). Nothing here names the
 //! runtime; every rule has native tests.
 
+pub mod alert_mail;
 pub mod alerts;
 pub mod events;
 pub mod handles;

@@ -10,11 +10,14 @@
 
 use wasm_bindgen::prelude::wasm_bindgen;
 
+use crate::config::alerts::{CHAT_ID, EMAIL_BINDING, EMAIL_FROM, EMAIL_TO, TOKEN};
 use crate::config::{Config, Settings};
 use crate::limits::shared::Limiters;
 
 /// What a secret the table lacks reads as, with `secretsElsewhere`: one that passes every rule.
 const SET_ELSEWHERE: &str = "a secret set with wrangler secret put, not here";
+/// The same for the Telegram bot token, which has a shape of its own.
+const BOT_TOKEN_ELSEWHERE: &str = "1000000001:set-with-wrangler-secret-put_not-here";
 
 struct VarTable<'a> {
     vars: &'a str,
@@ -32,9 +35,18 @@ impl Settings for VarTable<'_> {
         None
     }
 
+    /// The bot token is optional: it reads as set elsewhere only when the table names its chat.
     fn secret_text(&self, name: &str) -> Option<String> {
-        self.var_text(name)
-            .or_else(|| self.secrets_elsewhere.then(|| SET_ELSEWHERE.to_owned()))
+        let elsewhere = match name {
+            TOKEN => self.var_text(CHAT_ID).map(|_| BOT_TOKEN_ELSEWHERE),
+            _ => Some(SET_ELSEWHERE),
+        };
+        self.var_text(name).or_else(|| {
+            self.secrets_elsewhere
+                .then_some(elsewhere)
+                .flatten()
+                .map(str::to_owned)
+        })
     }
 
     /// The tools note missing Rate Limiting bindings themselves, from the toml.
@@ -45,9 +57,13 @@ impl Settings for VarTable<'_> {
         }
     }
 
-    /// Likewise a missing binding (round 28: `LEDGER`).
-    fn has_binding(&self, _name: &str) -> bool {
-        true
+    /// Likewise a missing binding (round 28: `LEDGER`). The optional `NOTIFY_EMAIL` is taken as
+    /// there when the table names one of its addresses (its half-set addresses are judged here).
+    fn has_binding(&self, name: &str) -> bool {
+        name != EMAIL_BINDING
+            || [EMAIL_FROM, EMAIL_TO]
+                .iter()
+                .any(|n| self.var_text(n).is_some())
     }
 }
 
@@ -131,6 +147,35 @@ mod tests {
             true,
         );
         assert_eq!(problems, ["KP_SIGNING_SECRET is a published example value"]);
+    }
+
+    #[test]
+    fn alert_settings_are_judged_as_the_worker_does_and_unused_channels_say_nothing() {
+        let alerts = |w: &Vec<String>| -> Vec<String> {
+            w.iter()
+                .filter(|l| !l.starts_with("KP_IDEMPOTENCY_SECRET"))
+                .cloned()
+                .collect()
+        };
+        let (_, w) = judged(&[], true);
+        assert!(alerts(&w).is_empty(), "{w:?}");
+        // The token set elsewhere, its chat here: a channel, nothing to say.
+        let (p, w) = judged(&[("KP_TELEGRAM_CHAT_ID", "-1001234567890")], true);
+        assert!(p.is_empty() && alerts(&w).is_empty(), "{p:?} {w:?}");
+        let (p, w) = judged(
+            &[
+                ("KP_NOTIFY_ON", "paid,refunded"),
+                ("KP_TELEGRAM_CHAT_ID", "kedai"),
+                ("KP_NOTIFY_EMAIL_FROM", "alerts@kedai.example"),
+            ],
+            true,
+        );
+        assert!(p.is_empty(), "alerts never close payments: {p:?}");
+        let w = alerts(&w);
+        assert_eq!(w.len(), 3, "{w:?}");
+        assert!(w[0].starts_with("KP_NOTIFY_ON"), "{w:?}");
+        assert!(w[1].starts_with("KP_TELEGRAM_CHAT_ID must be"), "{w:?}");
+        assert!(w[2].starts_with("KP_NOTIFY_EMAIL_TO is missing"), "{w:?}");
     }
 
     #[test]
