@@ -121,8 +121,10 @@ impl ObjectCall for RedeliverCall {
 }
 
 /// What the payer's receipt shows (`GET /receipt/{id}`), answered from the record with no
-/// upstream call: a paid payment's money facts, never the buyer's name, e-mail or mobile.
+/// upstream call: a paid payment's money facts, never the buyer's name, e-mail or mobile. Sent
+/// as the bare reference (no reader of a struct of its own in the wasm).
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
 pub struct ReceiptCall {
     pub reference: Reference,
 }

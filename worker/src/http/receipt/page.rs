@@ -3,6 +3,8 @@
 //! screen and print. Its style and print button are static files (`www/receipt.css`,
 //! `www/receipt.js`): the page's policy allows no inline script or style.
 
+use std::fmt::{self, Write};
+
 use kelantanpay::{iso8601, Amount};
 
 use crate::http::admin::query::MYT_OFFSET_MS;
@@ -26,22 +28,23 @@ pub fn answer(html: String, method: HttpMethod) -> Outgoing {
     answer
 }
 
-/// `text` as HTML text or attribute value.
-fn push_escaped(out: &mut String, text: &str) {
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-}
+/// A text shown as HTML text (or an attribute value): `&`, `<`, `>`, `"` and `'` escaped.
+struct Escaped<'a>(&'a str);
 
-fn money(amount: Amount) -> String {
-    format!("RM {amount}")
+impl fmt::Display for Escaped<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for c in self.0.chars() {
+            match c {
+                '&' => f.write_str("&amp;")?,
+                '<' => f.write_str("&lt;")?,
+                '>' => f.write_str("&gt;")?,
+                '"' => f.write_str("&quot;")?,
+                '\'' => f.write_str("&#39;")?,
+                c => f.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A time in Malaysia (UTC+8 all year), one way for both languages: `2026-12-07 14:05 (MYT)`.
@@ -60,39 +63,10 @@ pub fn malaysia_time(unix_ms: u64) -> String {
 /// of the buyer's: the object took the contact out, and the page reads none of it.
 pub fn render(view: &ReceiptView, shop: &str) -> String {
     let p = &view.0;
-    let total = money(p.purchase.amount);
-    let mut h = String::with_capacity(2048);
-    h.push_str(
-        "<!doctype html><html lang=\"ms\"><head><meta charset=\"utf-8\">\
-         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-         <meta name=\"robots\" content=\"noindex\"><title>Resit · Receipt · ",
-    );
-    push_escaped(&mut h, shop);
-    h.push_str(
-        "</title><link rel=\"stylesheet\" href=\"/receipt.css\">\
-         <script src=\"/receipt.js\" defer></script></head><body><main class=\"receipt\">\
-         <header><h1>",
-    );
-    push_escaped(&mut h, shop);
-    h.push_str(
-        "</h1><p>Resit pembayaran <span lang=\"en\">Payment receipt</span></p></header>\
-         <p class=\"total\"><span>Jumlah dibayar <span lang=\"en\">Amount paid</span></span> \
-         <strong>",
-    );
-    h.push_str(&total);
-    h.push_str(
-        "</strong></p><table><thead><tr>\
-         <th scope=\"col\">Perkara <span lang=\"en\">Item</span></th>\
-         <th scope=\"col\">Kuantiti <span lang=\"en\">Quantity</span></th>\
-         <th scope=\"col\">Jumlah <span lang=\"en\">Total</span></th></tr></thead><tbody>",
-    );
+    let mut rows = String::new();
     let mut row = |name: &str, quantity: u64, amount: Amount| {
-        h.push_str("<tr><td>");
-        push_escaped(&mut h, name);
-        h.push_str(&format!(
-            "</td><td>{quantity}</td><td>{}</td></tr>",
-            money(amount)
-        ));
+        let name = Escaped(name);
+        rows += &format!("<tr><td>{name}</td><td>{quantity}</td><td>RM {amount}</td></tr>");
     };
     if p.items.is_empty() {
         row(p.purchase.description.as_str(), 1, p.purchase.amount);
@@ -104,33 +78,35 @@ pub fn render(view: &ReceiptView, shop: &str) -> String {
             item.amount,
         );
     }
-    h.push_str(
-        "</tbody><tfoot><tr><th scope=\"row\" colspan=\"2\">Jumlah <span lang=\"en\">Total</span>\
-         </th><td>",
-    );
-    h.push_str(&total);
-    h.push_str(
-        "</td></tr></tfoot></table><dl>\
-         <div><dt>Status <span lang=\"en\">Status</span></dt>\
-         <dd>Dibayar <span lang=\"en\">Paid</span></dd></div>\
-         <div><dt>Rujukan <span lang=\"en\">Reference</span></dt><dd>",
-    );
-    push_escaped(&mut h, p.reference.as_str());
-    h.push_str("</dd></div><div><dt>No. pesanan <span lang=\"en\">Order ID</span></dt><dd>");
-    push_escaped(&mut h, &p.orderid);
-    h.push_str("</dd></div>");
     // When it was confirmed paid (the ledger's `paid_ms`); none in a record stored before
     // that was kept, rather than a wrong time.
-    if let Some(paid_ms) = p.confirmed_ms {
-        h.push_str("<div><dt>Masa dibayar <span lang=\"en\">Paid at</span></dt><dd>");
-        h.push_str(&malaysia_time(paid_ms));
-        h.push_str("</dd></div>");
-    }
-    h.push_str(
-        "</dl><p class=\"note\">Simpan resit ini untuk rekod anda. \
+    let paid = p.confirmed_ms.map_or(String::new(), |ms| {
+        let time = malaysia_time(ms);
+        format!("<div><dt>Masa dibayar <span lang=\"en\">Paid at</span></dt><dd>{time}</dd></div>")
+    });
+    let (shop, total) = (Escaped(shop), p.purchase.amount);
+    let (reference, orderid) = (Escaped(p.reference.as_str()), Escaped(&p.orderid));
+    format!(
+        "<!doctype html><html lang=\"ms\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+         <meta name=\"robots\" content=\"noindex\"><title>Resit · Receipt · {shop}</title>\
+         <link rel=\"stylesheet\" href=\"/receipt.css\">\
+         <script src=\"/receipt.js\" defer></script></head><body><main class=\"receipt\">\
+         <header><h1>{shop}</h1><p>Resit pembayaran <span lang=\"en\">Payment receipt</span></p>\
+         </header><p class=\"total\"><span>Jumlah dibayar <span lang=\"en\">Amount paid</span>\
+         </span> <strong>RM {total}</strong></p><table><thead><tr>\
+         <th scope=\"col\">Perkara <span lang=\"en\">Item</span></th>\
+         <th scope=\"col\">Kuantiti <span lang=\"en\">Quantity</span></th>\
+         <th scope=\"col\">Jumlah <span lang=\"en\">Total</span></th></tr></thead><tbody>{rows}\
+         </tbody><tfoot><tr><th scope=\"row\" colspan=\"2\">Jumlah <span lang=\"en\">Total</span>\
+         </th><td>RM {total}</td></tr></tfoot></table><dl>\
+         <div><dt>Status <span lang=\"en\">Status</span></dt>\
+         <dd>Dibayar <span lang=\"en\">Paid</span></dd></div>\
+         <div><dt>Rujukan <span lang=\"en\">Reference</span></dt><dd>{reference}</dd></div>\
+         <div><dt>No. pesanan <span lang=\"en\">Order ID</span></dt><dd>{orderid}</dd></div>\
+         {paid}</dl><p class=\"note\">Simpan resit ini untuk rekod anda. \
          <span lang=\"en\">Keep this receipt for your records.</span></p>\
          <p class=\"actions\"><button type=\"button\" id=\"print\" hidden>Cetak \
-         <span lang=\"en\">Print</span></button></p></main></body></html>",
-    );
-    h
+         <span lang=\"en\">Print</span></button></p></main></body></html>"
+    )
 }
