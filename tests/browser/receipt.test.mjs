@@ -11,16 +11,22 @@ import { CATALOG, PAYER, sharedStack, waitForStatus } from './storefront.mjs';
 
 const stack = sharedStack();
 
-async function paidPayment() {
-  const { worker, sandbox } = stack();
-  const response = await fetch(`${worker.url}/api/payments`, {
+/** A catalog payment made through the Worker's API, as the storefront makes it. */
+async function createPayment(items) {
+  const response = await fetch(`${stack().worker.url}/api/payments`, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ items: [{ sku: CATALOG[1].sku, quantity: 2 }], ...PAYER }),
+    body: JSON.stringify({ items, ...PAYER }),
     signal: AbortSignal.timeout(10_000),
   });
   const payment = await response.json();
   assert.equal(response.status, 201, JSON.stringify(payment));
+  return payment;
+}
+
+async function paidPayment() {
+  const { sandbox } = stack();
+  const payment = await createPayment([{ sku: CATALOG[1].sku, quantity: 2 }]);
   const settled = await fetch(`${sandbox.url}/__sandbox/settle`, {
     method: 'POST', body: JSON.stringify({ reference: payment.reference, outcome: 'paid' }), signal: AbortSignal.timeout(10_000),
   });
@@ -87,13 +93,7 @@ test('once paid, the status view links to the receipt, which prints in both lang
 
 test('a pending payment has no receipt link and no receipt', async () => {
   const { worker } = stack();
-  const response = await fetch(`${worker.url}/api/payments`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ items: [{ sku: CATALOG[0].sku, quantity: 1 }], ...PAYER }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const payment = await response.json();
+  const payment = await createPayment([{ sku: CATALOG[0].sku, quantity: 1 }]);
   const { page, close } = await openBrowser();
   try {
     await page.goto(`${worker.url}/?kp_payment=${encodeURIComponent(payment.id)}`);
