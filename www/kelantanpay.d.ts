@@ -126,6 +126,12 @@ export function watchStatus(
   },
 ): Promise<PaymentState | null>;
 
+/**
+ * The payer's printable receipt of a paid payment on the Worker (`GET /receipt/{id}`, Bahasa
+ * Melayu and English): link to it once `watchStatus` says `paid`; it answers 404 before.
+ */
+export function receiptUrl(id: string): string;
+
 /** The `kp_payment` parameter the Worker added to the return URL, or null. */
 export function paymentIdFromUrl(url?: string): string | null;
 

@@ -114,7 +114,7 @@ export function formatRinggit(value) {
   return `RM ${String(Math.trunc(sen / 100)).replace(/\B(?=(\d{3})+$)/g, ',')}.${String(sen % 100).padStart(2, '0')}`;
 }
 
-// the core's rules; cases: tests/rules/fields.json
+// the core's rules (tests/rules/fields.json)
 
 const CONTROL = /[\0-\x1f\x7f-\x9f\u200e\u200f\u2028-\u202e\u2066-\u2069]/;
 const LOCAL = /^(?!\.)(?!.*\.\.)[\w!#$%&'*+/=?^`{|}~.-]{1,64}(?<!\.)$/;
@@ -166,8 +166,7 @@ export function validateOrder(order, config = {}) {
   const add = (field, code, params) => code && errors.push(new KelantanPayError({ kind: 'invalid_request', field, code, params }));
   if (config.mode === 'open' || (!config.mode && 'amount' in order)) add('amount', ...amountCode(order.amount, config));
   for (const field of ['name', 'email', 'mobile', 'description', 'via', 'ref_1', 'ref_2', 'ref_3']) {
-    const code = fieldCode(field, order[field]);
-    add(field, code, { max: LENGTHS[field]?.[1] });
+    add(field, fieldCode(field, order[field]), { max: LENGTHS[field]?.[1] });
   }
   return errors;
 }
@@ -175,7 +174,7 @@ export function validateOrder(order, config = {}) {
 async function call(path, init = {}) {
   let response;
   try {
-    // above the Worker's 30 s wait; by hand: Safari < 17.4 has no AbortSignal.any
+    // over the Worker's 30 s wait; Safari < 17.4 lacks AbortSignal.any
     const c = new AbortController();
     for (const s of [AbortSignal.timeout(35_000), init.signal]) s?.addEventListener('abort', () => c.abort(s.reason));
     response = await fetch(WORKER + path, { ...init, signal: c.signal });
@@ -208,7 +207,7 @@ function save(name, value) {
   try {
     sessionStorage[value ? 'setItem' : 'removeItem'](KEY + name, JSON.stringify(value));
   } catch {
-    // disabled: `pending` still stops a double click
+    // disabled: `pending` stops a double click
   }
 }
 
@@ -256,6 +255,7 @@ export function redirectToCheckout(payment, { checkoutOrigin = checkout } = {}) 
   if (left !== (left = payment)) location.assign(url.href);
 }
 
+export const receiptUrl = (id) => WORKER + `/receipt/${encodeURIComponent(id)}`;
 export const paymentIdFromUrl = (url = globalThis.location?.href) => (url ? new URL(url).searchParams.get('kp_payment') : null);
 
 const wait = (ms, signal) => new Promise((resolve, reject) => {
@@ -267,7 +267,7 @@ export async function watchStatus(id = paymentIdFromUrl(), { onChange, onError, 
   if (!id) throw new KelantanPayError({ kind: 'not_found', status: 404 });
   const started = Date.now();
   let last = null;
-  // status requests are rate limited
+  // the status is rate limited
   for (let delay = 1000; ; delay = Math.min(8000, delay * 1.5)) {
     try {
       const payment = { ...load('payments')?.[id], ...(await call(`/api/payments/${encodeURIComponent(id)}`, { signal })) };

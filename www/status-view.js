@@ -1,7 +1,7 @@
 // The page the payer returns to (`?kp_payment=<id>`): the live status of the payment, a receipt
 // once paid, a way back to the cart once failed. It only shows what the Worker confirmed; the
 // drop-in client's watchStatus does the polling and ends the payment attempt at a final status.
-import { formatRinggit, statusLabel, watchStatus } from './kelantanpay.js';
+import { formatRinggit, receiptUrl, statusLabel, watchStatus } from './kelantanpay.js';
 import { byId, setMessage } from './dom.js';
 import { forget } from './session.js';
 import { locale, onLanguageChange, t } from './i18n.js';
@@ -32,7 +32,11 @@ export function mountStatus({ onBackToShop }) {
 
   function renderReceipt(payment) {
     byId('receipt').hidden = !payment;
+    // the Worker's printable receipt (BM and EN), there once the payment is paid
+    const link = byId('receipt-link');
+    link.hidden = !payment;
     if (!payment) return;
+    link.href = receiptUrl(state.id);
     byId('receipt-amount').textContent = payment.amount ? formatRinggit(payment.amount) : t('seeEmail');
     byId('receipt-reference').textContent = payment.reference ?? '';
     byId('receipt-order-row').hidden = !payment.orderid;

@@ -26,6 +26,11 @@ function wranglerVars() {
   return Object.fromEntries(Object.entries(config.vars ?? {}).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
 }
 
+/** wrangler.toml's `[assets] run_worker_first`. */
+function workerFirst() {
+  return unstable_readConfig({ config: join(ROOT, 'wrangler.toml') }, { hideWarnings: true }).assets.run_worker_first;
+}
+
 /**
  * wrangler.toml's [[ratelimits]] as Miniflare options. Their limits follow the status limit the
  * test runs with, as a merchant who changes KP_STATUS_RATE_LIMIT_PER_MINUTE must change them
@@ -87,7 +92,8 @@ export async function startWorker({ sandboxUrl, vars = {}, secrets = {}, capture
     assets: assets ? {
       directory: join(ROOT, 'www'),
       binding: 'ASSETS',
-      routerConfig: { has_user_worker: true, static_routing: { user_worker: ['/api/*', '/admin', '/admin/*'] } },
+      // The paths wrangler.toml's run_worker_first sends to the Worker before the assets.
+      routerConfig: { has_user_worker: true, static_routing: { user_worker: workerFirst() } },
     } : undefined,
     bindings,
     host: '127.0.0.1',

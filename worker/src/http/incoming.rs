@@ -77,10 +77,10 @@ impl Incoming {
     }
 }
 
-/// Whether a path is the API's (the Worker's own: `/api` and `/admin`) rather than the
-/// storefront's files.
+/// Whether a path is the API's (the Worker's own: `/api`, `/admin` and `/receipt`) rather than
+/// the storefront's files.
 pub fn is_api(path: &str) -> bool {
-    ["/api", "/admin"].iter().any(|p| {
+    ["/api", "/admin", "/receipt"].iter().any(|p| {
         path.strip_prefix(p)
             .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
     })

@@ -20,6 +20,7 @@ use crate::http::create::Create;
 use crate::http::incoming::{HttpMethod, Incoming};
 use crate::http::info;
 use crate::http::random::RequestRandom;
+use crate::http::receipt::Receipt;
 use crate::http::respond::{self, Outgoing};
 use crate::http::status::Poll;
 use crate::http::step::{IsolateState, RequestEffect, RequestInput, RouteStep};
@@ -33,6 +34,8 @@ pub(crate) enum Route {
     Callback,
     // orders helper (round 28): `/admin` and `/admin/*` (http/admin/mod.rs).
     Admin(AdminRoute),
+    /// `/receipt/{id}` (http/receipt/).
+    Receipt(String),
 }
 
 impl Route {
@@ -43,10 +46,16 @@ impl Route {
             "/api/payments" => Some(Route::Payments),
             "/api/callback" => Some(Route::Callback),
             p if p == "/admin" || p.starts_with("/admin/") => AdminRoute::find(p).map(Route::Admin),
-            p => p
-                .strip_prefix("/api/payments/")
-                .filter(|id| !id.is_empty() && !id.contains('/'))
-                .map(|id| Route::Payment(id.to_owned())),
+            p => {
+                let id = |prefix| {
+                    p.strip_prefix(prefix)
+                        .filter(|id| !id.is_empty() && !id.contains('/'))
+                        .map(str::to_owned)
+                };
+                id("/api/payments/")
+                    .map(Route::Payment)
+                    .or_else(|| id("/receipt/").map(Route::Receipt))
+            }
         }
     }
 
@@ -59,6 +68,7 @@ impl Route {
             Route::Payment(_) => "/api/payments/:id",
             Route::Callback => "/api/callback",
             Route::Admin(admin) => admin.pattern(),
+            Route::Receipt(_) => "/receipt/:id",
         }
     }
 
@@ -68,6 +78,7 @@ impl Route {
             Route::Payments => "POST, OPTIONS",
             Route::Callback => "GET, POST, OPTIONS",
             Route::Admin(admin) => admin.allow(),
+            Route::Receipt(_) => "GET, HEAD, OPTIONS",
         }
     }
 }
@@ -80,6 +91,7 @@ enum Flow {
     Status(Poll),
     Callback(Callback),
     Admin(Admin),
+    Receipt(Receipt),
 }
 
 impl Flow {
@@ -109,6 +121,10 @@ impl Flow {
                 Flow::Callback,
             ),
             Flow::Admin(admin) => wrap(admin.step(now_ms, input, ctx, req, isolate), Flow::Admin),
+            Flow::Receipt(receipt) => wrap(
+                receipt.step(now_ms, input, ctx, req.method, isolate),
+                Flow::Receipt,
+            ),
         }
     }
 }
@@ -140,9 +156,9 @@ impl Begun {
             amount_mismatch: Default::default(),
         };
         let route = Route::find(url_path(&req.url));
-        // `/admin` is the Worker's own: no other origin is ever allowed there.
+        // `/admin` and `/receipt` are the Worker's own: no other origin is ever allowed there.
         let allowed: &[String] = match route {
-            Some(Route::Admin(_)) => &[],
+            Some(Route::Admin(_) | Route::Receipt(_)) => &[],
             _ => &ctx.config.allowed_origins,
         };
         let origin = cors::check(req.header("origin"), allowed, &ctx.own_origin);
@@ -182,6 +198,9 @@ impl Begun {
             (Route::Payment(id), HttpMethod::Get) => Flow::Status(Poll::Start(id.clone())),
             (Route::Callback, HttpMethod::Get | HttpMethod::Post) => {
                 Flow::Callback(Callback::Start)
+            }
+            (Route::Receipt(id), HttpMethod::Get | HttpMethod::Head) => {
+                Flow::Receipt(Receipt::Start(id.clone()))
             }
             (Route::Admin(admin), method) => match admin.start(method) {
                 Some(admin) => Flow::Admin(admin),

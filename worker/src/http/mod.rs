@@ -1,5 +1,5 @@
 //! Every request as one synchronous machine (`machine`), speaking the words of `step`; one
-//! file per route (`create`, `status`, `callback`, `info`), CORS, answers and the API error.
+//! file per route (`create`, `status`, `callback`, `info`; `admin`, `receipt` folders), CORS, answers and the API error.
 //! Pure: the runtime drives it (`runtime/exchange.rs`) and keeps what isolates share
 //! (`runtime/isolate.rs`).
 
@@ -13,6 +13,7 @@ pub mod incoming;
 pub mod info;
 pub mod machine;
 pub mod random;
+pub mod receipt;
 pub mod respond;
 pub mod status;
 pub mod step;

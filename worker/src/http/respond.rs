@@ -76,6 +76,15 @@ pub fn text(status: u16, body: &str) -> Outgoing {
     }
 }
 
+/// An HTML page (`None`: its headers only, for `HEAD`).
+pub fn html(status: u16, body: Option<String>) -> Outgoing {
+    Outgoing {
+        status,
+        headers: vec![("content-type", "text/html; charset=utf-8".into())],
+        body,
+    }
+}
+
 pub fn empty(status: u16) -> Outgoing {
     Outgoing {
         status,

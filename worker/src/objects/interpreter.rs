@@ -17,7 +17,7 @@ use serde_json::{json, Value};
 
 use crate::payment::alerts::AlertMessage;
 use crate::payment::ledger::LedgerRow;
-use crate::payment::messages::{StatusCall, StatusReply};
+use crate::payment::messages::{ReceiptCall, ReceiptReply, StatusCall, StatusReply};
 use crate::payment::outbox::{Channel, EventKind};
 use crate::payment::record::SlotState;
 use crate::payment::slot_machine::{
@@ -145,6 +145,13 @@ impl<H> SlotInterpreter<H> {
     /// A final status the loaded record answers needs no step (the most common call).
     pub fn final_status(&self, call: &StatusCall) -> Option<StatusReply> {
         self.machine.as_ref()?.final_status(call)
+    }
+
+    /// A receipt is answered from the loaded record, with no step either.
+    pub fn receipt(&self, call: &ReceiptCall) -> ReceiptReply {
+        self.machine
+            .as_ref()
+            .map_or(ReceiptReply::NotPaid, |m| m.receipt(call))
     }
 
     /// A caller who will wait for its reply: the number its input names it by (`SlotInput::

@@ -19,7 +19,7 @@ use crate::objects::interpreter::{SlotAction, SlotInterpreter, ALARM_RETRY_MS};
 use crate::objects::rpc::{self, enveloped};
 use crate::objects::settled::Settled;
 use crate::payment::messages::{
-    CreateCall, OrderCall, PaymentCall, RedeliverCall, StatusCall, StatusReply,
+    CreateCall, OrderCall, PaymentCall, ReceiptCall, RedeliverCall, StatusCall, StatusReply,
 };
 use crate::payment::outbox::Channel;
 use crate::payment::record::SlotState;
@@ -108,6 +108,12 @@ impl PaymentObject {
                     return Err(mixed_up());
                 };
                 enveloped::<RedeliverCall>(reply, calls)
+            }
+            // From the record as loaded: no step, no upstream call.
+            PaymentCall::Receipt(call) => {
+                self.inner.load().await?;
+                let reply = self.inner.interpreter.borrow().receipt(&call);
+                enveloped::<ReceiptCall>(reply, 0)
             }
         }
     }

@@ -26,6 +26,7 @@ pub enum PaymentCall {
     Create(Box<CreateCall>),
     Status(StatusCall),
     Redeliver(RedeliverCall),
+    Receipt(ReceiptCall),
 }
 
 /// The order as the payment's object needs it: what is bought (the core's `Purchase`, its
@@ -119,6 +120,33 @@ impl ObjectCall for RedeliverCall {
     type Reply = RedeliverReply;
 }
 
+/// What the payer's receipt shows (`GET /receipt/{id}`), answered from the record with no
+/// upstream call: a paid payment's money facts, never the buyer's name, e-mail or mobile. Sent
+/// as the bare reference (no reader of a struct of its own in the wasm).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReceiptCall {
+    pub reference: Reference,
+}
+
+/// A paid payment's record as its receipt shows it, with the buyer's contact and the outbox
+/// taken out by the object (`slot_machine/receipt.rs`). The record's own shape, so the Worker
+/// reads it with the reader it has for stored records (no reader of its own in the wasm).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ReceiptView(pub PaymentRecord);
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum ReceiptReply {
+    Paid(Box<ReceiptView>),
+    /// Not paid (yet, or ever), or no such payment here.
+    NotPaid,
+}
+
+impl ObjectCall for ReceiptCall {
+    type Reply = ReceiptReply;
+}
+
 impl PaymentCall {
     /// Whether a message's text is a status call, without reading it: a message is the JSON
     /// serde writes for `PaymentCall` (the variant's name first), so a create, the long message,
@@ -137,6 +165,12 @@ impl From<CreateCall> for PaymentCall {
 impl From<RedeliverCall> for PaymentCall {
     fn from(c: RedeliverCall) -> Self {
         PaymentCall::Redeliver(c)
+    }
+}
+
+impl From<ReceiptCall> for PaymentCall {
+    fn from(c: ReceiptCall) -> Self {
+        PaymentCall::Receipt(c)
     }
 }
 

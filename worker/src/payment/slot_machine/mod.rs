@@ -37,6 +37,7 @@ use create::interrupted;
 mod alarm;
 mod create;
 mod ledger;
+mod receipt;
 mod status;
 #[cfg(test)]
 mod tests;
