@@ -1134,6 +1134,10 @@ fn redeliver_rearms_the_latest_changes_alerts_and_an_unconfigured_channel_waits_
     d.answer(Channel::Email, Some(500));
     d.advance_to(d.now + 10 * DAY);
     assert_eq!(d.sent().len(), 4);
+    // An alarm run again (at-least-once) sends nothing on a channel no longer configured.
+    let caller = d.caller();
+    d.feed(SlotInput::Alarm(caller));
+    assert_eq!(d.sent().len(), 4);
     d.rules.alerts.telegram = false;
     assert_eq!(ask(&mut d), Some(RedeliverReply::NothingToSend));
     d.advance_to(T0 + 91 * DAY);
