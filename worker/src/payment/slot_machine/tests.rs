@@ -948,6 +948,9 @@ impl Driver {
 fn a_change_alerts_each_channel_at_once_and_telegram_hanging_delays_only_telegram() {
     let mut d = with_alerts();
     let call = d.created();
+    // The record keeps the Worker's own origin (the callback URL's): the alerts' link.
+    let origin = d.stored().payment.and_then(|p| p.origin);
+    assert_eq!(origin.as_deref(), Some("https://pay.shop.example"));
     d.confirm(&call, mismatch());
     d.advance_to(d.now + 1_000);
     // All three leave together: one in flight per channel, channels concurrently.
