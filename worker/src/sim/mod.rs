@@ -178,6 +178,7 @@ fn run_all(seeds: &[u64], shoppers: usize) {
 ///   fell due while another channel's send hung waited for that send: "first attempt 10000 ms
 ///   after" (218, before the check allowed for the alarm's requery going first; a `WakeAt`
 ///   starts it now, pinned by `slot_machine_tests`).
+///
 /// A channel no longer configured that is still sent on is pinned by `slot_machine_tests`
 /// (the simulation never changes the channels).
 const REGRESSION_SEEDS: &[u64] = &[
