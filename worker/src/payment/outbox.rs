@@ -8,6 +8,8 @@ const MAX_RETRY_MS: u64 = 3_600_000;
 /// Undelivered after three days: kept as a dead letter and logged, never silently dropped.
 pub const GIVE_UP_AFTER_MS: u64 = 3 * 24 * 3_600_000;
 
+/// Named as the events' types are (`payment.*`).
+#[allow(clippy::enum_variant_names)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum EventKind {
     #[serde(rename = "payment.paid")]

@@ -37,6 +37,8 @@ const LEDGER_SLACK_MS: u64 = 10 * SEC;
 const ALERT_START_MS: u64 = 5 * SEC;
 /// An attempt's answer comes within this (the fake channels' longest hang).
 const ALERT_ANSWER_MS: u64 = 11 * SEC;
+/// An event's first retry after an attempt (`outbox`).
+const FIRST_RETRY_MS: u64 = 5 * SEC;
 
 /// One attempt of one alert: where and when, whether the channel received it, and whether
 /// its answer was lost on the way back.
@@ -90,6 +92,8 @@ pub struct Checker {
     alert_dead: HashSet<String>,
     /// When each object's alarm handler ran.
     alarm_runs: HashMap<String, Vec<u64>>,
+    /// When each object's last requery ended (the alarm's comes before its sends).
+    requery_ends: HashMap<String, u64>,
 }
 
 impl Checker {
@@ -121,6 +125,7 @@ impl Checker {
             alert_attempts: HashMap::new(),
             alert_dead: HashSet::new(),
             alarm_runs: HashMap::new(),
+            requery_ends: HashMap::new(),
         }
     }
 
@@ -150,6 +155,10 @@ impl Checker {
                 format!("reference {} sent upstream twice", reference.as_str()),
             );
         }
+    }
+
+    pub fn requery_ended(&mut self, slot: &str, now: u64) {
+        self.requery_ends.insert(slot.to_owned(), now);
     }
 
     pub fn polled(&mut self, slot: &str) {
@@ -568,10 +577,15 @@ impl Checker {
                 .find(|t| **t > last_fault)
                 .copied()
                 .unwrap_or(now);
-            let ready = match last_fault >= queued {
-                true => back,
+            // An attempt a fault cut off was armed to be retried 5 s later.
+            let mut ready = match last_fault >= queued {
+                true => back.max(last_fault + FIRST_RETRY_MS),
                 false => queued,
             };
+            // The alarm's requery (a payment still not final) goes before its sends.
+            if let Some(end) = self.requery_ends.get(slot).filter(|e| **e <= now) {
+                ready = ready.max(*end);
+            }
             if now > ready + ALERT_START_MS {
                 why.push(format!("first attempt {} ms after its change", now - ready));
             }

@@ -195,6 +195,7 @@ impl Runtime {
         };
         if matches!(input, SlotInput::Requeried { .. }) {
             live.requery_in_flight = false;
+            st.check.requery_ended(slot, st.now());
         }
         self.feed(st, slot, input)
     }

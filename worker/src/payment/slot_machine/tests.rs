@@ -948,6 +948,9 @@ impl Driver {
 fn a_change_alerts_each_channel_at_once_and_telegram_hanging_delays_only_telegram() {
     let mut d = with_alerts();
     let call = d.created();
+    // The record keeps the Worker's own origin (the callback URL's): the alerts' link.
+    let origin = d.stored().payment.and_then(|p| p.origin);
+    assert_eq!(origin.as_deref(), Some("https://pay.shop.example"));
     d.confirm(&call, mismatch());
     d.advance_to(d.now + 1_000);
     // All three leave together: one in flight per channel, channels concurrently.
@@ -1134,6 +1137,10 @@ fn redeliver_rearms_the_latest_changes_alerts_and_an_unconfigured_channel_waits_
     d.answer(Channel::Email, Some(500));
     d.advance_to(d.now + 10 * DAY);
     assert_eq!(d.sent().len(), 4);
+    // An alarm run again (at-least-once) sends nothing on a channel no longer configured.
+    let caller = d.caller();
+    d.feed(SlotInput::Alarm(caller));
+    assert_eq!(d.sent().len(), 4);
     d.rules.alerts.telegram = false;
     assert_eq!(ask(&mut d), Some(RedeliverReply::NothingToSend));
     d.advance_to(T0 + 91 * DAY);
@@ -1148,4 +1155,28 @@ fn redeliver_rearms_the_latest_changes_alerts_and_an_unconfigured_channel_waits_
     );
     assert_eq!(dead["channel"], "email");
     assert!(d.effects.iter().any(|e| matches!(e, SlotEffect::Forget)));
+}
+
+#[test]
+fn a_retry_that_falls_due_while_another_channel_hangs_leaves_on_time() {
+    let mut d = with_alerts();
+    d.rules.webhooks = false;
+    let call = d.created();
+    d.confirm(&call, paid());
+    d.advance_to(d.now + 1_000);
+    assert_eq!(d.sent().len(), 2);
+    // E-mail fails (retried 5 s later); Telegram hangs on.
+    let failed_at = d.now;
+    let effects = d.answer(Channel::Email, Some(400));
+    // The machine asks to be woken when e-mail's retry is due (the alarm is still running).
+    let wake = effects.iter().find_map(|e| match e {
+        SlotEffect::WakeAt(at) => Some(*at),
+        _ => None,
+    });
+    assert_eq!(wake, Some(failed_at + 5_000));
+    d.now = failed_at + 5_000;
+    d.feed(SlotInput::Tick);
+    let email: Vec<_> = d.sent_on(Channel::Email);
+    assert_eq!(email.len(), 2, "the retry left while Telegram still hangs");
+    assert_eq!(d.sent_on(Channel::Telegram).len(), 1);
 }
