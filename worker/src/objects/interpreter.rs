@@ -15,9 +15,9 @@ use std::collections::VecDeque;
 use kelantanpay::{NewPayment, Reference};
 use serde_json::{json, Value};
 
+use crate::payment::alerts::AlertMessage;
 use crate::payment::ledger::LedgerRow;
 use crate::payment::messages::{StatusCall, StatusReply};
-use crate::payment::alerts::AlertMessage;
 use crate::payment::outbox::{Channel, EventKind};
 use crate::payment::record::SlotState;
 use crate::payment::slot_machine::{

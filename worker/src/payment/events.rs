@@ -10,12 +10,7 @@ use crate::payment::record::PaymentRecord;
 
 /// Stable per payment and event type: the receiver's de-duplication key.
 pub fn event_id(record: &PaymentRecord, kind: EventKind) -> String {
-    let short = match kind {
-        EventKind::PaymentPaid => "paid",
-        EventKind::PaymentFailed => "failed",
-        EventKind::PaymentMismatch => "mismatch",
-    };
-    format!("evt_{}_{short}", record.reference)
+    format!("evt_{}_{}", record.reference, kind.short())
 }
 
 pub fn event_body(record: &PaymentRecord, event: &OutboxEvent) -> String {

@@ -13,8 +13,8 @@ use kelantanpay::{iso8601, Amount, Customer, PaymentStatus, Reference};
 use serde::Serialize;
 use serde_json::{json, Value};
 
-use super::events::event_id;
-use super::outbox::{Delivery, EventKind};
+use super::alerts::outbox_id;
+use super::outbox::{Channel, Delivery, EventKind};
 use super::record::{ItemLine, LedgerMark, PaymentHandle, PaymentRecord};
 
 /// The first retry of a failed write, doubling up to `MAX_RETRY_MS`.
@@ -144,6 +144,7 @@ impl LedgerStatus {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LedgerEvent {
     pub kind: EventKind,
+    pub channel: Channel,
     pub id: String,
     pub attempts: u32,
     pub result: Delivery,
@@ -225,7 +226,8 @@ impl LedgerRow {
                 .iter()
                 .map(|e| LedgerEvent {
                     kind: e.kind,
-                    id: event_id(record, e.kind),
+                    channel: e.channel,
+                    id: outbox_id(record, e.kind, e.channel),
                     attempts: e.attempts,
                     result: e.delivery,
                     last_ms: e.last_ms,
@@ -250,14 +252,15 @@ impl LedgerRow {
         .to_string()
     }
 
-    /// `events` as stored: `[{"type","id","attempts","result","last_at"}]`, `last_at` an ISO
-    /// 8601 instant or null, `result` `pending`, `delivered` or `dead_letter`.
+    /// `events` as stored: `[{"type","channel","id","attempts","result","last_at"}]`, `channel`
+    /// `webhook`, `telegram` or `email`, `last_at` an ISO 8601 instant or null, `result`
+    /// `pending`, `delivered` or `dead_letter`.
     pub fn events_json(&self) -> String {
         Value::from(
             self.events
                 .iter()
                 .map(|e| {
-                    json!({"type": e.kind.as_str(), "id": e.id, "attempts": e.attempts,
+                    json!({"type": e.kind.as_str(), "channel": e.channel.as_str(), "id": e.id, "attempts": e.attempts,
                            "result": e.result, "last_at": e.last_ms.map(|ms| iso8601(ms / 1000))})
                 })
                 .collect::<Vec<_>>(),
@@ -315,6 +318,7 @@ pub fn sweep(now_ms: u64, rules: &LedgerRules, contact_ms: u64) -> Vec<LedgerSta
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::payment::events::event_id;
     use crate::payment::outbox::OutboxEvent;
     use crate::payment::testing::record;
     use kelantanpay::Refs;
@@ -367,6 +371,9 @@ mod tests {
         let mut e = OutboxEvent::new(EventKind::PaymentPaid, T0 + 60_000);
         e.attempted(true, T0 + 61_000);
         r.outbox.push(e);
+        let mut alert = OutboxEvent::on(Channel::Telegram, EventKind::PaymentPaid, T0 + 60_000);
+        alert.attempted(false, T0 + 60_000 + 3 * 86_400_000);
+        r.outbox.push(alert);
         let row = LedgerRow::of(&r, 3, T0 + 62_000);
         let s = row.upsert();
         assert_eq!(s.params[3], "paid");
@@ -395,6 +402,14 @@ mod tests {
             (json!(1), json!("delivered"))
         );
         assert_eq!(events[0]["last_at"], iso8601((T0 + 61_000) / 1000));
+        assert_eq!(events[0]["channel"], "webhook");
+        // An alert shows its channel, its own id, and its dead letter.
+        assert_eq!(
+            events[1],
+            json!({"type": "payment.paid", "channel": "telegram",
+                   "id": "alert_KPREF-0_paid_telegram", "attempts": 1,
+                   "result": "dead_letter", "last_at": iso8601((T0 + 60_000 + 3 * 86_400_000) / 1000)})
+        );
         // Erased: the next row has no contact, whatever an earlier one carried.
         r.contact = None;
         let s = LedgerRow::of(&r, 4, T0 + 63_000).upsert();

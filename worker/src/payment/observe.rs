@@ -3,6 +3,7 @@
 
 use kelantanpay::{Amount, PaidAmount, PaymentStatus, RequeryResult, StatusCheck};
 
+use super::alerts::{queue_alerts, AlertRules};
 use super::outbox::{EventKind, OutboxEvent};
 use super::record::PaymentRecord;
 
@@ -13,6 +14,8 @@ pub struct Observed {
     /// The answer names another order than the payment's: not applied (the log line says so).
     pub orderid_mismatch: bool,
     pub event: Option<EventKind>,
+    /// Alert events were queued (`payment::alerts`).
+    pub alerted: bool,
     /// Whether the record is any different: a repeat of an answer already applied changes
     /// nothing, and nothing needs to be written.
     pub changed: bool,
@@ -21,12 +24,15 @@ pub struct Observed {
 /// Applies a confirmed status. Final is final: a paid or failed record never changes again.
 /// An answer naming another order id than the record's (or naming one unreadably) is read as
 /// `unknown` with its code: never paid, never failed.
-/// `webhooks` is whether an endpoint is configured to receive events; `answered_ms` is when
-/// the gateway gave this answer (a shared answer is applied by each caller it reaches).
+/// `webhooks` is whether an endpoint is configured to receive events; `alerts` which alert
+/// channels are, and for which changes (a paid, a failed, and a paid for another amount:
+/// `payment.mismatch`); `answered_ms` is when the gateway gave this answer (a shared answer is
+/// applied by each caller it reaches).
 pub fn observe(
     record: &mut PaymentRecord,
     check: &StatusCheck,
     webhooks: bool,
+    alerts: &AlertRules,
     answered_ms: u64,
 ) -> Observed {
     if record.is_final() {
@@ -60,10 +66,18 @@ pub fn observe(
     if let Some(kind) = event {
         record.outbox.push(OutboxEvent::new(kind, answered_ms));
     }
+    let change = match &record.status {
+        PaymentStatus::Paid => Some(EventKind::PaymentPaid),
+        PaymentStatus::Failed => Some(EventKind::PaymentFailed),
+        _ if amount_mismatch => Some(EventKind::PaymentMismatch),
+        _ => None,
+    };
+    let alerted = change.is_some_and(|kind| queue_alerts(record, kind, alerts, answered_ms));
     Observed {
         amount_mismatch,
         orderid_mismatch,
         event,
+        alerted,
         changed: *record != before,
     }
 }
@@ -103,6 +117,7 @@ mod tests {
             &mut r,
             &check(r#"{"status":"00","amount":"12.50"}"#, 90_000),
             true,
+            &AlertRules::default(),
             NOW,
         );
         assert_eq!(seen.event, Some(EventKind::PaymentPaid));
@@ -111,7 +126,13 @@ mod tests {
             (PaymentStatus::Paid, Some(NOW))
         );
         // A later failed answer (or a repeat) changes nothing: final is final.
-        let again = observe(&mut r, &check(r#"{"status":"22"}"#, 200_000), true, NOW + 1);
+        let again = observe(
+            &mut r,
+            &check(r#"{"status":"22"}"#, 200_000),
+            true,
+            &AlertRules::default(),
+            NOW + 1,
+        );
         assert_eq!(again, Observed::default());
         assert_eq!(r.status, PaymentStatus::Paid);
         assert_eq!(r.outbox.len(), 1);
@@ -121,15 +142,15 @@ mod tests {
     fn the_same_answer_applied_again_changes_nothing() {
         let mut r = record(NOW);
         let answer = check(r#"{"status":"11"}"#, 5_000);
-        assert!(observe(&mut r, &answer, true, NOW + 5_000).changed);
+        assert!(observe(&mut r, &answer, true, &AlertRules::default(), NOW + 5_000).changed);
         assert_eq!(r.checked_ms, Some(NOW + 5_000));
-        let again = observe(&mut r, &answer, true, NOW + 5_000);
+        let again = observe(&mut r, &answer, true, &AlertRules::default(), NOW + 5_000);
         assert!(
             !again.changed,
             "a shared answer reaching a second caller is not a change"
         );
         // A newer answer with the same code is: the record says when it was last checked.
-        assert!(observe(&mut r, &answer, true, NOW + 7_000).changed);
+        assert!(observe(&mut r, &answer, true, &AlertRules::default(), NOW + 7_000).changed);
     }
 
     #[test]
@@ -139,6 +160,7 @@ mod tests {
             &mut r,
             &check(r#"{"status":"22"}"#, 5_000),
             true,
+            &AlertRules::default(),
             NOW + 5_000,
         );
         assert_eq!(
@@ -150,6 +172,7 @@ mod tests {
             &mut r,
             &check(r#"{"status":"22"}"#, 61_000),
             true,
+            &AlertRules::default(),
             NOW + 61_000,
         );
         assert_eq!(
@@ -165,6 +188,7 @@ mod tests {
             &mut r,
             &check(r#"{"status":"00","amount":"1.00"}"#, 90_000),
             true,
+            &AlertRules::default(),
             NOW,
         );
         assert!(seen.amount_mismatch);
@@ -175,21 +199,42 @@ mod tests {
         for bad in [r#""1,250.00""#, r#""12.500""#, r#""RM12.50""#] {
             let mut r = record(NOW);
             let body = format!(r#"{{"status":"00","amount":{bad}}}"#);
-            let seen = observe(&mut r, &check(&body, 90_000), true, NOW);
+            let seen = observe(
+                &mut r,
+                &check(&body, 90_000),
+                true,
+                &AlertRules::default(),
+                NOW,
+            );
             assert!(seen.amount_mismatch, "{bad}");
             assert_eq!(r.status, PaymentStatus::Unknown("00".into()), "{bad}");
             assert!(r.outbox.is_empty(), "{bad}");
         }
         // An answer without an amount is taken at its code.
         let mut r = record(NOW);
-        assert!(!observe(&mut r, &check(r#"{"status":"00"}"#, 90_000), true, NOW).amount_mismatch);
+        assert!(
+            !observe(
+                &mut r,
+                &check(r#"{"status":"00"}"#, 90_000),
+                true,
+                &AlertRules::default(),
+                NOW
+            )
+            .amount_mismatch
+        );
         assert_eq!(r.status, PaymentStatus::Paid);
     }
 
     #[test]
     fn without_a_webhook_url_nothing_is_queued() {
         let mut r = record(NOW);
-        let seen = observe(&mut r, &check(r#"{"status":"00"}"#, 90_000), false, NOW);
+        let seen = observe(
+            &mut r,
+            &check(r#"{"status":"00"}"#, 90_000),
+            false,
+            &AlertRules::default(),
+            NOW,
+        );
         assert_eq!(seen.event, None);
         assert!(r.outbox.is_empty());
         assert_eq!(r.status, PaymentStatus::Paid);
@@ -200,7 +245,13 @@ mod tests {
         for bad in [r#""""#, r#""  ""#, "null"] {
             let mut r = record(NOW);
             let body = format!(r#"{{"status":"00","amount":{bad}}}"#);
-            let seen = observe(&mut r, &check(&body, 90_000), true, NOW);
+            let seen = observe(
+                &mut r,
+                &check(&body, 90_000),
+                true,
+                &AlertRules::default(),
+                NOW,
+            );
             assert!(seen.amount_mismatch, "{bad}");
             assert_eq!(seen.event, None, "{bad}");
             assert_eq!(r.status, PaymentStatus::Unknown("00".into()), "{bad}");
@@ -213,7 +264,13 @@ mod tests {
         // The record's order is KPAY1 (RM12.50).
         let mut r = record(NOW);
         let ours = r#"{"status":"00","amount":"12.50","orderid":"KPAY1"}"#;
-        let seen = observe(&mut r, &check(ours, 90_000), true, NOW);
+        let seen = observe(
+            &mut r,
+            &check(ours, 90_000),
+            true,
+            &AlertRules::default(),
+            NOW,
+        );
         assert_eq!(
             (r.status.clone(), seen.event),
             (PaymentStatus::Paid, Some(EventKind::PaymentPaid))
@@ -228,7 +285,13 @@ mod tests {
         ] {
             let mut r = record(NOW);
             let body = format!(r#"{{"status":"{code}","amount":"12.50","orderid":{orderid}}}"#);
-            let seen = observe(&mut r, &check(&body, 90_000), true, NOW);
+            let seen = observe(
+                &mut r,
+                &check(&body, 90_000),
+                true,
+                &AlertRules::default(),
+                NOW,
+            );
             assert_eq!(
                 r.status,
                 PaymentStatus::Unknown(code.into()),
@@ -239,5 +302,83 @@ mod tests {
             assert_eq!(seen.event, None, "{code} {orderid}");
             assert!(r.outbox.is_empty() && !r.is_final(), "{code} {orderid}");
         }
+    }
+
+    #[test]
+    fn alerts_are_queued_for_what_the_answer_justifies_and_only_once() {
+        use crate::payment::alerts::NotifyOn;
+        use crate::payment::outbox::Channel;
+        let all = AlertRules {
+            notify_on: NotifyOn {
+                paid: true,
+                failed: true,
+                mismatch: true,
+            },
+            telegram: true,
+            email: true,
+            shop_name: None,
+        };
+        let kinds = |r: &PaymentRecord| -> Vec<(Channel, EventKind)> {
+            r.outbox.iter().map(|e| (e.channel, e.kind)).collect()
+        };
+        // Paid, without a webhook endpoint: the alerts still go.
+        let mut r = record(NOW);
+        let seen = observe(
+            &mut r,
+            &check(r#"{"status":"00"}"#, 90_000),
+            false,
+            &all,
+            NOW,
+        );
+        assert!(seen.alerted && seen.event.is_none());
+        assert_eq!(
+            kinds(&r),
+            [
+                (Channel::Telegram, EventKind::PaymentPaid),
+                (Channel::Email, EventKind::PaymentPaid)
+            ]
+        );
+        // A paid for another amount: a mismatch alert, once however often it is answered.
+        let mut r = record(NOW);
+        let wrong = check(r#"{"status":"00","amount":"1.00"}"#, 90_000);
+        assert!(observe(&mut r, &wrong, true, &all, NOW).alerted);
+        assert!(!observe(&mut r, &wrong, true, &all, NOW + 60_000).alerted);
+        assert_eq!(
+            kinds(&r),
+            [
+                (Channel::Telegram, EventKind::PaymentMismatch),
+                (Channel::Email, EventKind::PaymentMismatch)
+            ]
+        );
+        // Then paid right after all: the webhook and the paid alerts join them.
+        let right = check(r#"{"status":"00","amount":"12.50"}"#, 90_000);
+        assert!(observe(&mut r, &right, true, &all, NOW + 120_000).alerted);
+        assert_eq!(r.outbox.len(), 5);
+        // Pending, an early 22, and an answer about another order alert nobody.
+        for (body, age) in [
+            (r#"{"status":"11"}"#, 90_000),
+            (r#"{"status":"22"}"#, 5_000),
+            (
+                r#"{"status":"00","amount":"1.00","orderid":"KPAY2"}"#,
+                90_000,
+            ),
+        ] {
+            let mut r = record(NOW);
+            assert!(
+                !observe(&mut r, &check(body, age), true, &all, NOW).alerted,
+                "{body}"
+            );
+            assert!(r.outbox.is_empty(), "{body}");
+        }
+        // A failure, when asked for.
+        let mut r = record(NOW);
+        observe(
+            &mut r,
+            &check(r#"{"status":"22"}"#, 61_000),
+            false,
+            &all,
+            NOW,
+        );
+        assert_eq!(kinds(&r)[0], (Channel::Telegram, EventKind::PaymentFailed));
     }
 }

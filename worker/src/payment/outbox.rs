@@ -45,7 +45,45 @@ impl Channel {
     }
 }
 
+/// Which channels the object sends on (`Rules::sends`): an event of a channel that is not
+/// configured is not due (it waits, and is a dead letter if the object is forgotten).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Sends {
+    pub webhook: bool,
+    pub telegram: bool,
+    pub email: bool,
+}
+
+impl Sends {
+    pub fn to(self, channel: Channel) -> bool {
+        match channel {
+            Channel::Webhook => self.webhook,
+            Channel::Telegram => self.telegram,
+            Channel::Email => self.email,
+        }
+    }
+}
+
+/// Webhooks only (or nothing): the rules before alerts.
+impl From<bool> for Sends {
+    fn from(webhook: bool) -> Sends {
+        Sends {
+            webhook,
+            ..Sends::default()
+        }
+    }
+}
+
 impl EventKind {
+    /// The word ids end with: `evt_<ref>_paid`, `alert_<ref>_mismatch_telegram`.
+    pub fn short(self) -> &'static str {
+        match self {
+            EventKind::PaymentPaid => "paid",
+            EventKind::PaymentFailed => "failed",
+            EventKind::PaymentMismatch => "mismatch",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::PaymentPaid => "payment.paid",
@@ -81,9 +119,14 @@ pub struct OutboxEvent {
 
 impl OutboxEvent {
     pub fn new(kind: EventKind, now_ms: u64) -> OutboxEvent {
+        OutboxEvent::on(Channel::Webhook, kind, now_ms)
+    }
+
+    /// An event for `channel` (an alert: Telegram or e-mail), due now.
+    pub fn on(channel: Channel, kind: EventKind, now_ms: u64) -> OutboxEvent {
         OutboxEvent {
             kind,
-            channel: Channel::Webhook,
+            channel,
             created_secs: now_ms / 1000,
             attempts: 0,
             first_ms: now_ms,
@@ -129,11 +172,11 @@ impl OutboxEvent {
     }
 }
 
-/// The earliest time an event of this outbox is due.
-pub fn next_due(outbox: &[OutboxEvent]) -> Option<u64> {
+/// The earliest time an event of this outbox is due, on the channels configured.
+pub fn next_due(outbox: &[OutboxEvent], sends: Sends) -> Option<u64> {
     outbox
         .iter()
-        .filter(|e| e.delivery == Delivery::Pending)
+        .filter(|e| e.delivery == Delivery::Pending && sends.to(e.channel))
         .map(|e| e.next_ms)
         .min()
 }
@@ -161,7 +204,7 @@ mod tests {
         assert_eq!(e.delivery, Delivery::Pending);
         e.attempted(false, NOW + GIVE_UP_AFTER_MS);
         assert_eq!(e.delivery, Delivery::DeadLetter);
-        assert_eq!(next_due(&[e.clone()]), None);
+        assert_eq!(next_due(&[e.clone()], true.into()), None);
     }
 
     #[test]
@@ -171,7 +214,7 @@ mod tests {
         assert_eq!(e.delivery, Delivery::Delivered);
         assert!(!e.is_due(NOW + GIVE_UP_AFTER_MS));
         let pending = OutboxEvent::new(EventKind::PaymentPaid, NOW + 9);
-        assert_eq!(next_due(&[e, pending]), Some(NOW + 9));
+        assert_eq!(next_due(&[e, pending], true.into()), Some(NOW + 9));
         assert_eq!(
             serde_json::to_value(EventKind::PaymentPaid).unwrap(),
             "payment.paid"

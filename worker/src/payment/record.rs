@@ -211,4 +211,25 @@ mod tests {
         assert_eq!(as_value(&written), as_value(STORED_BEFORE));
         assert_eq!(written.len(), STORED_BEFORE.len());
     }
+
+    /// A slot with an alert in its outbox and the origin it was created under, as this version
+    /// stores it: written back byte for byte (the webhook's event names no channel).
+    const STORED_WITH_ALERTS: &str = r#"{"key":null,"attempts":1,"sending":null,"payment":{"id":"h","reference":"KPREF-0","orderid":"KPAY1","checkout_url":"https://pay.example/x","amount":1250,"description":"Payment","refs":["","",""],"created_ms":1767225600000,"items":[],"status":"paid","code":"00","checked_ms":null,"confirmed_ms":null,"reconcile":{"done":0,"failures":0,"retry_at_ms":null},"outbox":[{"kind":"payment.paid","created_secs":1767225660,"attempts":0,"first_ms":1767225660000,"next_ms":1767225660000,"delivery":"pending"},{"kind":"payment.paid","channel":"telegram","created_secs":1767225660,"attempts":1,"first_ms":1767225660000,"next_ms":1767225665000,"delivery":"pending","last_ms":1767225660100}],"origin":"https://kuih.example"},"forget_at_ms":null}"#;
+
+    #[test]
+    fn a_slot_with_alerts_is_written_back_byte_for_byte_and_old_ones_name_no_channel() {
+        use crate::payment::outbox::Channel;
+        let slot: SlotState = serde_json::from_str(STORED_WITH_ALERTS).unwrap();
+        let p = slot.payment.as_ref().unwrap();
+        assert_eq!(p.outbox[0].channel, Channel::Webhook);
+        assert_eq!(p.outbox[1].channel, Channel::Telegram);
+        assert_eq!(p.origin.as_deref(), Some("https://kuih.example"));
+        assert_eq!(serde_json::to_string(&slot).unwrap(), STORED_WITH_ALERTS);
+        let old: SlotState = serde_json::from_str(STORED_BEFORE).unwrap();
+        let p = old.payment.as_ref().unwrap();
+        assert_eq!(
+            (p.outbox[0].channel, p.origin.as_deref()),
+            (Channel::Webhook, None)
+        );
+    }
 }

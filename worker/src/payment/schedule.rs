@@ -1,7 +1,7 @@
 //! When a payment's object wakes up, and what it does then: reconcile on
 //! `KP_RECONCILE_SCHEDULE`, deliver due webhooks, forget what retention allows.
 
-use super::outbox::next_due;
+use super::outbox::{next_due, Sends};
 use super::record::{PaymentRecord, Reconcile, SlotState};
 
 /// A failed reconciliation requery is tried again a minute later, twice, then that scheduled
@@ -195,14 +195,20 @@ pub fn hint_answered(r: Reconcile, ok: bool, now_ms: u64) -> Reconcile {
 
 /// When the object may be deleted, or `None` while it may not. Whatever `KP_RETENTION_DAYS`
 /// says, nothing goes before its key has expired (a reused key must find its payment), while
-/// its reconcile schedule still has a time ahead, or while an event is still owed (it is
-/// delivered or dead-lettered, and logged, first). With a ledger (`ledger`), not before the
-/// contact is erased and the row's last write has landed.
-pub fn forget_at(slot: &SlotState, timing: &Timing, webhooks: bool, ledger: bool) -> Option<u64> {
+/// its reconcile schedule still has a time ahead, or while an event is still owed on a channel
+/// configured (`sends`: it is delivered or dead-lettered, and logged, first). With a ledger
+/// (`ledger`), not before the contact is erased and the row's last write has landed.
+pub fn forget_at(
+    slot: &SlotState,
+    timing: &Timing,
+    sends: impl Into<Sends>,
+    ledger: bool,
+) -> Option<u64> {
+    let sends = sends.into();
     let key_expiry = slot.key.as_ref().map_or(0, |k| k.expires_ms);
     match &slot.payment {
         Some(p) => {
-            let owed = webhooks && next_due(&p.outbox).is_some();
+            let owed = next_due(&p.outbox, sends).is_some();
             let checks_ahead =
                 next_reconcile(p, &timing.schedule).is_some() || next_hint(p).is_some();
             let row_owed = ledger && (p.ledger.owed || p.contact.is_some());
@@ -228,21 +234,26 @@ pub fn erase_at(record: &PaymentRecord, timing: &Timing) -> Option<u64> {
         .map(|_| record.created_ms.saturating_add(timing.retention_ms))
 }
 
-/// The object's next alarm: the earliest of everything it has to do. Events wait while no
-/// webhook endpoint is configured, and rows while there is no ledger.
-pub fn next_alarm(slot: &SlotState, timing: &Timing, webhooks: bool, ledger: bool) -> Option<u64> {
+/// The object's next alarm: the earliest of everything it has to do. Events wait while their
+/// channel (the webhook endpoint, an alert channel) is not configured, and rows while there is
+/// no ledger.
+pub fn next_alarm(
+    slot: &SlotState,
+    timing: &Timing,
+    sends: impl Into<Sends>,
+    ledger: bool,
+) -> Option<u64> {
+    let sends = sends.into();
     let payment = slot.payment.as_ref();
     [
         payment.and_then(|p| next_reconcile(p, &timing.schedule)),
         payment.and_then(next_hint),
-        payment
-            .filter(|_| webhooks)
-            .and_then(|p| next_due(&p.outbox)),
+        payment.and_then(|p| next_due(&p.outbox, sends)),
         payment
             .filter(|_| ledger)
             .and_then(|p| p.ledger.due_ms(p.created_ms)),
         payment.and_then(|p| erase_at(p, timing)),
-        forget_at(slot, timing, webhooks, ledger),
+        forget_at(slot, timing, sends, ledger),
     ]
     .into_iter()
     .flatten()

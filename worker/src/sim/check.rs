@@ -11,9 +11,10 @@ use super::gateway::{AmountForm, Fate, Gateway};
 use super::ledger::{Landed, Sink};
 use super::scenario::Scenario;
 use super::time::{DAY, SEC};
+use crate::payment::alerts::{AlertMessage, AlertRules, MAX_TEXT_CHARS};
 use crate::payment::ledger::{LedgerRow, LedgerStatus};
 use crate::payment::messages::StatusReply;
-use crate::payment::outbox::{Delivery, EventKind};
+use crate::payment::outbox::{Channel, Delivery, EventKind};
 use crate::payment::record::SlotState;
 use crate::payment::schedule::{next_alarm, next_reconcile, Timing};
 
@@ -31,6 +32,21 @@ pub const REQUERY_BOUND: u64 = 2 * ALARM_BOUND as u64;
 const LEDGER_MINUTE_MS: u64 = 60 * SEC;
 /// What a row's write may take besides: the alarm's gap, the write itself.
 const LEDGER_SLACK_MS: u64 = 10 * SEC;
+/// An alert's first attempt starts this soon after its change is stored (or after the last
+/// fault that may have cost its instance or its alarm), whatever the other channels do.
+const ALERT_START_MS: u64 = 5 * SEC;
+/// An attempt's answer comes within this (the fake channels' longest hang).
+const ALERT_ANSWER_MS: u64 = 11 * SEC;
+
+/// One attempt of one alert: where and when, whether the channel received it, and whether
+/// its answer was lost on the way back.
+#[derive(Debug, Clone)]
+struct AlertAttempt {
+    slot: String,
+    at: u64,
+    received: bool,
+    lost: bool,
+}
 
 #[derive(Debug, Clone)]
 pub struct Violation {
@@ -65,6 +81,15 @@ pub struct Checker {
     pub creates_sent: u64,
     pub deliveries: u64,
     pub ledger_writes: u64,
+    alerts: AlertRules,
+    /// Each alert event storage ever held: its object and when it was first stored, by id.
+    alert_queued: HashMap<String, (String, u64)>,
+    /// Alerts storage has recorded delivered: never sent again.
+    alert_done: HashSet<String>,
+    alert_attempts: HashMap<String, Vec<AlertAttempt>>,
+    alert_dead: HashSet<String>,
+    /// When each object's alarm handler ran.
+    alarm_runs: HashMap<String, Vec<u64>>,
 }
 
 impl Checker {
@@ -90,6 +115,12 @@ impl Checker {
             creates_sent: 0,
             deliveries: 0,
             ledger_writes: 0,
+            alerts: sc.alerts.clone(),
+            alert_queued: HashMap::new(),
+            alert_done: HashSet::new(),
+            alert_attempts: HashMap::new(),
+            alert_dead: HashSet::new(),
+            alarm_runs: HashMap::new(),
         }
     }
 
@@ -136,6 +167,10 @@ impl Checker {
     }
 
     pub fn alarm_fired(&mut self, slot: &str, count: u32, now: u64) {
+        self.alarm_runs
+            .entry(slot.to_owned())
+            .or_default()
+            .push(now);
         self.max_alarms = self.max_alarms.max(count);
         if count > ALARM_BOUND {
             self.violation(slot, now, format!("more than {ALARM_BOUND} alarms"));
@@ -154,7 +189,12 @@ impl Checker {
         let Some(state) = stored else {
             return;
         };
-        let ahead = next_alarm(state, &self.timing, self.webhooks, self.ledger);
+        let sends = crate::payment::outbox::Sends {
+            webhook: self.webhooks,
+            telegram: self.alerts.telegram,
+            email: self.alerts.email,
+        };
+        let ahead = next_alarm(state, &self.timing, sends, self.ledger);
         if alarm.is_none() && (ahead.is_some() || state.sending.is_some()) {
             let what = format!(
                 "work ahead (next at {ahead:?}, sending {:?}) and no alarm armed",
@@ -172,6 +212,13 @@ impl Checker {
         self.created
             .entry(p.id.0.clone())
             .or_insert_with(|| (slot.clone(), p.created_ms));
+        for e in p.outbox.iter().filter(|e| !e.channel.is_webhook()) {
+            let id = crate::payment::alerts::outbox_id(p, e.kind, e.channel);
+            if e.delivery == Delivery::Delivered {
+                self.alert_done.insert(id.clone());
+            }
+            self.alert_queued.entry(id).or_insert((slot.clone(), now));
+        }
         if p.status != PaymentStatus::Paid {
             return None;
         }
@@ -363,7 +410,15 @@ impl Checker {
             if let Some(at) = next_reconcile(p, &self.timing.schedule) {
                 why.push(format!("a check is due at {at}"));
             }
-            if self.webhooks && p.outbox.iter().any(|e| e.delivery == Delivery::Pending) {
+            let configured = |c: Channel| match c {
+                Channel::Webhook => self.webhooks,
+                Channel::Telegram => self.alerts.telegram,
+                Channel::Email => self.alerts.email,
+            };
+            if p.outbox
+                .iter()
+                .any(|e| e.delivery == Delivery::Pending && configured(e.channel))
+            {
                 why.push("an event is still owed".into());
             }
             if self.ledger && (p.ledger.owed || p.contact.is_some()) {
@@ -425,6 +480,196 @@ impl Checker {
                 self.dead_letters.insert(id.to_owned());
             }
         }
+        if line["msg"] == "alert_dead_letter" {
+            if let Some(id) = line["event"].as_str() {
+                self.alert_dead.insert(id.to_owned());
+            }
+        }
+        if line["msg"] == "alert" || line["msg"] == "alert_dead_letter" {
+            let text = line.to_string();
+            if text.contains("Dibayar") || text.contains("Gagal") || text.contains("RM ") {
+                self.violation("log", 0, format!("an alert's text logged: {text}"));
+            }
+        }
+    }
+
+    /// An alert leaves: of a kind the gateway's answer justified (paid only when paid right,
+    /// failed only when failed, a mismatch only when paid for another amount or unreadably),
+    /// on a channel configured, for a change `KP_NOTIFY_ON` names; never after storage
+    /// recorded it delivered; its first attempt within seconds of its change.
+    #[allow(clippy::too_many_arguments)]
+    pub fn alerting(
+        &mut self,
+        slot: &str,
+        channel: Channel,
+        kind: EventKind,
+        id: &str,
+        message: &AlertMessage,
+        gateway: &Gateway,
+        now: u64,
+    ) {
+        let reference = id
+            .strip_prefix("alert_")
+            .and_then(|rest| rest.rsplitn(3, '_').nth(2))
+            .and_then(|r| Reference::parse(r).ok());
+        let Some(reference) = reference else {
+            self.violation(slot, now, format!("alert {id} names no reference"));
+            return;
+        };
+        let fate = gateway
+            .payments
+            .get(reference.as_str())
+            .and_then(|p| p.fate.filter(|(at, _)| *at <= now).map(|(_, f)| (p, f)));
+        let justified = match kind {
+            EventKind::PaymentPaid => paid_right(gateway, &reference, now),
+            EventKind::PaymentFailed => matches!(fate, Some((_, Fate::Failed))),
+            EventKind::PaymentMismatch => {
+                matches!(fate, Some((_, Fate::Paid { .. })))
+                    && !paid_right(gateway, &reference, now)
+            }
+        };
+        let mut why = Vec::new();
+        if !justified {
+            why.push("the gateway never said so".to_owned());
+        }
+        let configured = match channel {
+            Channel::Telegram => self.alerts.telegram,
+            Channel::Email => self.alerts.email,
+            Channel::Webhook => false,
+        };
+        if !configured || !self.alerts.notify_on.includes(kind) {
+            why.push(format!("not asked for ({channel:?}, {kind:?})"));
+        }
+        if self.alert_done.contains(id) {
+            why.push("sent again after a send seen to succeed".into());
+        }
+        if message.text.chars().count() > MAX_TEXT_CHARS || message.text.contains('@') {
+            why.push("its message is too long or shows an e-mail address".into());
+        }
+        let attempts = self.alert_attempts.entry(id.to_owned()).or_default();
+        if attempts.is_empty() {
+            let queued = self.alert_queued.get(id).map_or(now, |q| q.1);
+            let last_fault = self
+                .faults
+                .get(slot)
+                .into_iter()
+                .flatten()
+                .chain(self.deploys.iter())
+                .filter(|t| **t <= now)
+                .max()
+                .copied()
+                .unwrap_or(0);
+            // After a fault, the instance comes back with the next alarm that runs.
+            let back = self
+                .alarm_runs
+                .get(slot)
+                .into_iter()
+                .flatten()
+                .find(|t| **t > last_fault)
+                .copied()
+                .unwrap_or(now);
+            let ready = match last_fault >= queued {
+                true => back,
+                false => queued,
+            };
+            if now > ready + ALERT_START_MS {
+                why.push(format!("first attempt {} ms after its change", now - ready));
+            }
+        }
+        let attempts = self.alert_attempts.entry(id.to_owned()).or_default();
+        attempts.push(AlertAttempt {
+            slot: slot.to_owned(),
+            at: now,
+            received: false,
+            lost: false,
+        });
+        for what in why {
+            self.violation(slot, now, format!("alert {id}: {what}"));
+        }
+    }
+
+    /// The channel received the last attempt of `id` (`lost`: its answer never came back).
+    pub fn alert_received(&mut self, id: &str, lost: bool) {
+        if let Some(a) = self.alert_attempts.get_mut(id).and_then(|a| a.last_mut()) {
+            a.received = true;
+            a.lost = lost;
+        }
+    }
+
+    /// (attempts, received, dead letters) of every alert.
+    pub fn alert_counts(&self) -> (usize, usize, usize) {
+        let attempts = self.alert_attempts.values().map(Vec::len).sum();
+        let received = self
+            .alert_attempts
+            .values()
+            .flatten()
+            .filter(|a| a.received)
+            .count();
+        (attempts, received, self.alert_dead.len())
+    }
+
+    /// Per (payment, kind, channel): received at least once or dead-lettered (never lost), and
+    /// at most once more than its attempts in doubt (an answer lost, or a fault before the
+    /// instance could record it); every payment paid right that the Worker could know of
+    /// alerted each channel that asks for paid.
+    fn alerts_at_end(&mut self, gateway: &Gateway, now: u64) {
+        let mut wrong = Vec::new();
+        for (id, (slot, _)) in &self.alert_queued {
+            let attempts = self.alert_attempts.get(id).map_or(&[][..], |a| &a[..]);
+            let received = attempts.iter().filter(|a| a.received).count();
+            if received == 0 && !self.alert_dead.contains(id) {
+                wrong.push((
+                    slot.clone(),
+                    format!("alert {id} never received nor dead-lettered"),
+                ));
+            }
+            let doubts = attempts
+                .iter()
+                .filter(|a| {
+                    a.received
+                        && (a.lost
+                            || self
+                                .faults
+                                .get(&a.slot)
+                                .into_iter()
+                                .flatten()
+                                .chain(self.deploys.iter())
+                                .any(|t| *t >= a.at && *t <= a.at + ALERT_ANSWER_MS))
+                })
+                .count();
+            if received > 1 + doubts {
+                wrong.push((
+                    slot.clone(),
+                    format!("alert {id} received {received} times, {doubts} in doubt"),
+                ));
+            }
+        }
+        if self.alerts.notify_on.paid {
+            for r in &self.expect_paid {
+                let Ok(reference) = Reference::parse(r) else {
+                    continue;
+                };
+                if !paid_right(gateway, &reference, now) {
+                    continue;
+                }
+                for (channel, on) in [
+                    ("telegram", self.alerts.telegram),
+                    ("email", self.alerts.email),
+                ] {
+                    let id = format!("alert_{r}_paid_{channel}");
+                    if on && !self.alert_queued.contains_key(&id) {
+                        wrong.push((
+                            slot_of(&reference),
+                            format!("{r} was paid and {id} never queued"),
+                        ));
+                    }
+                }
+            }
+        }
+        wrong.sort();
+        for (slot, what) in wrong {
+            self.violation(&slot, now, what);
+        }
     }
 
     /// Nothing is reported paid that the gateway did not call paid with the right amount, and
@@ -484,6 +729,7 @@ impl Checker {
             let slot = Reference::parse(&r).map_or(r.clone(), |r| slot_of(&r));
             self.violation(&slot, now, format!("{r} was paid and never confirmed"));
         }
+        self.alerts_at_end(gateway, now);
     }
 }
 

@@ -8,6 +8,7 @@ use super::event::Ev;
 use super::rng::Rng;
 use super::scenario::{Scenario, BROKEN};
 use super::time::{Timeline, DAY, EPOCH_MS, HOUR, MIN};
+use crate::payment::outbox::Channel;
 
 pub struct Faults {
     evict_per_mille: u64,
@@ -21,6 +22,10 @@ pub struct Faults {
     ledger_down: Vec<(u64, u64)>,
     ledger_fail_per_mille: u64,
     ledger_late_per_mille: u64,
+    telegram_down: Vec<(u64, u64)>,
+    email_down: Vec<(u64, u64)>,
+    channel_fail_per_mille: u64,
+    channel_doubt_per_mille: u64,
 }
 
 impl Faults {
@@ -36,6 +41,10 @@ impl Faults {
             ledger_down: Vec::new(),
             ledger_fail_per_mille: sc.ledger_fail_per_mille,
             ledger_late_per_mille: sc.ledger_late_per_mille,
+            telegram_down: Vec::new(),
+            email_down: Vec::new(),
+            channel_fail_per_mille: sc.channel_fail_per_mille,
+            channel_doubt_per_mille: sc.channel_doubt_per_mille,
         }
     }
 
@@ -73,6 +82,40 @@ impl Faults {
             let length = *rng.pick(&[5 * MIN, 3 * HOUR, 6 * HOUR, 12 * HOUR]);
             self.ledger_down.push((from, from + length));
         }
+        // Each alert channel's own outages: rarely past three days (dead letters).
+        for _ in 0..sc.channel_outages {
+            let from = EPOCH_MS + rng.below(span);
+            let length = *rng.pick(&[5 * MIN, 40 * MIN, 3 * HOUR, 12 * HOUR, DAY, DAY, 4 * DAY]);
+            let length = if length == 4 * DAY && !rng.chance(300) {
+                DAY
+            } else {
+                length
+            };
+            match rng.chance(500) {
+                true => self.telegram_down.push((from, from + length)),
+                false => self.email_down.push((from, from + length)),
+            }
+        }
+    }
+
+    /// The alert channel answers (Telegram's Bot API, the `send_email` binding).
+    pub fn channel_up(&self, channel: Channel, now: u64) -> bool {
+        let windows = match channel {
+            Channel::Telegram => &self.telegram_down,
+            Channel::Email => &self.email_down,
+            Channel::Webhook => return self.endpoint_up(now),
+        };
+        down_until(windows, now) <= now
+    }
+
+    /// This one send fails (a 429, a 5xx): not received.
+    pub fn channel_fails(&self, rng: &mut Rng) -> bool {
+        rng.chance(self.channel_fail_per_mille)
+    }
+
+    /// This one send is received and its answer lost (in doubt).
+    pub fn channel_doubt(&self, rng: &mut Rng) -> bool {
+        rng.chance(self.channel_doubt_per_mille)
     }
 
     /// The end of the D1 outage `now` lies in, or 0.

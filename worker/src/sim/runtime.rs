@@ -19,7 +19,9 @@ use super::scene::{short, Scene};
 use super::time::SEC;
 use crate::config::Config;
 use crate::objects::interpreter::{SlotAction, SlotInterpreter, ALARM_RETRY_MS};
+use crate::payment::alerts::AlertRules;
 use crate::payment::ledger::{sweep, LedgerRow};
+use crate::payment::outbox::Channel;
 use crate::payment::record::SlotState;
 use crate::payment::slot_machine::{CallerId, FlightId, SlotInput, SlotReply};
 
@@ -63,6 +65,8 @@ pub struct Runtime {
     next_instance: u64,
     /// The ledger's D1 table (`LEDGER`).
     pub ledger: Sink,
+    /// The scenario's alert channels, over whatever `Config::rules` reads of them.
+    alerts: AlertRules,
 }
 
 impl Runtime {
@@ -74,7 +78,13 @@ impl Runtime {
             tokens: Tokens::default(),
             next_instance: 0,
             ledger: Sink::default(),
+            alerts: AlertRules::default(),
         }
+    }
+
+    /// The scenario's alert channels (`Config::rules` does not read them from the vars here).
+    pub fn with_alerts(self, alerts: AlertRules) -> Runtime {
+        Runtime { alerts, ..self }
     }
 
     /// The Worker's payment routes answer `503 not_configured` unless the deploy is configured.
@@ -107,7 +117,8 @@ impl Runtime {
 
     /// One input to the slot's instance (started, and its machine loaded, if need be).
     fn feed(&mut self, st: &mut Scene, slot: &str, input: SlotInput) -> Replies {
-        let rules = self.config.rules();
+        let mut rules = self.config.rules();
+        rules.alerts = self.alerts.clone();
         let Some(live) = self.load(st, slot) else {
             return Vec::new();
         };
@@ -446,26 +457,45 @@ impl Runtime {
                 };
                 let input = SlotInput::Delivered {
                     flight,
-                    channel: crate::payment::outbox::Channel::Webhook,
+                    channel: Channel::Webhook,
                     kind,
                     status,
                 };
                 done(st, slot, instance, now + after, input);
             }
-            // SKELETON (round 29): the `alerts` helper models the channels.
             SlotAction::Alert {
                 flight,
                 channel,
                 kind,
-                ..
+                id,
+                message,
             } => {
+                st.check
+                    .alerting(slot, channel, kind, &id, &message, &st.gateway, now);
+                // Down: the send hangs until its timeout. Up: a 429 or 5xx now and then (an
+                // e-mail the binding refused), or received with its answer lost (in doubt).
+                let (status, after) = if !st.faults.channel_up(channel, now) {
+                    (None, st.rng.between(100, 10_000))
+                } else if st.faults.channel_fails(&mut st.rng) {
+                    let status = match channel {
+                        Channel::Email => 400,
+                        _ => *st.rng.pick(&[429, 500, 502]),
+                    };
+                    (Some(status), st.rng.between(20, 800))
+                } else if st.faults.channel_doubt(&mut st.rng) {
+                    st.check.alert_received(&id, true);
+                    (None, st.rng.between(100, 10_000))
+                } else {
+                    st.check.alert_received(&id, false);
+                    (Some(200), st.rng.between(20, 800))
+                };
                 let input = SlotInput::Delivered {
                     flight,
                     channel,
                     kind,
-                    status: None,
+                    status,
                 };
-                done(st, slot, instance, now + 100, input);
+                done(st, slot, instance, now + after, input);
             }
             SlotAction::WriteLedger { flight, row } => {
                 st.check.ledger_sending(slot, &row, now);

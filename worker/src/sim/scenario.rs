@@ -8,6 +8,7 @@ use super::rng::Rng;
 use super::time::DAY;
 use crate::config::{Config, Settings};
 use crate::limits::shared::Limiters;
+use crate::payment::alerts::{AlertRules, NotifyOn};
 use crate::payment::schedule::DEFAULT_SCHEDULE;
 use crate::payment::slot_machine::Rules;
 
@@ -38,7 +39,25 @@ pub struct Scenario {
     pub ledger_outages: u32,
     pub ledger_fail_per_mille: u64,
     pub ledger_late_per_mille: u64,
+    /// The merchant's alert channels (Telegram in most seeds, e-mail in fewer) and what they
+    /// are told of; each channel's own outages (minutes to a day, rarely past the three days
+    /// after which an alert is a dead letter), the chance that one send fails (429, 5xx), and
+    /// that one is received but its answer is lost (in doubt: it may be received twice).
+    pub alerts: AlertRules,
+    pub channel_outages: u32,
+    pub channel_fail_per_mille: u64,
+    pub channel_doubt_per_mille: u64,
 }
+
+/// `KP_NOTIFY_ON`: the default (paid), and the others a merchant may ask for.
+const NOTIFY_ON: [(bool, bool, bool); 6] = [
+    (true, false, false),
+    (true, false, false),
+    (true, true, false),
+    (true, true, true),
+    (false, true, true),
+    (false, false, true),
+];
 
 /// What a careless deploy does to one setting (`None`: the var is gone), each a problem
 /// `Config::from_env` reports and the payment routes answer `503 not_configured` for.
@@ -142,6 +161,22 @@ impl Scenario {
             ledger_outages: rng.between(0, 4) as u32,
             ledger_fail_per_mille: *rng.pick(&[0, 10, 50]),
             ledger_late_per_mille: *rng.pick(&[0, 10, 100]),
+            alerts: {
+                let (paid, failed, mismatch) = *rng.pick(&NOTIFY_ON);
+                AlertRules {
+                    notify_on: NotifyOn {
+                        paid,
+                        failed,
+                        mismatch,
+                    },
+                    telegram: rng.chance(700),
+                    email: rng.chance(400),
+                    shop_name: rng.chance(500).then(|| "Kuih Mak Som".to_owned()),
+                }
+            },
+            channel_outages: rng.between(0, 5) as u32,
+            channel_fail_per_mille: *rng.pick(&[0, 50, 200]),
+            channel_doubt_per_mille: *rng.pick(&[0, 5, 20]),
         }
     }
 
@@ -180,7 +215,7 @@ impl Scenario {
 
     pub fn describe(&self) -> String {
         format!(
-            "schedule {:?}, retention {} ms, webhooks {}, ledger {} ({} outages, {}‰ fail, {}‰ late), evict {}‰/effect, write fails {}‰, idle evictions {}‰, {} gateway and {} endpoint outages, {} broken deploys, alarms twice {}‰",
+            "schedule {:?}, retention {} ms, webhooks {}, ledger {} ({} outages, {}‰ fail, {}‰ late), evict {}‰/effect, write fails {}‰, idle evictions {}‰, {} gateway and {} endpoint outages, {} broken deploys, alarms twice {}‰, alerts telegram {} email {} on {:?} ({} outages, {}‰ fail, {}‰ in doubt)",
             self.schedule_text,
             self.rules.timing.retention_ms,
             self.rules.webhooks,
@@ -194,7 +229,13 @@ impl Scenario {
             self.gateway_outages,
             self.endpoint_outages,
             self.broken_deploys,
-            self.alarm_twice_per_mille
+            self.alarm_twice_per_mille,
+            self.alerts.telegram,
+            self.alerts.email,
+            self.alerts.notify_on,
+            self.channel_outages,
+            self.channel_fail_per_mille,
+            self.channel_doubt_per_mille
         )
     }
 }

@@ -1,7 +1,8 @@
-//! The alarm: scheduled checks, the owed callback requery, webhook deliveries and their
-//! results, and retention.
+//! The alarm: scheduled checks, the owed callback requery, webhook deliveries and alerts
+//! (one send in flight per channel) and their results, and retention.
 
 use super::*;
+use crate::payment::alerts::{message, outbox_id};
 
 impl SlotMachine {
     pub(super) fn on_alarm(
@@ -32,7 +33,7 @@ impl SlotMachine {
         self.erase_contact(now, rules, out);
         let ledger = rules.ledger.is_some();
         if self.stored.sending.is_none()
-            && forget_at(&self.stored, &rules.timing, rules.webhooks, ledger)
+            && forget_at(&self.stored, &rules.timing, rules.sends(), ledger)
                 .is_some_and(|at| at <= now)
         {
             self.forget(out);
@@ -93,11 +94,16 @@ impl SlotMachine {
 
     pub(super) fn forget(&mut self, out: &mut Vec<SlotEffect>) {
         let payment = self.stored.payment.as_ref();
-        // Without an endpoint an event can never be delivered: it is dead-lettered, logged.
-        for e in payment.map_or(&[][..], |p| &p.outbox[..]) {
+        // An event whose channel is not configured can never be sent: it is dead-lettered,
+        // logged.
+        for (p, e) in payment
+            .into_iter()
+            .flat_map(|p| p.outbox.iter().map(move |e| (p, e)))
+        {
             if e.delivery == Delivery::Pending {
-                out.push(log(json!({"msg": "webhook_dead_letter", "event": payment
-                    .map(|p| event_id(p, e.kind)), "attempt": e.attempts, "delivered": false})));
+                out.push(log(json!({"msg": dead_letter_msg(e.channel),
+                    "event": outbox_id(p, e.kind, e.channel), "channel": e.channel.as_str(),
+                    "attempt": e.attempts, "delivered": false})));
             }
         }
         out.push(log(json!({"msg": "retention",
@@ -108,68 +114,109 @@ impl SlotMachine {
         self.flights = flights;
     }
 
-    /// Sends the next due event, one at a time; the alarm's work ends when none is due.
+    /// Sends the next due event of every channel configured that has none in flight (one at
+    /// a time per channel, channels concurrently); the alarm's work ends when no channel has
+    /// a send in flight and none is due.
     pub(super) fn deliver_next(&mut self, now: u64, rules: &Rules, out: &mut Vec<SlotEffect>) {
-        if self.delivering.is_some() {
-            return;
-        }
-        let due = rules
-            .webhooks
-            .then_some(self.stored.payment.as_mut())
-            .flatten()
-            .and_then(|p| {
-                let i = p.outbox.iter().position(|e| e.is_due(now))?;
-                // The retry is scheduled before the attempt: a crash or a hang still retries.
-                p.outbox[i].next_ms = p.outbox[i].retry_ms(now);
-                let e = p.outbox[i].clone();
-                Some((e.kind, event_id(p, e.kind), event_body(p, &e)))
-            });
-        match due {
-            Some((kind, id, body)) => {
-                out.push(SlotEffect::Store(Box::new(self.stored.clone())));
-                let flight = self.next_flight();
-                self.delivering = Some((kind, flight));
-                out.push(SlotEffect::Deliver {
-                    flight,
-                    kind,
-                    id,
-                    body,
-                });
-            }
-            None => {
-                if let Some(caller) = self.alarm.take() {
-                    out.push(alarm_done(caller));
-                }
+        self.start_sends(now, rules, out);
+        if self.delivering.is_empty() {
+            if let Some(caller) = self.alarm.take() {
+                out.push(alarm_done(caller));
             }
         }
     }
 
+    /// Starts the due sends of the channels with none in flight.
+    pub(super) fn start_sends(&mut self, now: u64, rules: &Rules, out: &mut Vec<SlotEffect>) {
+        let sends = rules.sends();
+        for channel in [Channel::Webhook, Channel::Telegram, Channel::Email] {
+            if !sends.to(channel) || self.delivering.iter().any(|d| d.0 == channel) {
+                continue;
+            }
+            let Some(p) = self.stored.payment.as_mut() else {
+                return;
+            };
+            let Some(i) = p
+                .outbox
+                .iter()
+                .position(|e| e.channel == channel && e.is_due(now))
+            else {
+                continue;
+            };
+            // The retry is scheduled before the attempt: a crash or a hang still retries.
+            p.outbox[i].next_ms = p.outbox[i].retry_ms(now);
+            let e = p.outbox[i].clone();
+            let id = outbox_id(p, e.kind, channel);
+            let effect = |flight| match channel {
+                Channel::Webhook => SlotEffect::Deliver {
+                    flight,
+                    kind: e.kind,
+                    id,
+                    body: event_body(p, &e),
+                },
+                _ => SlotEffect::Alert {
+                    flight,
+                    channel,
+                    kind: e.kind,
+                    id,
+                    message: Box::new(message(p, e.kind, &rules.alerts, rules.ledger.is_some())),
+                },
+            };
+            let flight = FlightId {
+                incarnation: self.incarnation,
+                seq: self.flights + 1,
+            };
+            let effect = effect(flight);
+            self.flights += 1;
+            out.push(SlotEffect::Store(Box::new(self.stored.clone())));
+            self.delivering.push((channel, e.kind, flight));
+            out.push(effect);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
     pub(super) fn on_delivered(
         &mut self,
         flight: FlightId,
+        channel: Channel,
         kind: EventKind,
         status: Option<u16>,
         now: u64,
         rules: &Rules,
         out: &mut Vec<SlotEffect>,
     ) {
-        if self.delivering != Some((kind, flight)) {
+        let Some(at) = self
+            .delivering
+            .iter()
+            .position(|d| *d == (channel, kind, flight))
+        else {
             return;
-        }
-        self.delivering = None;
+        };
+        self.delivering.remove(at);
         let delivered = status.is_some_and(|s| (200..300).contains(&s));
         if let Some(p) = self.stored.payment.as_mut() {
-            let id = event_id(p, kind);
+            let id = outbox_id(p, kind, channel);
             let mut settled = false;
-            if let Some(e) = p.outbox.iter_mut().find(|e| e.kind == kind) {
+            if let Some(e) = p
+                .outbox
+                .iter_mut()
+                .find(|e| e.kind == kind && e.channel == channel)
+            {
                 e.attempted(delivered, now);
                 settled = e.delivery != Delivery::Pending;
-                let msg = match e.delivery {
-                    Delivery::DeadLetter => "webhook_dead_letter",
-                    _ => "webhook",
+                let msg = match (e.delivery, channel) {
+                    (Delivery::DeadLetter, c) => dead_letter_msg(c),
+                    (_, Channel::Webhook) => "webhook",
+                    _ => "alert",
                 };
-                out.push(log(json!({"msg": msg, "event": id, "attempt": e.attempts,
-                    "status": status, "delivered": delivered})));
+                // Never the message: it holds the buyer's name.
+                let line = match channel {
+                    Channel::Webhook => json!({"msg": msg, "event": id, "attempt": e.attempts,
+                        "status": status, "delivered": delivered}),
+                    c => json!({"msg": msg, "event": id, "channel": c.as_str(),
+                        "attempt": e.attempts, "status": status, "delivered": delivered}),
+                };
+                out.push(log(line));
                 out.push(SlotEffect::Store(Box::new(self.stored.clone())));
             }
             if settled {
@@ -180,5 +227,12 @@ impl SlotMachine {
         if self.alarm.is_some() {
             self.deliver_next(now, rules, out);
         }
+    }
+}
+
+fn dead_letter_msg(channel: Channel) -> &'static str {
+    match channel {
+        Channel::Webhook => "webhook_dead_letter",
+        _ => "alert_dead_letter",
     }
 }

@@ -147,6 +147,8 @@ impl SlotMachine {
             Ok(created) => {
                 let record = PaymentRecord {
                     contact: Some(c.call.order.customer.clone()),
+                    // The Worker's own origin: the alerts' link to the order in `/admin`.
+                    origin: Some(c.call.callback_url.origin().to_owned()),
                     ..PaymentRecord::created(
                         c.handle,
                         c.payment.reference,

@@ -1,5 +1,6 @@
 //! The payment's row in the ledger: when a write is owed and sent, what its answer changes,
-//! the contact's erasure at `KP_RETENTION_DAYS`, and a webhook event sent again on request.
+//! the contact's erasure at `KP_RETENTION_DAYS`, and a change's webhook event and alerts sent again
+//! on request.
 //! What the row holds and the retry times are `payment::ledger`'s.
 
 use super::*;
@@ -127,8 +128,8 @@ impl SlotMachine {
         out.push(SlotEffect::Store(Box::new(self.stored.clone())));
     }
 
-    /// The latest webhook event is due now, under its same id: the alarm sends it (armed by
-    /// this step, within a second).
+    /// The latest change's webhook event and its alerts, on the channels configured, are due
+    /// now under their same ids: the alarm sends them (armed by this step, within a second).
     pub(super) fn on_redeliver(
         &mut self,
         caller: CallerId,
@@ -137,6 +138,7 @@ impl SlotMachine {
         rules: &Rules,
         out: &mut Vec<SlotEffect>,
     ) {
+        let sends = rules.sends();
         let reply = match self
             .stored
             .payment
@@ -144,13 +146,20 @@ impl SlotMachine {
             .filter(|p| p.reference == call.reference)
         {
             None => RedeliverReply::NotHeld,
-            Some(p) => match p.outbox.last_mut().filter(|_| rules.webhooks) {
-                None => RedeliverReply::NothingToSend,
-                Some(e) => {
-                    e.redeliver(now);
-                    RedeliverReply::Queued
+            Some(p) => {
+                let latest = p.outbox.last().map(|e| e.kind);
+                let mut queued = false;
+                for e in p.outbox.iter_mut() {
+                    if Some(e.kind) == latest && sends.to(e.channel) {
+                        e.redeliver(now);
+                        queued = true;
+                    }
                 }
-            },
+                match queued {
+                    true => RedeliverReply::Queued,
+                    false => RedeliverReply::NothingToSend,
+                }
+            }
         };
         if reply == RedeliverReply::Queued {
             // The row's events show it pending again.

@@ -14,20 +14,20 @@ use kelantanpay::{
 };
 use serde_json::{json, Value};
 
+use super::alerts::{AlertMessage, AlertRules};
 use super::idempotency::{
     decide_create, start_attempt, CreateDecision, STALE_SENDING_MS, WAIT_FOR_ORIGINAL_MS,
 };
-use super::alerts::{AlertMessage, AlertRules};
 use super::ledger::{LedgerRow, LedgerRules};
 use super::observe::{amount_agrees, observe};
-use super::outbox::{Channel, Delivery, EventKind};
+use super::outbox::{Channel, Delivery, EventKind, Sends};
 use super::record::{PaymentHandle, PaymentRecord, SlotState};
 use super::schedule::{
     callback_hint, forget_at, hint_answered, next_alarm, next_hint, next_reconcile, reconciled,
     Timing, CALLBACK_REQUERY_EVERY_MS,
 };
 use super::slot::MAX_ATTEMPTS;
-use crate::payment::events::{event_body, event_id};
+use crate::payment::events::event_body;
 use crate::payment::handles::issue_handle;
 use crate::payment::messages::{
     CreateCall, CreateReply, RedeliverCall, RedeliverReply, StatusCall, StatusReply, StatusView,
@@ -79,6 +79,17 @@ pub struct Rules {
     pub alerts: AlertRules,
 }
 
+impl Rules {
+    /// The channels events are sent on: the webhook endpoint and the alert channels configured.
+    pub fn sends(&self) -> Sends {
+        Sends {
+            webhook: self.webhooks,
+            telegram: self.alerts.telegram,
+            email: self.alerts.email,
+        }
+    }
+}
+
 #[derive(Debug)]
 pub enum SlotInput {
     Create(CallerId, Box<CreateCall>),
@@ -110,7 +121,7 @@ pub enum SlotInput {
         flight: FlightId,
         ok: bool,
     },
-    /// Send the latest webhook event again, now.
+    /// Send the latest change's webhook event and alerts again, now.
     Redeliver(CallerId, RedeliverCall),
     /// A `WakeAt` time came.
     Tick,
@@ -253,7 +264,8 @@ pub struct SlotMachine {
     /// Status requests for another reference than the one in flight, asked after it.
     queued: Vec<StatusWaiter>,
     last: Option<LastAnswer>,
-    delivering: Option<(EventKind, FlightId)>,
+    /// The send in flight on each channel (at most one per channel; channels concurrently).
+    delivering: Vec<(Channel, EventKind, FlightId)>,
     /// The ledger write in flight.
     writing: Option<Writing>,
     /// Changes this instance made that the ledger's row should show (a write in flight when
@@ -279,7 +291,7 @@ impl SlotMachine {
             flight: None,
             queued: Vec::new(),
             last: None,
-            delivering: None,
+            delivering: Vec::new(),
             writing: None,
             ledger_changes: 0,
             flights: 0,
@@ -323,10 +335,10 @@ impl SlotMachine {
             } => self.on_requeried(flight, result, calls, now_ms, rules, &mut out),
             SlotInput::Delivered {
                 flight,
-                channel: _,
+                channel,
                 kind,
                 status,
-            } => self.on_delivered(flight, kind, status, now_ms, rules, &mut out),
+            } => self.on_delivered(flight, channel, kind, status, now_ms, rules, &mut out),
             SlotInput::LedgerWritten { flight, ok } => {
                 self.on_ledger_written(flight, ok, now_ms, &mut out)
             }
@@ -334,6 +346,12 @@ impl SlotMachine {
                 self.on_redeliver(caller, call, now_ms, rules, &mut out)
             }
             SlotInput::Tick => self.on_tick(now_ms, &mut out),
+        }
+        // While the alarm is sending, an event that became due in another step (a change
+        // confirmed by a status request) leaves now on its idle channel: it never waits for
+        // another channel's send (one that hangs until its timeout).
+        if self.alarm.is_some() && !self.delivering.is_empty() {
+            self.start_sends(now_ms, rules, &mut out);
         }
         // Whatever the step changed that the ledger's row shows is written now, off every
         // reply's path (the write is the step's last effect, and nobody waits for it).
@@ -427,7 +445,7 @@ impl SlotMachine {
         let mut at = next_alarm(
             &self.stored,
             &rules.timing,
-            rules.webhooks,
+            rules.sends(),
             rules.ledger.is_some(),
         );
         if self.alarm.is_none() {
@@ -438,6 +456,14 @@ impl SlotMachine {
             }
             // Whatever a rule says, the alarm never wakes the object in a tight loop.
             at = at.map(|t| t.max(now + MIN_ALARM_GAP_MS));
+            // Work due now is never put off by a step that comes before its alarm: a callback
+            // a second, each moving the alarm a second on, kept a due alert waiting (the
+            // simulation found it, seed 5).
+            if at.is_some_and(|t| t == now + MIN_ALARM_GAP_MS)
+                && self.alarm_at.is_some_and(|c| c <= now + MIN_ALARM_GAP_MS)
+            {
+                at = self.alarm_at;
+            }
             if at != self.alarm_at {
                 self.alarm_at = at;
                 out.push(SlotEffect::SetAlarm(at));
@@ -461,11 +487,33 @@ impl SlotMachine {
                     .chain(self.queued.iter())
                     .map(|w| w.since_ms + MAX_REQUERY_WAIT_MS),
             )
+            .chain(self.idle_due(rules))
             .min();
         if deadline.is_some() && deadline != self.wake_at {
             self.wake_at = deadline;
             out.push(SlotEffect::WakeAt(deadline.unwrap_or(now)));
         }
+    }
+}
+
+impl SlotMachine {
+    /// While the alarm waits on a send, the next time an event of another channel (one with
+    /// none in flight) is due: a `Tick` then starts it (`start_sends` at the step's end), so
+    /// a channel that hangs never holds back another's retry.
+    fn idle_due(&self, rules: &Rules) -> Option<u64> {
+        if self.alarm.is_none() || self.delivering.is_empty() {
+            return None;
+        }
+        let sends = rules.sends();
+        self.stored
+            .payment
+            .as_ref()?
+            .outbox
+            .iter()
+            .filter(|e| e.delivery == Delivery::Pending && sends.to(e.channel))
+            .filter(|e| !self.delivering.iter().any(|d| d.0 == e.channel))
+            .map(|e| e.next_ms)
+            .min()
     }
 }
 

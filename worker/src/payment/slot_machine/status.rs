@@ -173,10 +173,10 @@ impl SlotMachine {
         if let (Some(p), Ok(check)) = (self.stored.payment.as_mut(), &result) {
             if p.reference == flight.reference {
                 let before = (p.status.clone(), p.code.clone());
-                let seen = observe(p, check, rules.webhooks, now);
+                let seen = observe(p, check, rules.webhooks, &rules.alerts, now);
                 // A confirmed change (paid, failed, unknown after a mismatch, a new code) is
                 // the row's to show.
-                confirmed = (&p.status, &p.code) != (&before.0, &before.1);
+                confirmed = (&p.status, &p.code) != (&before.0, &before.1) || seen.alerted;
                 if seen.amount_mismatch {
                     out.push(log(json!({"msg": "amount_mismatch",
                         "reference": p.reference.as_str(), "expected": p.purchase.amount.to_string(),

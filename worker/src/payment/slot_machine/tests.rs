@@ -861,3 +861,291 @@ fn redeliver_makes_the_latest_event_due_now_under_its_id() {
         Some(RedeliverReply::NothingToSend)
     );
 }
+
+// ---- alerts ------------------------------------------------------------------------------
+
+use crate::payment::alerts::{AlertRules, NotifyOn};
+use crate::payment::outbox::{Channel, Delivery, EventKind};
+
+/// Webhooks, Telegram and e-mail, told of every change.
+fn with_alerts() -> Driver {
+    let mut d = Driver::new();
+    d.rules.alerts = AlertRules {
+        notify_on: NotifyOn {
+            paid: true,
+            failed: true,
+            mismatch: true,
+        },
+        telegram: true,
+        email: true,
+        shop_name: Some("Kuih Mak Som".into()),
+    };
+    d
+}
+
+fn mismatch() -> Result<StatusCheck, Error> {
+    parse_requery(200, br#"{"status":"00","amount":"1.00"}"#).map(|result| StatusCheck {
+        status: result.status(result.age_ms(T0 + 60_000, Some(T0))),
+        result,
+    })
+}
+
+impl Driver {
+    /// Every send so far (webhook or alert), in order: its tag, channel, kind and id.
+    fn sent(&self) -> Vec<(FlightId, Channel, EventKind, String)> {
+        self.effects
+            .iter()
+            .filter_map(|e| match e {
+                SlotEffect::Deliver {
+                    flight, kind, id, ..
+                } => Some((*flight, Channel::Webhook, *kind, id.clone())),
+                SlotEffect::Alert {
+                    flight,
+                    channel,
+                    kind,
+                    id,
+                    ..
+                } => Some((*flight, *channel, *kind, id.clone())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn sent_on(&self, channel: Channel) -> Vec<(FlightId, EventKind, String)> {
+        self.sent()
+            .into_iter()
+            .filter(|s| s.1 == channel)
+            .map(|s| (s.0, s.2, s.3))
+            .collect()
+    }
+
+    /// Answers the last send on `channel`.
+    fn answer(&mut self, channel: Channel, status: Option<u16>) -> Vec<SlotEffect> {
+        let (flight, kind, _) = self
+            .sent_on(channel)
+            .last()
+            .cloned()
+            .unwrap_or_else(|| unreachable!("nothing sent on {channel:?}"));
+        self.feed(SlotInput::Delivered {
+            flight,
+            channel,
+            kind,
+            status,
+        })
+    }
+
+    fn delivery(&self, channel: Channel, kind: EventKind) -> Option<Delivery> {
+        self.stored().payment.and_then(|p| {
+            p.outbox
+                .iter()
+                .find(|e| e.channel == channel && e.kind == kind)
+                .map(|e| e.delivery)
+        })
+    }
+}
+
+#[test]
+fn a_change_alerts_each_channel_at_once_and_telegram_hanging_delays_only_telegram() {
+    let mut d = with_alerts();
+    let call = d.created();
+    d.confirm(&call, mismatch());
+    d.advance_to(d.now + 1_000);
+    // All three leave together: one in flight per channel, channels concurrently.
+    let sent: Vec<_> = d.sent().into_iter().map(|s| (s.1, s.2, s.3)).collect();
+    assert_eq!(
+        sent,
+        [
+            (
+                Channel::Telegram,
+                EventKind::PaymentMismatch,
+                format!("alert_{}_mismatch_telegram", call.reference)
+            ),
+            (
+                Channel::Email,
+                EventKind::PaymentMismatch,
+                format!("alert_{}_mismatch_email", call.reference)
+            ),
+        ],
+        "no webhook for a mismatch"
+    );
+    // E-mail answers; Telegram hangs (its send never answers while the rest goes on).
+    d.answer(Channel::Email, Some(200));
+    assert_eq!(
+        d.delivery(Channel::Email, EventKind::PaymentMismatch),
+        Some(Delivery::Delivered)
+    );
+    // The payment is then confirmed paid by a status request while Telegram still hangs:
+    // the webhook and the e-mail leave in that same step, not after Telegram's answer.
+    let before = d.sent().len();
+    d.now += 3_000;
+    d.confirm(&call, paid());
+    let now_sent: Vec<_> = d.sent()[before..].iter().map(|s| (s.1, s.2)).collect();
+    assert_eq!(
+        now_sent,
+        [
+            (Channel::Webhook, EventKind::PaymentPaid),
+            (Channel::Email, EventKind::PaymentPaid)
+        ]
+    );
+    // Redeliver while Telegram still hangs: the webhook and the e-mail leave in that step.
+    d.answer(Channel::Webhook, Some(200));
+    d.answer(Channel::Email, Some(200));
+    let before = d.sent().len();
+    let caller = d.caller();
+    d.feed(SlotInput::Redeliver(
+        caller,
+        crate::payment::messages::RedeliverCall {
+            reference: call.reference.clone(),
+        },
+    ));
+    let again: Vec<_> = d.sent()[before..].iter().map(|s| (s.1, s.2)).collect();
+    assert_eq!(
+        again,
+        [
+            (Channel::Webhook, EventKind::PaymentPaid),
+            (Channel::Email, EventKind::PaymentPaid)
+        ]
+    );
+    // Telegram's answer comes (a failure): its next event goes after it, never two at once.
+    let effects = d.answer(Channel::Telegram, None);
+    assert!(
+        effects.iter().any(|e| matches!(
+            e,
+            SlotEffect::Alert {
+                channel: Channel::Telegram,
+                kind: EventKind::PaymentPaid,
+                ..
+            }
+        )),
+        "{effects:?}"
+    );
+    let in_flight_telegram = d.sent_on(Channel::Telegram).len();
+    assert_eq!(in_flight_telegram, 2);
+    // The log says which channel and attempt, never the message (it holds the buyer's name).
+    let line = effects
+        .iter()
+        .find_map(|e| match e {
+            SlotEffect::Log(v) if v["msg"] == "alert" => Some(v.clone()),
+            _ => None,
+        })
+        .unwrap_or_default();
+    assert_eq!(
+        line["event"],
+        format!("alert_{}_mismatch_telegram", call.reference)
+    );
+    assert_eq!(line["channel"], "telegram");
+    assert_eq!(
+        (line["attempt"].as_u64(), line["delivered"].as_bool()),
+        (Some(1), Some(false))
+    );
+    let logs = serde_json::to_string(
+        &d.effects
+            .iter()
+            .filter_map(|e| match e {
+                SlotEffect::Log(v) => Some(v.clone()),
+                _ => None,
+            })
+            .collect::<Vec<_>>(),
+    )
+    .unwrap_or_default();
+    assert!(
+        !logs.contains("Aisyah") && !logs.contains("Dibayar"),
+        "{logs}"
+    );
+}
+
+#[test]
+fn an_alert_is_sent_again_only_after_a_send_that_failed_or_never_answered() {
+    let mut d = with_alerts();
+    d.rules.webhooks = false;
+    d.rules.alerts.email = false;
+    let call = d.created();
+    d.confirm(&call, paid());
+    d.advance_to(d.now + 1_000);
+    assert_eq!(d.sent_on(Channel::Telegram).len(), 1);
+    // Telegram says 429: tried again 5 s later.
+    d.answer(Channel::Telegram, Some(429));
+    d.advance_to(d.now + 4_900);
+    assert_eq!(d.sent_on(Channel::Telegram).len(), 1);
+    d.advance_to(d.now + 200);
+    assert_eq!(d.sent_on(Channel::Telegram).len(), 2);
+    // The instance is lost mid-send (its answer never comes): the retry armed before the
+    // attempt sends it again.
+    let stored = d.stored();
+    d.m = SlotMachine::resume(stored, 2);
+    d.alarm =
+        crate::payment::schedule::next_alarm(&d.stored(), &d.rules.timing, d.rules.sends(), false);
+    d.advance_to(d.now + 11_000);
+    assert_eq!(d.sent_on(Channel::Telegram).len(), 3);
+    // Seen to succeed: never again, whatever comes.
+    d.answer(Channel::Telegram, Some(200));
+    assert_eq!(
+        d.delivery(Channel::Telegram, EventKind::PaymentPaid),
+        Some(Delivery::Delivered)
+    );
+    d.status(&call, true);
+    d.advance_to(d.now + 4 * DAY);
+    let ids: Vec<_> = d
+        .sent_on(Channel::Telegram)
+        .into_iter()
+        .map(|s| s.2)
+        .collect();
+    assert_eq!(
+        ids,
+        vec![format!("alert_{}_paid_telegram", call.reference); 3]
+    );
+}
+
+#[test]
+fn redeliver_rearms_the_latest_changes_alerts_and_an_unconfigured_channel_waits_then_dead_letters()
+{
+    use crate::payment::messages::{RedeliverCall, RedeliverReply};
+    let mut d = with_alerts();
+    d.rules.webhooks = false;
+    let call = d.created();
+    d.confirm(&call, paid());
+    d.advance_to(d.now + 1_000);
+    d.answer(Channel::Telegram, Some(200));
+    d.answer(Channel::Email, Some(200));
+    d.advance_to(d.now + DAY);
+    assert_eq!(d.sent().len(), 2);
+    let ask = |d: &mut Driver| {
+        let caller = d.caller();
+        d.feed(SlotInput::Redeliver(
+            caller,
+            RedeliverCall {
+                reference: call.reference.clone(),
+            },
+        ));
+        d.replies.iter().rev().find_map(|(c, r, _)| match r {
+            SlotReply::Redeliver(r) if *c == caller => Some(*r),
+            _ => None,
+        })
+    };
+    // Without a webhook endpoint, the alerts alone are sent again, under the same ids.
+    assert_eq!(ask(&mut d), Some(RedeliverReply::Queued));
+    d.advance_to(d.now + 1_000);
+    let ids: Vec<_> = d.sent().into_iter().map(|s| s.3).collect();
+    assert_eq!(&ids[2..], &ids[..2]);
+    d.answer(Channel::Telegram, Some(200));
+    // E-mail is turned off before its answer: its event waits (never due), and the object is
+    // kept until retention, then forgets it as a dead letter, logged.
+    d.rules.alerts.email = false;
+    d.answer(Channel::Email, Some(500));
+    d.advance_to(d.now + 10 * DAY);
+    assert_eq!(d.sent().len(), 4);
+    d.rules.alerts.telegram = false;
+    assert_eq!(ask(&mut d), Some(RedeliverReply::NothingToSend));
+    d.advance_to(T0 + 91 * DAY);
+    let dead = d.effects.iter().find_map(|e| match e {
+        SlotEffect::Log(v) if v["msg"] == "alert_dead_letter" => Some(v.clone()),
+        _ => None,
+    });
+    let dead = dead.unwrap_or_default();
+    assert_eq!(
+        dead["event"],
+        format!("alert_{}_paid_email", call.reference)
+    );
+    assert_eq!(dead["channel"], "email");
+    assert!(d.effects.iter().any(|e| matches!(e, SlotEffect::Forget)));
+}
