@@ -38,16 +38,19 @@ impl TelegramTarget {
 
     /// `sendMessage`'s JSON body: the text as it is (no parse mode), no link preview.
     pub fn body(&self, text: &str) -> String {
-        serde_json::json!({
-            "chat_id": self.chat_id,
-            "text": text,
-            "link_preview_options": {"is_disabled": true},
-        })
-        .to_string()
+        // Two escaped strings in a fixed frame (no `Value` built: less wasm).
+        let quoted = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+        format!(
+            r#"{{"chat_id":{},"text":{},"link_preview_options":{{"is_disabled":true}}}}"#,
+            quoted(&self.chat_id),
+            quoted(text)
+        )
     }
 }
 
-/// Where e-mail alerts go, through the `NOTIFY_EMAIL` binding: plain addresses.
+/// Where e-mail alerts go, through the `NOTIFY_EMAIL` binding: plain addresses (unread in the
+/// merchant tools' build, feature `settings-check`, which sends nothing).
+#[cfg_attr(feature = "settings-check", allow(dead_code))]
 pub struct EmailTarget {
     pub from: String,
     pub to: String,
@@ -99,9 +102,14 @@ fn notify_on(text: Option<&str>, warnings: &mut Vec<String>) -> NotifyOn {
             "failed" => on.failed = true,
             "mismatch" => on.mismatch = true,
             _ => {
-                let shown: String = word.chars().filter(|c| !c.is_control()).take(24).collect();
+                // Quoted by hand, printable ASCII only (`{:?}` would link Unicode tables).
+                let shown: String = word
+                    .chars()
+                    .filter(|c| c.is_ascii_graphic() && *c != '"')
+                    .take(24)
+                    .collect();
                 warnings.push(format!(
-                    "KP_NOTIFY_ON has an unknown change {shown:?} (paid, failed, mismatch): \
+                    "KP_NOTIFY_ON has an unknown change \"{shown}\" (paid, failed, mismatch): \
                      the default (paid) is used"
                 ));
                 return NotifyOn::default();

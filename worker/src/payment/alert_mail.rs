@@ -76,7 +76,7 @@ fn base64(bytes: &[u8]) -> String {
             c => c,
         })
         .collect();
-    while text.len() % 4 != 0 {
+    while !text.len().is_multiple_of(4) {
         text.push('=');
     }
     text
