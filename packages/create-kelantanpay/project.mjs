@@ -206,13 +206,13 @@ name = ${tomlString(a.name)}
 main = "node_modules/kelantanpay-worker/worker/entry.mjs"
 compatibility_date = "2025-09-01"
 
-# The demo storefront and /kelantanpay.js; only ${a.inbox ? '/api/* and the order inbox (/admin) reach' : '/api/* reaches'} the Worker.
+# The demo storefront and /kelantanpay.js; only ${a.inbox ? '/api/*, the order inbox (/admin) and receipts (/receipt/*) reach' : '/api/* and receipts (/receipt/*) reach'} the Worker.
 # Point directory at your own folder to serve your shop (keep kelantanpay.js in it, or load it
 # from the Worker).
 [assets]
 directory = "node_modules/kelantanpay-worker/www"
 binding = "ASSETS"
-run_worker_first = [${['/api/*', ...(a.inbox ? ['/admin', '/admin/*'] : [])].map(tomlString).join(', ')}]
+run_worker_first = [${['/api/*', ...(a.inbox ? ['/admin', '/admin/*'] : []), '/receipt/*'].map(tomlString).join(', ')}]
 
 ${bindings('')}
 ${a.inbox ? `# The order inbox (/admin): every order in Cloudflare D1. \`npm run dev\` and \`npm run deploy\` apply

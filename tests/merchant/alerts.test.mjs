@@ -157,6 +157,17 @@ test('check: e-mail addresses without the NOTIFY_EMAIL binding, or a binding to 
   assert.match(elsewhere.stderr, /\[env\.production\]: the NOTIFY_EMAIL binding sends only to old@mail\.example, but KP_NOTIFY_EMAIL_TO is aisyah@mail\.example: Cloudflare refuses every alert e-mail/);
 });
 
+test('check: a project whose run_worker_first leaves out /receipt/* (made before v3) is noted; the fragment and a new project route it', async () => {
+  const old = await check('receipts-old', `${fragment.replace('"/admin/*", "/receipt/*"]', '"/admin/*"]')}\n${VARS}\n${PRODUCTION}`);
+  assert.equal(old.code, 0, 'a note: payments work without receipts');
+  assert.match(old.stderr, /run_worker_first does not send "\/receipt\/\*" to the Worker: buyers' receipt links answer 404/);
+  const now = await check('receipts-new', `${fragment}\n${VARS}\n${PRODUCTION}`);
+  assert.doesNotMatch(now.stderr, /"\/receipt\/\*"/);
+  const made = await create('receipts', ['--no-inbox']);
+  assert.equal(made.code, 0, made.stderr);
+  assert.deepEqual(config('receipts').assets.run_worker_first, ['/api/*', '/receipt/*']);
+});
+
 // The Worker's own rules for the alert settings (worker/src/config/alerts.rs, helper `channels`),
 // through its settings check: until that lands in the staged wasm these wait (todo), and the lead
 // removes the guard at merge.

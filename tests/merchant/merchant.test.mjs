@@ -137,7 +137,7 @@ test('create writes the project and prints the secret commands; it installs offl
     assert.ok(toml.includes(`[[${prefix}d1_databases]]\nbinding = "LEDGER"\ndatabase_name = "my-payments-ledger"\nmigrations_dir = "migrations"\n`), prefix);
     assert.match(toml, new RegExp(`\\[${prefix.replace('.', '\\.')}triggers\\]\\ncrons = \\["[^"]+"\\]`), prefix);
   }
-  assert.match(toml, /run_worker_first = \["\/api\/\*", "\/admin", "\/admin\/\*"\]/);
+  assert.match(toml, /run_worker_first = \["\/api\/\*", "\/admin", "\/admin\/\*", "\/receipt\/\*"\]/);
   for (const f of readdirSync(join(ROOT, 'worker/migrations'))) {
     assert.equal(readFileSync(join(project, 'migrations', f), 'utf8'), readFileSync(join(ROOT, 'worker/migrations', f), 'utf8'), f);
   }

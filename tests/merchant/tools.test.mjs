@@ -130,7 +130,7 @@ test('the package ships the ledger\'s D1 migrations, and the fragment binds LEDG
   for (const f of SHIPPED) assert.equal(readFileSync(join(spaced, 'worker/migrations', f), 'utf8'), readFileSync(join(ROOT, 'worker/migrations', f), 'utf8'));
   assert.match(fragment, /\[\[d1_databases\]\]\nbinding = "LEDGER"\n[^[]*migrations_dir = "migrations"/);
   assert.match(fragment, /\[triggers\]\ncrons = \["[^"]+"\]/);
-  assert.match(fragment, /run_worker_first = \["\/api\/\*", "\/admin", "\/admin\/\*"\]/);
+  assert.match(fragment, /run_worker_first = \["\/api\/\*", "\/admin", "\/admin\/\*", "\/receipt\/\*"\]/);
 });
 
 test('check: without LEDGER the inbox is off, a note saying how to turn it on, and the check passes', async () => {
@@ -147,7 +147,7 @@ test('check: without LEDGER the inbox is off, a note saying how to turn it on, a
   assert.equal(b.stderr.split('To turn it on').length - 1, 1, b.stderr);
   assert.match(b.stderr, /\[env\.production\] has no LEDGER D1 binding either/);
   // LEDGER bound but /admin served as a static file: a note saying what to add.
-  const unrouted = project('unrouted', fragment.replace('run_worker_first = ["/api/*", "/admin", "/admin/*"]', 'run_worker_first = ["/api/*"]'));
+  const unrouted = project('unrouted', fragment.replace('run_worker_first = ["/api/*", "/admin", "/admin/*", "/receipt/*"]', 'run_worker_first = ["/api/*", "/receipt/*"]'));
   const u = await run(process.execPath, [bin(), 'check', join(unrouted, 'wrangler.toml')]);
   assert.equal(u.code, 0, u.stderr);
   assert.match(u.stderr, /run_worker_first does not send "\/admin" and "\/admin\/\*" to the Worker/);

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { check, deletions, missingLimiters, varTables } from '../lib/toml.mjs';
+import { check, deletions, missingLimiters, unrouted, varTables } from '../lib/toml.mjs';
 import { BINDING, DEFAULT_DIR, adminRouted, gapsText, hasCron, inboxOffNote, ledgerBindings, migrationGaps } from '../lib/ledger.mjs';
 import { devVars, judge } from '../lib/settings.mjs';
 import { alertNotes, alertTable, emailBindings } from '../lib/alerts.mjs';
@@ -156,10 +156,19 @@ function judgeVars(toml, file) {
   return ok;
 }
 
+// Receipts (v3): /receipt/{id} is the Worker's page; a project from before v3 lists only /api/* (and /admin).
+function noteReceipts(toml, file) {
+  if (unrouted(toml, ['/receipt/*']).length) {
+    console.error(`kelantanpay-worker: note: ${file} [assets] run_worker_first does not send "/receipt/*" to the Worker: buyers' receipt links answer 404. `
+      + 'Add "/receipt/*" to it (package README, "Receipts").');
+  }
+}
+
 function runCheck(file) {
   const toml = readFileSync(file, 'utf8');
   const problems = check(toml, wanted);
   noteLimiters(toml, file);
+  noteReceipts(toml, file);
   const settled = [judgeVars(toml, file), checkLedger(toml, file)].every(Boolean);
   if (problems.length === 0) {
     if (settled) console.log(`kelantanpay-worker ${pkg.version}: ${file} has every migration (${wanted.map((m) => m.tag).join(', ')}) and settings the Worker accepts`);
@@ -201,6 +210,7 @@ function dev(args) {
   const toml = readFileSync('wrangler.toml', 'utf8');
   const problems = check(toml, wanted);
   noteLimiters(toml, 'wrangler.toml');
+  noteReceipts(toml, 'wrangler.toml');
   if (problems.length) {
     console.error('kelantanpay-worker: wrangler.toml lacks migrations this version needs; add:\n');
     for (const p of problems) console.error(p.text + '\n');

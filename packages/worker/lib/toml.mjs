@@ -133,3 +133,16 @@ function tomlValue(s, i) {
   const raw = /^[^\s#]*/.exec(s.slice(i))[0];
   return [{ toml: raw }, i + raw.length];
 }
+
+/**
+ * The paths of `paths` that `[assets] run_worker_first` does not send to the Worker (they are then
+ * looked up among the static files: a 404). None when there is no such list (no [assets], or
+ * `true`: every path reaches the Worker); all of them for `false`.
+ */
+export function unrouted(toml, paths) {
+  const list = /^\s*run_worker_first\s*=\s*(\[[^\]]*\]|true|false)/m.exec(toml)?.[1];
+  if (list === undefined || list === 'true') return [];
+  if (list === 'false') return [...paths];
+  const have = [...list.matchAll(/["']([^"']*)["']/g)].map((m) => m[1]);
+  return paths.filter((p) => !have.includes(p) && !have.includes('/*'));
+}
