@@ -10,7 +10,7 @@ import * as p from './project.mjs';
 // by scripts/build-worker-package.sh (with the check's wasm in settings/): one place for each rule.
 import { devVars, judge } from './lib/settings.mjs';
 import { varTables } from './lib/toml.mjs';
-import { alertTable, emailBindings } from './lib/alerts.mjs';
+import { alertTable } from './lib/alerts.mjs';
 
 const version = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version;
 const HELP = `npm create kelantanpay@latest <dir> [-- options]
@@ -99,11 +99,10 @@ const workerRule = (name, question, parse, extra = {}) => (text) => {
 // .dev.vars (its freshly generated keys too), production with its secrets still to be put.
 function refusals(out) {
   const said = new Map();
-  const mail = emailBindings(out['wrangler.toml']);
   for (const [env, vars] of varTables(out['wrangler.toml'])) {
     const local = env === '';
     const dev = devVars(out['.dev.vars']);
-    const alerts = alertTable(vars, { local, dev, binding: mail.get(env) });
+    const alerts = alertTable(vars, { local, dev });
     const { problems } = judge(local ? { ...vars, ...alerts, ...dev } : { ...vars, ...alerts }, { secretsElsewhere: !local });
     for (const problem of problems) said.set(problem, [...(said.get(problem) ?? []), local ? '[vars] + .dev.vars' : `[env.${env}.vars]`]);
   }

@@ -143,7 +143,7 @@ function judgeVars(toml, file) {
     const { failures, notes } = alertNotes(file, env, vars, binding);
     for (const f of failures) { ok = false; console.error(`kelantanpay-worker: ${f}`); }
     for (const n of notes) console.error(`kelantanpay-worker: note: ${n}`);
-    const alerts = alertTable(vars, { local: !env, dev, binding });
+    const alerts = alertTable(vars, { local: !env, dev });
     const { problems, warnings } = judge({ ...vars, ...alerts, ...(env ? {} : dev) }, { secretsElsewhere: true });
     if (problems.length) {
       ok = false;

@@ -1,7 +1,7 @@
 // The alerts' side of a project's wrangler.toml (orders-api.md, "Alerts"), as pure functions of its
 // text: the NOTIFY_EMAIL send_email binding of each environment, what the toml alone shows wrong
-// (a bot token written into it, e-mail addresses without the binding, a binding to another
-// address), and the table the Worker's own settings check is asked with. What the settings
+// (a bot token written into it, e-mail addresses without the binding or the binding without
+// addresses, a binding to another address), and what the Worker's own settings check is asked with. What the settings
 // themselves must be (KP_NOTIFY_ON's words, a chat without a token, KP_TELEGRAM_API_URL) is the
 // Worker's rule (worker/src/config/alerts.rs), asked through lib/settings.mjs, never copied here.
 
@@ -36,17 +36,15 @@ export function emailBindings(toml) {
 }
 
 /**
- * The table the Worker's settings check judges an environment's alerts with, added to its vars:
- * the NOTIFY_EMAIL binding's presence (the check has no bindings of its own: it reads a binding as
- * there when the table names it), and the bot token as absent (empty) where it cannot be set: a
- * local environment whose .dev.vars lacks it, or a deployed one without a chat (there, with a chat,
- * it is taken as put with `wrangler secret put`, as every secret is).
+ * What the Worker's settings check is asked with, added to an environment's vars: the bot token as
+ * absent (empty) where it cannot be set: a local environment whose .dev.vars lacks it (the check
+ * would otherwise take it as put with `wrangler secret put`, as every missing secret is). A deployed
+ * environment's token is the check's to take as put where the environment names a chat. (The
+ * NOTIFY_EMAIL binding: the check takes it as there when the vars name an address; a binding
+ * without addresses, or addresses without a binding, is noted from the toml by alertNotes.)
  */
-export function alertTable(vars, { local, dev = {}, binding }) {
-  const table = {};
-  if (binding) table[EMAIL_BINDING] = 'send_email binding';
-  if (local ? dev[TOKEN] === undefined : typeof vars.KP_TELEGRAM_CHAT_ID !== 'string' || !vars.KP_TELEGRAM_CHAT_ID.trim()) table[TOKEN] = '';
-  return table;
+export function alertTable(vars, { local, dev = {} }) {
+  return local && dev[TOKEN] === undefined ? { [TOKEN]: '' } : {};
 }
 
 /**
@@ -66,6 +64,10 @@ export function alertNotes(file, env, vars, binding) {
     notes.push(`${where(file, env)} sets ${[typeof from === 'string' && 'KP_NOTIFY_EMAIL_FROM', typeof to === 'string' && 'KP_NOTIFY_EMAIL_TO'].filter(Boolean).join(' and ')} `
       + `but has no ${EMAIL_BINDING} send_email binding: no e-mail alerts. Add\n  ${block(env)}\n  name = "${EMAIL_BINDING}"\n`
       + `  destination_address = "${typeof to === 'string' ? to : '<KP_NOTIFY_EMAIL_TO>'}"\n  (the address verified in Cloudflare Email Routing; package README, "Alerts").`);
+  }
+  if (binding && typeof from !== 'string' && typeof to !== 'string') {
+    notes.push(`${where(file, env)} binds ${EMAIL_BINDING} but sets neither KP_NOTIFY_EMAIL_FROM nor KP_NOTIFY_EMAIL_TO: no e-mail alerts. `
+      + `Set both in ${env ? `[env.${env}.vars]` : '[vars]'}: the sender (an address on your Email Routing domain) and the verified address the binding sends to${binding.destination_address ? ` (${binding.destination_address})` : ''}.`);
   }
   if (binding && typeof to === 'string' && binding.destination_address !== undefined && binding.destination_address !== to.trim()) {
     notes.push(`${where(file, env)}: the ${EMAIL_BINDING} binding sends only to ${binding.destination_address}, but KP_NOTIFY_EMAIL_TO is ${to.trim()}: `
