@@ -5,6 +5,8 @@
 // themselves must be (KP_NOTIFY_ON's words, a chat without a token, KP_TELEGRAM_API_URL) is the
 // Worker's rule (worker/src/config/alerts.rs), asked through lib/settings.mjs, never copied here.
 
+import { bindingBlocks } from './toml.mjs';
+
 export const EMAIL_BINDING = 'NOTIFY_EMAIL';
 export const TOKEN = 'KP_TELEGRAM_BOT_TOKEN';
 const where = (file, env) => `${file}${env ? ` [env.${env}]` : ''}`;
@@ -16,23 +18,7 @@ const block = (env) => `[[${env ? `env.${env}.` : ''}send_email]]`;
  * `{ name, destination_address }` (strings, or undefined).
  */
 export function emailBindings(toml) {
-  const found = new Map([['', null]]);
-  let current = null;
-  for (const raw of toml.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('[')) {
-      const env = /^\[\[?\s*env\.([A-Za-z0-9_-]+)[.\]]/.exec(line)?.[1];
-      if (env !== undefined && !found.has(env)) found.set(env, null);
-      const table = /^\[\[\s*(?:env\.([A-Za-z0-9_-]+)\.)?send_email\s*\]\](?:\s*#.*)?$/.exec(line);
-      current = table ? { env: table[1] ?? '', fields: {} } : null;
-      continue;
-    }
-    const kv = current && /^([a-z_]+)\s*=\s*(?:"([^"\\]*)"|'([^']*)')/.exec(line);
-    if (!kv) continue;
-    current.fields[kv[1]] = kv[2] ?? kv[3];
-    if (kv[1] === 'name' && current.fields.name === EMAIL_BINDING) found.set(current.env, current.fields);
-  }
-  return new Map([...found].map(([env, f]) => [env, f && { name: f.name, destination_address: f.destination_address }]));
+  return new Map([...bindingBlocks(toml, 'send_email', 'name', EMAIL_BINDING)].map(([env, f]) => [env, f && { name: f.name, destination_address: f.destination_address }]));
 }
 
 /**

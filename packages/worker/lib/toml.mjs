@@ -146,3 +146,29 @@ export function unrouted(toml, paths) {
   const have = [...list.matchAll(/["']([^"']*)["']/g)].map((m) => m[1]);
   return paths.filter((p) => !have.includes(p) && !have.includes('/*'));
 }
+
+/**
+ * The `[[table]]` / `[[env.X.table]]` block whose `key` is `value` (a binding: a D1 database's
+ * `binding`, a send_email's `name`), by environment ('' = top level; every [env.X] the toml names,
+ * since bindings are not inherited): its string fields, or null where there is none.
+ */
+export function bindingBlocks(toml, table, key, value) {
+  const found = new Map([['', null]]);
+  const header = new RegExp(`^\\[\\[\\s*(?:env\\.([A-Za-z0-9_-]+)\\.)?${table}\\s*\\]\\](?:\\s*#.*)?$`);
+  let current = null; // the block being read
+  for (const raw of toml.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('[')) {
+      const env = /^\[\[?\s*env\.([A-Za-z0-9_-]+)[.\]]/.exec(line)?.[1];
+      if (env !== undefined && !found.has(env)) found.set(env, null);
+      const block = header.exec(line);
+      current = block ? { env: block[1] ?? '', fields: {} } : null;
+      continue;
+    }
+    const kv = current && /^([a-z_]+)\s*=\s*(?:"([^"\\]*)"|'([^']*)')/.exec(line);
+    if (!kv) continue;
+    current.fields[kv[1]] = kv[2] ?? kv[3];
+    if (kv[1] === key && current.fields[key] === value) found.set(current.env, current.fields);
+  }
+  return found;
+}
