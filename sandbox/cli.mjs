@@ -28,6 +28,12 @@ The gateway's calls (what the SDK talks to):
   GET  /api/kelantan-requery/{user}/{ref}   "00" paid, "11" pending, "22" failed
   GET  /kelantanpay/{ref}/{session}         the hosted checkout page, with Pay and Fail
 
+The Telegram Bot API, for the Worker's alerts (KP_TELEGRAM_API_URL=http://127.0.0.1:8788):
+  POST /bot{token}/sendMessage              {"chat_id","text",...} -> {"ok":true,"result":{"message_id",...}}
+                                            each message is printed in a box (also with --quiet)
+  GET  /telegram/messages                   every message received: [{"message_id","chat_id","text","token",...}]
+  POST /telegram/fail {"count"?,"fault"?}   the next count sends fail: http502 (default) or hang
+
 Control API (tests only):
   POST   /__sandbox/settle   {"reference","outcome":"paid"|"failed"}   what Pay/Fail does
                              (then posts the form callback to the payment's callbackurl)
@@ -38,7 +44,7 @@ Control API (tests only):
   GET    /__sandbox/stats    requests per call
   GET    /__sandbox/tokens   every login token issued (for leak scans)
   POST   /__sandbox/config   {"tokenTtlSeconds"?, "early22Seconds"?}
-  POST   /__sandbox/reset    forget payments, faults and counters
+  POST   /__sandbox/reset    forget payments, faults, counters and Telegram messages
 
 Example:
   kelantanpay-sandbox --port 8788 --data-dir .sandbox &
@@ -107,6 +113,8 @@ async function main() {
     username: process.env.SANDBOX_USERNAME || 'demo-merchant',
     password: process.env.SANDBOX_PASSWORD || 'demo-password',
     log: parsed.quiet ? () => {} : (line) => console.log(line),
+    // Alerts show even with --quiet: that is what `npm run dev` shows them with.
+    showTelegram: (box) => process.stdout.write(box),
     ...parsed.options,
   }).catch((error) => fail(error.code === 'EADDRINUSE' ? `port ${parsed.options.port ?? 8788} is in use (try --port 0)` : error.message));
   console.log(`kelantanpay sandbox listening on ${sandbox.url} (username ${sandbox.username})`);

@@ -9,6 +9,7 @@ import { signToken, verifyToken } from './jwt.mjs';
 import { loadState, saveState } from './state.mjs';
 import { FaultQueue, FAULTS, CALLS } from './faults.mjs';
 import { checkoutPage, donePage, errorPage, notFoundPage } from './checkout-page.mjs';
+import { TelegramStandIn, TELEGRAM_FAULTS } from './telegram.mjs';
 
 const REQUIRED_STRINGS = ['name', 'email', 'mobile', 'description', 'country', 'account', 'provider'];
 const OPTIONAL_STRINGS = ['userid', 'returnurl', 'callbackurl', 'ref_1', 'ref_2', 'ref_3'];
@@ -24,6 +25,8 @@ export async function startSandbox({
   early22Seconds = 3,
   dataFile,
   log = () => {},
+  // Where the Bot API stand-in prints each message it receives (the console under `make dev`).
+  showTelegram = () => {},
 } = {}) {
   const state = loadState(dataFile);
   // callbacks: whether Pay/Fail posts the callback; createDelayMs: a slow gateway that has
@@ -32,7 +35,8 @@ export async function startSandbox({
   const settings = { tokenTtlSeconds, early22Seconds, callbacks: true, createDelayMs: 0, requeryAmount: null };
   const defaults = { ...settings };
   const faults = new FaultQueue();
-  const stats = { login: 0, create: 0, requery: 0 };
+  const stats = { login: 0, create: 0, requery: 0, sendMessage: 0 };
+  const telegram = new TelegramStandIn(showTelegram);
   const issuedTokens = [];
   // Every userid payment-generator was sent, in order (tests check none is sent twice).
   const sentReferences = [];
@@ -242,6 +246,7 @@ export async function startSandbox({
       Object.keys(stats).forEach((k) => { stats[k] = 0; });
       Object.assign(settings, defaults);
       sentReferences.length = 0;
+      telegram.reset();
       save();
       return json(res, 200, { reset: true });
     }
@@ -271,19 +276,45 @@ export async function startSandbox({
     json(res, 404, { error: 'unknown control endpoint' });
   }
 
+  /** The Bot API stand-in (sandbox/telegram.mjs) and its test controls. */
+  function bot(req, res, parts, body) {
+    if (parts[0] !== 'telegram') {
+      stats.sendMessage += 1;
+      let token = parts[0].slice(3);
+      try { token = decodeURIComponent(token); } catch { /* kept as sent: refused as Unauthorized */ }
+      const answer = telegram.sendMessage(token, body);
+      return answer ? json(res, answer.status, answer.body) : undefined; // a hang: stop() closes it
+    }
+    if (parts[1] === 'messages' && req.method === 'GET') return json(res, 200, telegram.messages());
+    if (parts[1] === 'fail' && req.method === 'POST') {
+      const { count = 1, fault = 'http502' } = body;
+      if (!Number.isInteger(count) || count < 1 || !TELEGRAM_FAULTS.includes(fault)) {
+        return json(res, 400, { error: `count must be a positive integer, fault one of ${TELEGRAM_FAULTS}` });
+      }
+      telegram.fail(count, fault);
+      return json(res, 200, { failing: count, fault });
+    }
+    json(res, 404, { error: 'unknown telegram endpoint' });
+  }
+
   async function route(req, res) {
     const url = new URL(req.url, origin);
     const parts = url.pathname.split('/').filter(Boolean);
     const raw = await readBody(req);
     let body = {};
     if (raw.length > 0 && req.method !== 'GET') {
+      // The Bot API also takes form-encoded parameters.
+      const form = /^application\/x-www-form-urlencoded/.test(req.headers['content-type'] ?? '');
       try {
-        body = JSON.parse(raw);
+        body = form ? Object.fromEntries(new URLSearchParams(raw)) : JSON.parse(raw);
       } catch {
         if (parts[0] === 'api') return refuse(res, 'Invalid JSON body', 400, 400);
+        if (parts[1] === 'sendMessage') return json(res, 400, { ok: false, error_code: 400, description: "Bad Request: can't parse JSON" });
       }
       if (body === null || typeof body !== 'object') body = {};
     }
+    if (req.method === 'POST' && parts.length === 2 && /^bot[^/]*$/.test(parts[0]) && parts[1] === 'sendMessage') return bot(req, res, parts, body);
+    if (parts[0] === 'telegram' && parts.length === 2) return bot(req, res, parts, body);
     if (req.method === 'POST' && url.pathname === '/api/loginApi') return login(res, body);
     if (req.method === 'POST' && url.pathname === '/api/payment-generator') return create(res, body);
     if (req.method === 'GET' && parts[0] === 'api' && parts[1] === 'kelantan-requery' && parts.length === 4) {
@@ -334,9 +365,10 @@ function readBody(req) {
   });
 }
 
-/** Checkout paths carry a session token: fine to log, but the path shape is enough. */
+/** Checkout paths carry a session token: fine to log, but the path shape is enough. A bot's path
+ * carries its token, which is a secret: never logged. */
 function redact(path) {
-  return path.replace(/^(\/kelantanpay\/[^/]+\/)[^/?]+/, '$1…');
+  return path.replace(/^(\/kelantanpay\/[^/]+\/)[^/?]+/, '$1…').replace(/^\/bot[^/?]*/, '/bot…');
 }
 
 function parseArgs(argv) {
@@ -359,6 +391,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     username: process.env.SANDBOX_USERNAME || 'demo-merchant',
     password: process.env.SANDBOX_PASSWORD || 'demo-password',
     log: (line) => console.log(line),
+    // The request log is stdout (`make dev` keeps it in .wrangler/sandbox.log); alerts go to
+    // stderr, which `make dev` leaves on its terminal.
+    showTelegram: (box) => process.stderr.write(box),
     ...parseArgs(process.argv.slice(2)),
   });
   console.log(`sandbox listening on ${sandbox.url}`);

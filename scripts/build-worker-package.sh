@@ -22,6 +22,20 @@ settings="$(mktemp -d)"
 trap 'rm -rf "$settings"' EXIT
 wasm-bindgen --target experimental-nodejs-module --out-name kelantanpay_settings --no-typescript \
   --out-dir "$settings" target/wasm32-unknown-unknown/settings/kelantanpay_worker.wasm
+# The Worker's crate names workerd's own modules (`cloudflare:email`'s EmailMessage, for the e-mail
+# alerts' send_email binding), which Node has not: the settings check never calls them, so each is
+# a stub module whose classes refuse to be made.
+node --input-type=module -e '
+import { readFileSync, writeFileSync } from "node:fs";
+const glue = `${process.argv[1]}/kelantanpay_settings.js`;
+let text = readFileSync(glue, "utf8");
+text = text.replace(/import \{([^}]*)\} from (["\x27])cloudflare:([a-z_-]+)\2;/g, (_, names, q, mod) => {
+  const stub = `cloudflare-${mod}.stub.js`;
+  writeFileSync(`${process.argv[1]}/${stub}`, names.split(",").map((n) => n.trim()).filter(Boolean)
+    .map((n) => `export class ${n} { constructor() { throw new Error("cloudflare:${mod} is workerd only"); } }\n`).join(""));
+  return `import {${names}} from ${q}./${stub}${q};`;
+});
+writeFileSync(glue, text);' "$settings"
 # migrations.json is the packages' copy of wrangler.toml's [[migrations]]: they must agree.
 node --input-type=module -e '
 import { readFileSync } from "node:fs";
@@ -46,7 +60,7 @@ cp sandbox/*.mjs sandbox/README.md "$worker/sandbox/"
 cp -r packages/create-kelantanpay/. "$create/"
 cp packages/worker/migrations.json "$create/"
 mkdir -p "$create/lib"
-cp packages/worker/lib/settings.mjs packages/worker/lib/toml.mjs "$create/lib/"
+cp packages/worker/lib/settings.mjs packages/worker/lib/toml.mjs packages/worker/lib/alerts.mjs "$create/lib/"
 cp -r "$settings" "$worker/settings"
 cp -r "$settings" "$create/settings"
 chmod -R a+rX "$worker/settings" "$create/settings"

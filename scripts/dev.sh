@@ -3,7 +3,10 @@
 # order inbox's URLs printed (with the dev admin token from .dev.vars, which `make setup` makes),
 # Ctrl-C stops both. Each server runs in its own process group so nothing outlives us. The local
 # D1 ledger (LEDGER, in .wrangler/state) is created and migrated first: wrangler applies only the
-# migrations it has not applied yet, so a re-run changes nothing.
+# migrations it has not applied yet, so a re-run changes nothing. Alerts (README "Alerts") show on
+# this terminal: the sandbox, standing in for Telegram's Bot API, prints each message in a box (on
+# its stderr, left here), and wrangler's local send_email logs each e-mail's file (those lines of
+# the Worker's log are shown here too).
 set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
@@ -33,9 +36,13 @@ if ! npx wrangler d1 migrations apply LEDGER --local </dev/null >.wrangler/migra
   exit 1
 fi
 
-setsid node sandbox/server.mjs --port 8788 >"$SANDBOX_LOG" 2>&1 &
+setsid node sandbox/server.mjs --port 8788 >"$SANDBOX_LOG" &
 pids+=($!)
-setsid npx wrangler dev --ip 127.0.0.1 --port 8787 --log-level warn >"$WORKER_LOG" 2>&1 &
+: >"$WORKER_LOG"
+# info: wrangler logs local send_email calls at info level.
+setsid npx wrangler dev --ip 127.0.0.1 --port 8787 --log-level info >"$WORKER_LOG" 2>&1 &
+pids+=($!)
+setsid bash -c 'tail -n 0 -F "$1" 2>/dev/null | grep --line-buffered --no-group-separator -A1 "send_email binding called"' _ "$WORKER_LOG" &
 pids+=($!)
 
 wait_for() { # url, what, seconds
@@ -59,5 +66,7 @@ echo "Storefront:  http://127.0.0.1:8787/"
 echo "Order inbox: http://127.0.0.1:8787/admin   (sign in with the dev admin token below)"
 echo "Admin token: ${admin_token:-none: add KP_ADMIN_TOKEN to .dev.vars (make setup does)}"
 [ -z "$admin_token" ] || echo "             curl -H 'Authorization: Bearer $admin_token' http://127.0.0.1:8787/admin/api/orders"
+echo "Alerts:      Telegram messages in a box below (the sandbox stands in for the Bot API; also at"
+echo "             http://127.0.0.1:8788/telegram/messages); e-mails as the .eml files wrangler logs below"
 echo "(sandbox gateway at http://127.0.0.1:8788, logs in .wrangler/; Ctrl-C stops everything)"
 wait -n "${pids[@]}" || true

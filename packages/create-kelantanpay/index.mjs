@@ -10,6 +10,7 @@ import * as p from './project.mjs';
 // by scripts/build-worker-package.sh (with the check's wasm in settings/): one place for each rule.
 import { devVars, judge } from './lib/settings.mjs';
 import { varTables } from './lib/toml.mjs';
+import { alertTable } from './lib/alerts.mjs';
 
 const version = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')).version;
 const HELP = `npm create kelantanpay@latest <dir> [-- options]
@@ -29,9 +30,17 @@ const HELP = `npm create kelantanpay@latest <dir> [-- options]
   --access-team-domain URL, --access-aud TAG
                       production: Cloudflare Access in front of /admin (optional)
   --no-inbox          no order inbox (no D1 ledger, no /admin): the Worker as before v3
+  --telegram-bot-token T, --telegram-chat-id ID
+                      alerts to a Telegram chat (the token goes to .dev.vars only)
+  --notify-email-from A, --notify-email-to A
+                      alerts by e-mail (Cloudflare Email Routing; the to address verified there)
+  --notify-on LIST    which payments alert you: a comma list of paid, failed, mismatch (default paid)
+  --no-alerts         no alerts (no question about them)
   --yes, -y           never ask: a missing answer is an error (for scripts and CI)
   --worker-spec S     dependency spec for kelantanpay-worker (default ${version})
   --wrangler-spec S   dependency spec for wrangler (default ${p.WRANGLER_VERSION})
+
+${p.ALERTS_HELP}
 `;
 
 function parseArgs(argv) {
@@ -46,6 +55,12 @@ function parseArgs(argv) {
       case '--open': o.open = true; break;
       case '--no-inbox': o.noInbox = true; break;
       case '--admin-token': o.adminToken = value(); break;
+      case '--no-alerts': o.noAlerts = true; break;
+      case '--telegram-bot-token': o.telegramBotToken = value(); break;
+      case '--telegram-chat-id': o.telegramChatId = value(); break;
+      case '--notify-email-from': o.notifyEmailFrom = value(); break;
+      case '--notify-email-to': o.notifyEmailTo = value(); break;
+      case '--notify-on': o.notifyOn = value(); break;
       case '--access-team-domain': o.accessTeamDomain = value(); break;
       case '--access-aud': o.accessAud = value(); break;
       case '--provider': o.provider = value(); break;
@@ -86,7 +101,9 @@ function refusals(out) {
   const said = new Map();
   for (const [env, vars] of varTables(out['wrangler.toml'])) {
     const local = env === '';
-    const { problems } = judge(local ? { ...vars, ...devVars(out['.dev.vars']) } : vars, { secretsElsewhere: !local });
+    const dev = devVars(out['.dev.vars']);
+    const alerts = alertTable(vars, { local, dev });
+    const { problems } = judge(local ? { ...vars, ...alerts, ...dev } : { ...vars, ...alerts }, { secretsElsewhere: !local });
     for (const problem of problems) said.set(problem, [...(said.get(problem) ?? []), local ? '[vars] + .dev.vars' : `[env.${env}.vars]`]);
   }
   return [...said].map(([problem, where]) => `${problem} (${where.join(', ')})`);
@@ -143,12 +160,13 @@ async function main() {
     }, teamDomain && rl ? undefined : '') : '';
     if (teamDomain || aud) access = { teamDomain, aud };
   }
+  const alerts = await askAlerts(o, get, rl);
   rl?.close();
 
   const name = basename(target).toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+|-+$/g, '') || 'kelantanpay';
   const key = () => randomBytes(32).toString('hex');
   const secrets = { signing: key(), idempotency: key(), webhook: key() };
-  const out = p.files({ name, version, provider, account, origins, returnUrl, catalog, webhookUrl, devWebhookUrl, secrets, inbox, adminToken, access, workerSpec: o.workerSpec, wranglerSpec: o.wranglerSpec });
+  const out = p.files({ name, version, provider, account, origins, returnUrl, catalog, webhookUrl, devWebhookUrl, secrets, inbox, adminToken, access, alerts, workerSpec: o.workerSpec, wranglerSpec: o.wranglerSpec });
   const refused = refusals(out);
   if (refused.length) die(`the Worker would refuse these settings (every payment endpoint would answer 503 not_configured), so nothing was written:\n${refused.map((r) => `  - ${r}`).join('\n')}`);
   mkdirSync(target, { recursive: true });
@@ -169,10 +187,57 @@ ${generatedToken ? `Your local admin token (shown once; it is in .dev.vars): ${a
 ([[env.production.d1_databases]]); npm run deploy applies the migrations:
   npx wrangler d1 create ${name}-ledger
 ` : ''}
+${alertsNext(alerts)}
 For production, set the secrets once (in ${dir}):
-${p.secretLines({ webhook: Boolean(webhookUrl), inbox, access: Boolean(access) }).map((l) => `  ${l}`).join('\n')}
+${p.secretLines({ webhook: Boolean(webhookUrl), inbox, access: Boolean(access), telegram: Boolean(alerts?.telegram) }).map((l) => `  ${l}`).join('\n')}
 then:
   npm run deploy`);
+}
+
+// Alerts: Telegram (a token and a chat, both or neither), e-mail (from and to, both or neither),
+// and which changes send them. Each answer passes its own form and the Worker's rule for its var.
+// `null`: no alerts. The how-to is printed before the first question (and in --help).
+const ALERT_FLAGS = ['telegramBotToken', 'telegramChatId', 'notifyEmailFrom', 'notifyEmailTo', 'notifyOn'];
+async function askAlerts(o, get, rl) {
+  if (o.noAlerts) {
+    if (ALERT_FLAGS.some((f) => o[f] !== undefined)) die('--no-alerts leaves alerts out: drop --telegram-*, --notify-*');
+    return null;
+  }
+  if (rl && ALERT_FLAGS.some((f) => o[f] === undefined)) console.log(`\n${p.ALERTS_HELP}\n`);
+  const token = await get(o.telegramBotToken, 'Telegram bot token from @BotFather (Enter for no Telegram alerts)',
+    workerRule('KP_TELEGRAM_BOT_TOKEN', 'bot token', p.parseBotToken), '');
+  // The chat is asked only with a token; a flag is taken as given (and refused below if alone).
+  const chatId = token || o.telegramChatId !== undefined ? await get(o.telegramChatId, 'Telegram chat id (getUpdates: "chat":{"id":...})', (t) => {
+    const id = workerRule('KP_TELEGRAM_CHAT_ID', 'chat id', p.parseChatId, token ? { KP_TELEGRAM_BOT_TOKEN: token } : {})(t);
+    if (token && rl && !id) throw new p.AnswerError('the chat the alerts go to, needed with the token (send your bot a message, then open getUpdates)');
+    return id;
+  }, token && rl ? undefined : '') : '';
+  if (Boolean(token) !== Boolean(chatId)) die(token ? '--telegram-bot-token needs --telegram-chat-id (the chat the alerts go to)' : '--telegram-chat-id needs --telegram-bot-token (the bot that sends them)');
+  const to = await get(o.notifyEmailTo, 'Alert e-mails to (verified in Cloudflare Email Routing; Enter for no e-mail alerts)',
+    workerRule('KP_NOTIFY_EMAIL_TO', 'to address', (t) => p.parseEmail(t, 'to address')), '');
+  const from = to || o.notifyEmailFrom !== undefined ? await get(o.notifyEmailFrom, 'Alert e-mails from (an address on your Email Routing domain)', (t) => {
+    const address = workerRule('KP_NOTIFY_EMAIL_FROM', 'from address', (x) => p.parseEmail(x, 'from address'), to ? { KP_NOTIFY_EMAIL_TO: to } : {})(t);
+    if (to && rl && !address) throw new p.AnswerError('the sender, an address on the domain where Email Routing is on, needed with the to address');
+    return address;
+  }, to && rl ? undefined : '') : '';
+  if (Boolean(to) !== Boolean(from)) die(to ? '--notify-email-to needs --notify-email-from (the sender, on your Email Routing domain)' : '--notify-email-from needs --notify-email-to (the verified address alerts go to)');
+  if (!token && !to) {
+    if (o.notifyOn !== undefined) die('--notify-on needs an alert channel: --telegram-bot-token and --telegram-chat-id, or --notify-email-from and --notify-email-to');
+    return null;
+  }
+  const notifyOn = await get(o.notifyOn, `Alert on (a comma list of ${p.NOTIFY_EVENTS.join(', ')})`, workerRule('KP_NOTIFY_ON', 'alert on', p.parseNotifyOn), 'paid');
+  return { notifyOn, ...(token ? { telegram: { token, chatId } } : {}), ...(to ? { email: { from, to } } : {}) };
+}
+
+function alertsNext(alerts) {
+  if (!alerts) return 'Alerts are off: the README of your project says how to turn on Telegram or e-mail alerts.\n';
+  const lines = [`Alerts (${alerts.notifyOn.split(',').join(', ')}):`];
+  if (alerts.telegram) lines.push(`  Telegram to chat ${alerts.telegram.chatId}: npm run dev already sends them, for sandbox payments (the token is in .dev.vars).`);
+  if (alerts.email) {
+    lines.push(`  E-mail from ${alerts.email.from} to ${alerts.email.to}: under npm run dev wrangler writes each to a file and logs its path;`,
+      `  in production ${alerts.email.to} must be a verified destination of Cloudflare Email Routing on your domain.`);
+  }
+  return `${lines.join('\n')}\n`;
 }
 
 function readCatalog(file) {

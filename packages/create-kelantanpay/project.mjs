@@ -78,6 +78,44 @@ export function parseProvider(text) {
   return t;
 }
 
+// Alerts (orders-api.md, "Alerts"). The answers' own forms; what the Worker takes (KP_NOTIFY_ON's
+// words, a chat without a token, ...) is its rule, asked by index.mjs like every other setting.
+export const NOTIFY_EVENTS = ['paid', 'failed', 'mismatch'];
+export const ALERTS_HELP = `Alerts: a short message to your phone for each paid order (and, if you like, failed ones and
+amount mismatches), by Telegram, by e-mail, or both.
+  Telegram: in Telegram, message @BotFather, send /newbot and follow it: it gives you the bot's
+    token (like 123456789:AAE...). The chat id: send your bot a message (for a group, add the bot to
+    the group and write there), then open https://api.telegram.org/bot<token>/getUpdates and take
+    "chat":{"id": ...} (a group's starts with -100). The token is a secret: it goes to .dev.vars and,
+    for production, npx wrangler secret put KP_TELEGRAM_BOT_TOKEN; never into wrangler.toml.
+  E-mail: Cloudflare Email Routing on your domain (dashboard > your domain > Email > Email Routing),
+    with the address alerts go to added and verified as a destination; the sender is an address on
+    that domain. Cloudflare sends only to verified destinations.`;
+
+export function parseBotToken(text) {
+  const t = String(text ?? '').trim();
+  if (t && !/^[0-9]{5,20}:[A-Za-z0-9_-]{20,100}$/.test(t)) fail('a bot token looks like 123456789:AAE... (digits, a colon, then letters): the one @BotFather gave you after /newbot');
+  return t;
+}
+export function parseChatId(text) {
+  const t = String(text ?? '').trim();
+  if (t && !/^-?[0-9]{1,20}$|^@[A-Za-z0-9_]{5,32}$/.test(t)) fail(`chat id ${JSON.stringify(t)}: a number (a group's starts with -100; getUpdates shows it as "chat":{"id":...}) or a public channel's @name`);
+  return t;
+}
+export function parseEmail(text, what = 'e-mail address') {
+  const t = String(text ?? '').trim();
+  if (t && !/^[^\s@<>",;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+$/.test(t)) fail(`${what} ${JSON.stringify(t)} is not an address like orders@shop.example`);
+  return t;
+}
+/** `KP_NOTIFY_ON`: a comma list of paid, failed, mismatch (each once, in this order). */
+export function parseNotifyOn(text) {
+  const words = String(text ?? '').split(/[,\s]+/).map((w) => w.trim().toLowerCase()).filter(Boolean);
+  if (words.length === 0) fail(`which changes alert you: a comma list of ${NOTIFY_EVENTS.join(', ')}`);
+  const unknown = words.filter((w) => !NOTIFY_EVENTS.includes(w));
+  if (unknown.length) fail(`alert on ${unknown.map((w) => JSON.stringify(w)).join(', ')}: only ${NOTIFY_EVENTS.join(', ')} (a comma list)`);
+  return NOTIFY_EVENTS.filter((w) => words.includes(w)).join(',');
+}
+
 // A catalog file as the list KP_CATALOG holds: JSON ([{sku,name,amount}]) or CSV (header
 // sku,name,amount). Only the file formats are read here: what an item must be (a sku, a name, an
 // amount that is money) is the Worker's KP_CATALOG rule, which index.mjs asks (lib/settings.mjs).
@@ -130,6 +168,7 @@ export function files(a) {
     ...(a.webhookUrl ? [`KP_WEBHOOK_URL = ${tomlString(a.webhookUrl)}`] : []),
     ...(catalog ? [`KP_CATALOG = ${tomlMulti(catalog)}`] : []),
     ...(a.inbox && a.access ? [`KP_ACCESS_TEAM_DOMAIN = ${tomlString(a.access.teamDomain)}`, `KP_ACCESS_AUD = ${tomlString(a.access.aud)}`] : []),
+    ...alertVars(a.alerts),
   ];
   // The order inbox's ledger: the same database name in both environments (a local one lives in
   // .wrangler/state and needs no id; production's id comes from \`npx wrangler d1 create\`).
@@ -142,6 +181,14 @@ ${prefix ? `# database_id = "paste the id that \`npx wrangler d1 create ${databa
 ` : ''}
 [${prefix}triggers]
 crons = [${tomlString(LEDGER_CRON)}]
+` : '');
+  // E-mail alerts: Cloudflare's send_email binding, to the one verified address (bindings are not
+  // inherited by an environment: one block each).
+  const mail = (prefix) => (a.alerts?.email ? `# E-mail alerts (KP_NOTIFY_EMAIL_FROM, KP_NOTIFY_EMAIL_TO): Cloudflare Email Routing sends to
+# the verified destination below only. Locally wrangler writes each e-mail to a file and logs its path.
+[[${prefix}send_email]]
+name = "NOTIFY_EMAIL"
+destination_address = ${tomlString(a.alerts.email.to)}
 ` : '');
   const bindings = (prefix) => ['PAYMENTS:PaymentObject', 'CLIENTS:ClientBucket', 'ORDERS:OrderIndex'].map((b) => {
     const [n, c] = b.split(':');
@@ -159,7 +206,7 @@ name = ${tomlString(a.name)}
 main = "node_modules/kelantanpay-worker/worker/entry.mjs"
 compatibility_date = "2025-09-01"
 
-# The demo storefront and /kelantanpay.js; only /api/*, ${a.inbox ? 'the order inbox (/admin) and ' : ''}the payer's receipts (/receipt/*) reach the Worker.
+# The demo storefront and /kelantanpay.js; only ${a.inbox ? '/api/*, the order inbox (/admin) and receipts (/receipt/*) reach' : '/api/* and receipts (/receipt/*) reach'} the Worker.
 # Point directory at your own folder to serve your shop (keep kelantanpay.js in it, or load it
 # from the Worker).
 [assets]
@@ -178,7 +225,8 @@ ${ledger('')}` : `# No order inbox (made with --no-inbox): \`npx kelantanpay-wor
 # KP_STATUS_RATE_LIMIT_PER_MINUTE (default ${STATUS_LIMIT_PER_MINUTE}) and 16 times it (one IPv6 /48), period 60.
 # namespace_id is unique in your Cloudflare account: pick others if another Worker uses these.
 ${limiters('', ['1001', '1002'])}
-# This project's Durable Object migrations. A newer kelantanpay-worker that needs another one says
+${mail('') ? `${mail('')}
+` : ''}# This project's Durable Object migrations. A newer kelantanpay-worker that needs another one says
 # so: \`npx kelantanpay-worker check\` (run by \`npm run dev\` and \`npm run deploy\`).
 ${MIGRATIONS.map((m) => migrationToml(m)).join('\n')}
 [vars]
@@ -191,14 +239,17 @@ KP_ALLOWED_ORIGINS = ${tomlString(local.origins.join(','))}
 KP_RETURN_URLS = ${tomlString(`${LOCAL}/,http://localhost:8787/`)}
 KP_RETURN_URL = ${tomlString(local.returnUrl)}
 ${a.devWebhookUrl ? `KP_WEBHOOK_URL = ${tomlString(a.devWebhookUrl)}` : '# KP_WEBHOOK_URL = "http://127.0.0.1:3000/hooks"   # a local receiver for signed events'}
-${catalog ? `KP_CATALOG = ${tomlMulti(catalog)}\n` : ''}
+${catalog ? `KP_CATALOG = ${tomlMulti(catalog)}\n` : ''}${a.alerts ? `# Alerts (KP_TELEGRAM_BOT_TOKEN is in .dev.vars): npm run dev sends them for sandbox payments.
+${alertVars(a.alerts).join('\n')}
+` : ''}
 [env.production]
 
 ${a.inbox ? `# Before the first deploy: \`npx wrangler d1 create ${database}\` and paste its database_id below.
 ${ledger('env.production.')}
 ` : ''}${bindings('env.production.')}
 ${limiters('env.production.', ['1003', '1004'])}
-[env.production.vars]
+${mail('env.production.') ? `${mail('env.production.')}
+` : ''}[env.production.vars]
 ${prodVars.join('\n')}
 `;
   const devVars = `# Local only (git-ignored): the sandbox's credentials and this project's own signing secret.
@@ -209,6 +260,8 @@ KP_IDEMPOTENCY_SECRET=${a.secrets.idempotency}
 KP_WEBHOOK_SECRET=${a.secrets.webhook}
 ${a.inbox ? `# The order inbox (http://127.0.0.1:8787/admin): sign in with this token, locally only.
 KP_ADMIN_TOKEN=${a.adminToken}
+` : ''}${a.alerts?.telegram ? `# Telegram alerts: your bot's token (a secret; production's is put with wrangler secret put).
+KP_TELEGRAM_BOT_TOKEN=${a.alerts.telegram.token}
 ` : ''}`;
   const pkg = {
     name: a.name, private: true, type: 'module',
@@ -222,7 +275,7 @@ KP_ADMIN_TOKEN=${a.adminToken}
     dependencies: { 'kelantanpay-worker': a.workerSpec ?? a.version },
     devDependencies: { wrangler: a.wranglerSpec ?? WRANGLER_VERSION },
   };
-  const secrets = secretLines({ webhook: Boolean(a.webhookUrl), inbox: a.inbox, access: Boolean(a.access) });
+  const secrets = secretLines({ webhook: Boolean(a.webhookUrl), inbox: a.inbox, access: Boolean(a.access), telegram: Boolean(a.alerts?.telegram) });
   const readme = `# ${a.name}
 
 A KelantanPay payment Worker (kelantanpay-worker ${a.version}), made by \`npm create kelantanpay\`.
@@ -261,7 +314,7 @@ production, once:
 
 Without the \`LEDGER\` blocks the Worker runs without the inbox (\`/admin\` answers 503).
 
-` : ''}Upgrading: \`npm install kelantanpay-worker@<version> --save-exact\`, then \`npm run check\`: it
+` : ''}${alertsReadme(a.alerts)}Upgrading: \`npm install kelantanpay-worker@<version> --save-exact\`, then \`npm run check\`: it
 names any Durable Object migration the new version needs, to add to \`wrangler.toml\` before
 \`npm run deploy\` (and warns when one deletes a class that may still hold payments in flight),
 and any new D1 migration to copy from \`node_modules/kelantanpay-worker/worker/migrations/\` into
@@ -281,11 +334,45 @@ and any new D1 migration to copy from \`node_modules/kelantanpay-worker/worker/m
 // shell history; the webhook key is typed in, since the merchant's receiver needs it too.
 const RANDOM = `node -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))"`;
 // The admin token is typed in too: the merchant signs in to /admin with it.
-export const secretLines = ({ webhook = false, inbox = false, access = false } = {}) => [
+export const secretLines = ({ webhook = false, inbox = false, access = false, telegram = false } = {}) => [
   'npx wrangler secret put KP_USERNAME --env production        # your KelantanPay merchant username',
   'npx wrangler secret put KP_PASSWORD --env production        # your KelantanPay merchant password',
   `${RANDOM} | npx wrangler secret put KP_SIGNING_SECRET --env production`,
   `${RANDOM} | npx wrangler secret put KP_IDEMPOTENCY_SECRET --env production`,
   ...(webhook ? ['npx wrangler secret put KP_WEBHOOK_SECRET --env production   # 32+ characters; your webhook receiver verifies with it'] : []),
   ...(inbox ? [`npx wrangler secret put KP_ADMIN_TOKEN --env production    # ${access ? 'optional with Cloudflare Access: ' : ''}32+ random characters (not the local one); you sign in to /admin with it`] : []),
+  ...(telegram ? ['npx wrangler secret put KP_TELEGRAM_BOT_TOKEN --env production   # the token @BotFather gave you (as in .dev.vars)'] : []),
 ];
+
+/** The alerts' vars, the same locally and in production: `alerts` is `{ notifyOn, telegram?: { token, chatId }, email?: { from, to } }`. */
+export function alertVars(alerts) {
+  if (!alerts) return [];
+  return [
+    `KP_NOTIFY_ON = ${tomlString(alerts.notifyOn)}`,
+    ...(alerts.telegram ? [`KP_TELEGRAM_CHAT_ID = ${tomlString(alerts.telegram.chatId)}`] : []),
+    ...(alerts.email ? [`KP_NOTIFY_EMAIL_FROM = ${tomlString(alerts.email.from)}`, `KP_NOTIFY_EMAIL_TO = ${tomlString(alerts.email.to)}`] : []),
+  ];
+}
+
+/** The alerts' part of a new project's README. */
+function alertsReadme(alerts) {
+  const on = alerts ? [alerts.telegram && `Telegram (chat \`${alerts.telegram.chatId}\`)`, alerts.email && `e-mail to \`${alerts.email.to}\``].filter(Boolean).join(' and ') : '';
+  return `## Alerts
+
+${alerts ? `On: ${on}, for ${alerts.notifyOn.split(',').join(', ')} payments (\`KP_NOTIFY_ON\`).` : 'Off (no alert channel was given).'} A confirmed change sends one
+short message per channel: status and amount first, then the buyer's name, the items, the
+reference and order id, and a link to the order in \`/admin\`. A send that fails is retried like a
+webhook, for three days; then it is a dead letter, shown in the order's events in \`/admin\`.
+
+\`\`\`text
+${ALERTS_HELP}
+\`\`\`
+
+To change them: \`KP_NOTIFY_ON\` (\`paid\`, \`failed\`, \`mismatch\`), \`KP_TELEGRAM_CHAT_ID\`,
+\`KP_NOTIFY_EMAIL_FROM\`, \`KP_NOTIFY_EMAIL_TO\` in \`[vars]\` and \`[env.production.vars]\`; the
+\`[[send_email]]\` binding \`NOTIFY_EMAIL\` (its \`destination_address\` the to address) in both
+environments; the token in \`.dev.vars\` and \`npx wrangler secret put KP_TELEGRAM_BOT_TOKEN --env
+production\`. \`npm run check\` says what is missing.
+
+`;
+}

@@ -1,7 +1,10 @@
 // create-kelantanpay's questions on a terminal (issue 28, item 4): the order inbox's admin token
 // (Enter makes one, printed once; a token the Worker refuses is asked again, in the Worker's
 // words, and never echoed back in the complaint) and Cloudflare Access (its AUD asked only once a
-// team domain is given). The staged package runs under `script`, which gives it a pseudo-terminal;
+// team domain is given). Alerts (issue 29, item 3): the how-to for a bot token and a chat id
+// printed before the first alert question, the chat asked only with a token, the e-mail sender
+// only with a recipient, KP_NOTIFY_ON only with a channel, and a word it does not know asked
+// again. The staged package runs under `script`, which gives it a pseudo-terminal;
 // each answer is typed when its question shows, and every wait has a deadline.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -47,7 +50,8 @@ function converse(args, script) {
   });
 }
 
-const FLAGS = ['--provider', 'shop123', '--account', '4567', '--origin', 'https://shop.example', '--open', '--webhook-url', '', '--dev-webhook-url', ''];
+const BASE = ['--provider', 'shop123', '--account', '4567', '--origin', 'https://shop.example', '--open', '--webhook-url', '', '--dev-webhook-url', ''];
+const FLAGS = [...BASE, '--no-alerts'];
 
 test('Enter makes the admin token, printed once and kept in .dev.vars only; no Access, no AUD question', async () => {
   const r = await converse(['enter', ...FLAGS], [
@@ -81,4 +85,47 @@ test('a token the Worker refuses is asked again in its words; a team domain brin
   assert.match(readFileSync(join(tmp, 'again/.dev.vars'), 'utf8'), new RegExp(`^KP_ADMIN_TOKEN=${good}$`, 'm'));
   assert.ok(!r.output.includes(`token (shown once; it is in .dev.vars): ${good}`), 'a chosen token is not printed back');
   assert.match(readFileSync(join(tmp, 'again/wrangler.toml'), 'utf8'), /KP_ACCESS_TEAM_DOMAIN = "https:\/\/batik\.cloudflareaccess\.com"\nKP_ACCESS_AUD = "aud-0123"/);
+});
+
+test('alerts on a terminal: the how-to first, the chat after the token, a bad KP_NOTIFY_ON word asked again; Enter skips e-mail', async () => {
+  const token = '123456789:AAE-kuih-shop-bot-token-0123456789ab';
+  const r = await converse(['alerts', ...BASE, '--no-inbox'], [
+    [/Return URL \(.*?\): /, ''],
+    [/@BotFather, send \/newbot[^]*getUpdates[^]*Email Routing[^]*Telegram bot token from @BotFather.*?\(none\): /, 'my-bot'],
+    [/a bot token looks like 123456789:AAE[^]*?Telegram bot token from @BotFather.*?\(none\): /, token],
+    [/Telegram chat id .*?: /, ''],
+    [/needed with the token[^]*?Telegram chat id .*?: /, '-1001234567890'],
+    [/Alert e-mails to .*?\(none\): /, ''],
+    [/Alert on \(a comma list of paid, failed, mismatch\) \(paid\): /, 'paid,refund'],
+    [/alert on "refund": only paid, failed, mismatch[^]*?Alert on .*?\(paid\): /, 'failed paid'],
+  ]);
+  assert.equal(r.code, 0, r.output);
+  assert.equal(r.unanswered, 0);
+  assert.doesNotMatch(r.output, /Alert e-mails from/, 'no sender asked without a recipient');
+  const toml = readFileSync(join(tmp, 'alerts/wrangler.toml'), 'utf8');
+  assert.match(toml, /\[vars\][^]*KP_NOTIFY_ON = "paid,failed"\nKP_TELEGRAM_CHAT_ID = "-1001234567890"/);
+  assert.ok(!toml.includes(token));
+  assert.match(readFileSync(join(tmp, 'alerts/.dev.vars'), 'utf8'), new RegExp(`^KP_TELEGRAM_BOT_TOKEN=${token}$`, 'm'));
+});
+
+test('alerts on a terminal: Enter at the token and the recipient means no alerts and no KP_NOTIFY_ON question; e-mail asks for its sender', async () => {
+  const none = await converse(['no-alerts', ...BASE, '--no-inbox'], [
+    [/Return URL \(.*?\): /, ''],
+    [/Telegram bot token.*?\(none\): /, ''],
+    [/Alert e-mails to .*?\(none\): /, ''],
+  ]);
+  assert.equal(none.code, 0, none.output);
+  assert.doesNotMatch(none.output, /Telegram chat id|Alert on/);
+  assert.doesNotMatch(readFileSync(join(tmp, 'no-alerts/wrangler.toml'), 'utf8'), /KP_NOTIFY|send_email/);
+  const mail = await converse(['mail', ...BASE, '--no-inbox'], [
+    [/Return URL \(.*?\): /, ''],
+    [/Telegram bot token.*?\(none\): /, ''],
+    [/Alert e-mails to .*?\(none\): /, 'aisyah@mail.example'],
+    [/Alert e-mails from .*?: /, ''],
+    [/needed with the to address[^]*?Alert e-mails from .*?: /, 'alerts@kuih.example'],
+    [/Alert on .*?\(paid\): /, ''],
+  ]);
+  assert.equal(mail.code, 0, mail.output);
+  assert.equal(mail.unanswered, 0);
+  assert.match(readFileSync(join(tmp, 'mail/wrangler.toml'), 'utf8'), /\[\[send_email\]\]\nname = "NOTIFY_EMAIL"\ndestination_address = "aisyah@mail\.example"/);
 });

@@ -147,7 +147,7 @@ test('check: without LEDGER the inbox is off, a note saying how to turn it on, a
   assert.equal(b.stderr.split('To turn it on').length - 1, 1, b.stderr);
   assert.match(b.stderr, /\[env\.production\] has no LEDGER D1 binding either/);
   // LEDGER bound but /admin served as a static file: a note saying what to add.
-  const unrouted = project('unrouted', fragment.replace('run_worker_first = ["/api/*", "/admin", "/admin/*", "/receipt/*"]', 'run_worker_first = ["/api/*"]'));
+  const unrouted = project('unrouted', fragment.replace('run_worker_first = ["/api/*", "/admin", "/admin/*", "/receipt/*"]', 'run_worker_first = ["/api/*", "/receipt/*"]'));
   const u = await run(process.execPath, [bin(), 'check', join(unrouted, 'wrangler.toml')]);
   assert.equal(u.code, 0, u.stderr);
   assert.match(u.stderr, /run_worker_first does not send "\/admin" and "\/admin\/\*" to the Worker/);

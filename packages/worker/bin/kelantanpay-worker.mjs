@@ -4,7 +4,8 @@
 //   check [wrangler.toml]  the project's [[migrations]] (top level and every [env.*]) against this
 //                          version's, what a missing migration deletes, the status limiters, and
 //                          every environment's [vars] judged by the Worker's own rules, and the
-//                          order inbox's LEDGER binding, its D1 migrations, /admin's route, the cron
+//                          order inbox's LEDGER binding, its D1 migrations, /admin's route, the cron,
+//                          and the alerts' (a bot token in the toml, e-mail without its NOTIFY_EMAIL binding)
 //   migrate [--local|--remote] [--env NAME] [--config FILE] [--persist-to DIR]
 //                          applies the D1 migrations to LEDGER (wrangler d1 migrations apply)
 //   dev                    the local migrations, then the sandbox and `wrangler dev` together (npm run dev)
@@ -13,9 +14,10 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { check, deletions, missingLimiters, varTables } from '../lib/toml.mjs';
+import { check, deletions, missingLimiters, unrouted, varTables } from '../lib/toml.mjs';
 import { BINDING, DEFAULT_DIR, adminRouted, gapsText, hasCron, inboxOffNote, ledgerBindings, migrationGaps } from '../lib/ledger.mjs';
 import { devVars, judge } from '../lib/settings.mjs';
+import { alertNotes, alertTable, emailBindings } from '../lib/alerts.mjs';
 
 const here = (p) => fileURLToPath(new URL(p, import.meta.url));
 const pkg = JSON.parse(readFileSync(here('../package.json'), 'utf8'));
@@ -130,12 +132,19 @@ function judgeVars(toml, file) {
   const local = join(dirname(file), '.dev.vars');
   const dev = existsSync(local) ? devVars(readFileSync(local, 'utf8')) : {};
   let ok = true;
+  const mail = emailBindings(toml);
   for (const [env, vars] of varTables(toml)) {
     const where = `${file} ${env ? `[env.${env}.vars]` : '[vars]'}`;
     for (const [name, value] of Object.entries(vars)) {
       if (typeof value !== 'string') console.error(`kelantanpay-worker: ${where}: ${name} is not a string, so the Worker reads it as unset (write it in quotes)`);
     }
-    const { problems, warnings } = judge({ ...vars, ...(env ? {} : dev) }, { secretsElsewhere: true });
+    // Alerts: what the toml alone shows (a bot token in it fails), then the Worker's rules below.
+    const binding = mail.get(env) ?? null;
+    const { failures, notes } = alertNotes(file, env, vars, binding);
+    for (const f of failures) { ok = false; console.error(`kelantanpay-worker: ${f}`); }
+    for (const n of notes) console.error(`kelantanpay-worker: note: ${n}`);
+    const alerts = alertTable(vars, { local: !env, dev });
+    const { problems, warnings } = judge({ ...vars, ...alerts, ...(env ? {} : dev) }, { secretsElsewhere: true });
     if (problems.length) {
       ok = false;
       console.error(`kelantanpay-worker: ${where}${env || !existsSync(local) ? '' : ' with .dev.vars'}: the Worker refuses these settings `
@@ -147,10 +156,19 @@ function judgeVars(toml, file) {
   return ok;
 }
 
+// Receipts (v3): /receipt/{id} is the Worker's page; a project from before v3 lists only /api/* (and /admin).
+function noteReceipts(toml, file) {
+  if (unrouted(toml, ['/receipt/*']).length) {
+    console.error(`kelantanpay-worker: note: ${file} [assets] run_worker_first does not send "/receipt/*" to the Worker: buyers' receipt links answer 404. `
+      + 'Add "/receipt/*" to it (package README, "Receipts").');
+  }
+}
+
 function runCheck(file) {
   const toml = readFileSync(file, 'utf8');
   const problems = check(toml, wanted);
   noteLimiters(toml, file);
+  noteReceipts(toml, file);
   const settled = [judgeVars(toml, file), checkLedger(toml, file)].every(Boolean);
   if (problems.length === 0) {
     if (settled) console.log(`kelantanpay-worker ${pkg.version}: ${file} has every migration (${wanted.map((m) => m.tag).join(', ')}) and settings the Worker accepts`);
@@ -192,6 +210,7 @@ function dev(args) {
   const toml = readFileSync('wrangler.toml', 'utf8');
   const problems = check(toml, wanted);
   noteLimiters(toml, 'wrangler.toml');
+  noteReceipts(toml, 'wrangler.toml');
   if (problems.length) {
     console.error('kelantanpay-worker: wrangler.toml lacks migrations this version needs; add:\n');
     for (const p of problems) console.error(p.text + '\n');
@@ -210,12 +229,19 @@ function dev(args) {
       process.exit(1);
     }
   }
-  const local = `http://127.0.0.1:${port}`;
+  const origin = `http://127.0.0.1:${port}`;
   let stopping = false;
   const sandbox = spawn(process.execPath, [here('../sandbox/cli.mjs'), '--port', String(sandboxPort), '--quiet'], { stdio: 'inherit', detached: true });
   const wrangler = wranglerCommand();
   const vars = [`KP_BASE_URL:http://127.0.0.1:${sandboxPort}`];
-  if (port !== 8787) vars.push(`KP_RETURN_URLS:${local}/,http://localhost:${port}/`, `KP_RETURN_URL:${local}/`, `KP_ALLOWED_ORIGINS:http://localhost:${port},${local}`);
+  const local = varTables(toml).get('') ?? {};
+  // Telegram alerts to the sandbox's Bot API stand-in follow it to its port.
+  if (local.KP_TELEGRAM_API_URL === 'http://127.0.0.1:8788') vars.push(`KP_TELEGRAM_API_URL:http://127.0.0.1:${sandboxPort}`);
+  const alertLines = [
+    ...(typeof local.KP_TELEGRAM_CHAT_ID === 'string' ? [`Telegram alerts: to chat ${local.KP_TELEGRAM_CHAT_ID}${String(local.KP_TELEGRAM_API_URL ?? '').startsWith('http://127.0.0.1') ? ' (the sandbox prints each one here)' : ' (your bot sends them: your phone buzzes for sandbox payments)'}`] : []),
+    ...(emailBindings(toml).get('') ? ['E-mail alerts: wrangler writes each to a .eml file and logs its path here ("send_email binding called")'] : []),
+  ];
+  if (port !== 8787) vars.push(`KP_RETURN_URLS:${origin}/,http://localhost:${port}/`, `KP_RETURN_URL:${origin}/`, `KP_ALLOWED_ORIGINS:http://localhost:${port},${origin}`);
   const interactive = process.stdin.isTTY ? [] : ['--show-interactive-dev-session=false'];
   const worker = spawn(wrangler[0], [...wrangler.slice(1), 'dev', '--ip', '127.0.0.1', '--port', String(port), ...interactive, ...vars.flatMap((v) => ['--var', v]), ...extra], {
     stdio: ['inherit', 'inherit', 'inherit'], detached: true,
@@ -227,12 +253,12 @@ function dev(args) {
   const poll = async () => {
     if (stopping) return;
     try {
-      const r = await fetch(`${local}/api/health`, { signal: AbortSignal.timeout(2_000) });
+      const r = await fetch(`${origin}/api/health`, { signal: AbortSignal.timeout(2_000) });
       await r.arrayBuffer();
       if (r.ok) {
         // One write, so a reader never sees the storefront's line without the inbox's.
-        console.log([`\nStorefront: ${local}/   (sandbox gateway on http://127.0.0.1:${sandboxPort}; Ctrl-C stops both)`,
-          ...(inbox ? [`Order inbox: ${local}/admin   (sign in with KP_ADMIN_TOKEN from .dev.vars)`] : [])].join('\n'));
+        console.log([`\nStorefront: ${origin}/   (sandbox gateway on http://127.0.0.1:${sandboxPort}; Ctrl-C stops both)`,
+          ...(inbox ? [`Order inbox: ${origin}/admin   (sign in with KP_ADMIN_TOKEN from .dev.vars)`] : []), ...alertLines].join('\n'));
         return;
       }
     } catch { /* not yet */ }

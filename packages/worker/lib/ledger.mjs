@@ -5,6 +5,8 @@
 // failure. With one, every shipped migration must be in its migrations_dir, unchanged: wrangler
 // applies what that folder holds, and the Worker writes rows the shipped schema describes.
 
+import { bindingBlocks } from './toml.mjs';
+
 export const BINDING = 'LEDGER';
 /** wrangler's default `migrations_dir`. */
 export const DEFAULT_DIR = 'migrations';
@@ -15,23 +17,7 @@ export const DEFAULT_DIR = 'migrations';
  * `{ binding, database_name, database_id, migrations_dir }` (strings, or undefined).
  */
 export function ledgerBindings(toml) {
-  const found = new Map([['', null]]);
-  let current = null; // the block being read
-  for (const raw of toml.split('\n')) {
-    const line = raw.trim();
-    if (line.startsWith('[')) {
-      const env = /^\[\[?\s*env\.([A-Za-z0-9_-]+)[.\]]/.exec(line)?.[1];
-      if (env !== undefined && !found.has(env)) found.set(env, null);
-      const table = /^\[\[\s*(?:env\.([A-Za-z0-9_-]+)\.)?d1_databases\s*\]\](?:\s*#.*)?$/.exec(line);
-      current = table ? { env: table[1] ?? '', fields: {} } : null;
-      continue;
-    }
-    const kv = current && /^([a-z_]+)\s*=\s*(?:"([^"\\]*)"|'([^']*)')/.exec(line);
-    if (!kv) continue;
-    current.fields[kv[1]] = kv[2] ?? kv[3];
-    if (kv[1] === 'binding' && current.fields.binding === BINDING) found.set(current.env, current.fields);
-  }
-  return new Map([...found].map(([env, f]) => [env, f && {
+  return new Map([...bindingBlocks(toml, 'd1_databases', 'binding', BINDING)].map(([env, f]) => [env, f && {
     binding: f.binding, database_name: f.database_name, database_id: f.database_id, migrations_dir: f.migrations_dir,
   }]));
 }

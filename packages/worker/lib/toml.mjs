@@ -133,3 +133,42 @@ function tomlValue(s, i) {
   const raw = /^[^\s#]*/.exec(s.slice(i))[0];
   return [{ toml: raw }, i + raw.length];
 }
+
+/**
+ * The paths of `paths` that `[assets] run_worker_first` does not send to the Worker (they are then
+ * looked up among the static files: a 404). None when there is no such list (no [assets], or
+ * `true`: every path reaches the Worker); all of them for `false`.
+ */
+export function unrouted(toml, paths) {
+  const list = /^\s*run_worker_first\s*=\s*(\[[^\]]*\]|true|false)/m.exec(toml)?.[1];
+  if (list === undefined || list === 'true') return [];
+  if (list === 'false') return [...paths];
+  const have = [...list.matchAll(/["']([^"']*)["']/g)].map((m) => m[1]);
+  return paths.filter((p) => !have.includes(p) && !have.includes('/*'));
+}
+
+/**
+ * The `[[table]]` / `[[env.X.table]]` block whose `key` is `value` (a binding: a D1 database's
+ * `binding`, a send_email's `name`), by environment ('' = top level; every [env.X] the toml names,
+ * since bindings are not inherited): its string fields, or null where there is none.
+ */
+export function bindingBlocks(toml, table, key, value) {
+  const found = new Map([['', null]]);
+  const header = new RegExp(`^\\[\\[\\s*(?:env\\.([A-Za-z0-9_-]+)\\.)?${table}\\s*\\]\\](?:\\s*#.*)?$`);
+  let current = null; // the block being read
+  for (const raw of toml.split('\n')) {
+    const line = raw.trim();
+    if (line.startsWith('[')) {
+      const env = /^\[\[?\s*env\.([A-Za-z0-9_-]+)[.\]]/.exec(line)?.[1];
+      if (env !== undefined && !found.has(env)) found.set(env, null);
+      const block = header.exec(line);
+      current = block ? { env: block[1] ?? '', fields: {} } : null;
+      continue;
+    }
+    const kv = current && /^([a-z_]+)\s*=\s*(?:"([^"\\]*)"|'([^']*)')/.exec(line);
+    if (!kv) continue;
+    current.fields[kv[1]] = kv[2] ?? kv[3];
+    if (kv[1] === key && current.fields[key] === value) found.set(current.env, current.fields);
+  }
+  return found;
+}
