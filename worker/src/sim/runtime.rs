@@ -19,7 +19,6 @@ use super::scene::{short, Scene};
 use super::time::SEC;
 use crate::config::Config;
 use crate::objects::interpreter::{SlotAction, SlotInterpreter, ALARM_RETRY_MS};
-use crate::payment::alerts::AlertRules;
 use crate::payment::ledger::{sweep, LedgerRow};
 use crate::payment::outbox::Channel;
 use crate::payment::record::SlotState;
@@ -65,8 +64,6 @@ pub struct Runtime {
     next_instance: u64,
     /// The ledger's D1 table (`LEDGER`).
     pub ledger: Sink,
-    /// The scenario's alert channels, over whatever `Config::rules` reads of them.
-    alerts: AlertRules,
 }
 
 impl Runtime {
@@ -78,13 +75,7 @@ impl Runtime {
             tokens: Tokens::default(),
             next_instance: 0,
             ledger: Sink::default(),
-            alerts: AlertRules::default(),
         }
-    }
-
-    /// The scenario's alert channels (`Config::rules` does not read them from the vars here).
-    pub fn with_alerts(self, alerts: AlertRules) -> Runtime {
-        Runtime { alerts, ..self }
     }
 
     /// The Worker's payment routes answer `503 not_configured` unless the deploy is configured.
@@ -117,8 +108,7 @@ impl Runtime {
 
     /// One input to the slot's instance (started, and its machine loaded, if need be).
     fn feed(&mut self, st: &mut Scene, slot: &str, input: SlotInput) -> Replies {
-        let mut rules = self.config.rules();
-        rules.alerts = self.alerts.clone();
+        let rules = self.config.rules();
         let Some(live) = self.load(st, slot) else {
             return Vec::new();
         };

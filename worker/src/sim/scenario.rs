@@ -144,7 +144,7 @@ impl Scenario {
         }
         let config = Config::from_env(&SimSettings(vars.clone()));
         assert!(config.problems.is_empty(), "{:?}", config.problems);
-        Scenario {
+        let mut scenario = Scenario {
             shoppers,
             days: 90,
             rules: rules_of(&config),
@@ -177,7 +177,59 @@ impl Scenario {
             channel_outages: rng.between(0, 5) as u32,
             channel_fail_per_mille: *rng.pick(&[0, 50, 200]),
             channel_doubt_per_mille: *rng.pick(&[0, 5, 20]),
+        };
+        scenario.set_alert_vars();
+        scenario
+    }
+
+    /// The drawn alert channels written as the merchant writes them (`KP_NOTIFY_ON`, the
+    /// Telegram token and chat, the `NOTIFY_EMAIL` binding and addresses, `KP_SHOP_NAME`), and
+    /// the rules read back by the Worker's own `Config` (`config/alerts.rs`): the objects run on
+    /// what the settings say, not on what was drawn.
+    fn set_alert_vars(&mut self) {
+        let drawn = self.alerts.clone();
+        let on = &drawn.notify_on;
+        let words: Vec<&str> = [
+            (on.paid, "paid"),
+            (on.failed, "failed"),
+            (on.mismatch, "mismatch"),
+        ]
+        .into_iter()
+        .filter_map(|(yes, word)| yes.then_some(word))
+        .collect();
+        self.vars.insert("KP_NOTIFY_ON", words.join(", "));
+        if drawn.telegram {
+            self.vars.insert(
+                "KP_TELEGRAM_BOT_TOKEN",
+                "123456:sim-bot-token-0123456789abcdef".into(),
+            );
+            self.vars
+                .insert("KP_TELEGRAM_CHAT_ID", "-1001000000001".into());
         }
+        if drawn.email {
+            self.vars.insert("NOTIFY_EMAIL", "send_email".into());
+            self.vars
+                .insert("KP_NOTIFY_EMAIL_FROM", "alerts@shop.example".into());
+            self.vars
+                .insert("KP_NOTIFY_EMAIL_TO", "seller@mail.example".into());
+        }
+        if let Some(name) = &drawn.shop_name {
+            self.vars.insert("KP_SHOP_NAME", name.clone());
+        }
+        let config = Config::from_env(&SimSettings(self.vars.clone()));
+        assert!(config.problems.is_empty(), "{:?}", config.problems);
+        let alert_words = ["NOTIFY", "TELEGRAM", "EMAIL"];
+        let alert_warnings: Vec<&String> = config
+            .warnings
+            .iter()
+            .filter(|w| alert_words.iter().any(|a| w.contains(a)))
+            .collect();
+        assert!(alert_warnings.is_empty(), "{alert_warnings:?}");
+        self.rules = rules_of(&config);
+        assert_eq!(
+            self.rules.alerts, drawn,
+            "the alert settings read back as drawn"
+        );
     }
 
     /// The settings of a deploy: the working ones, or with `BROKEN[i]` done to them.

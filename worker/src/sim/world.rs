@@ -36,7 +36,7 @@ impl World {
                 trace_slot: None,
                 trace: Vec::new(),
             },
-            runtime: Runtime::new(sc.config(None)).with_alerts(sc.alerts.clone()),
+            runtime: Runtime::new(sc.config(None)),
             workload,
             sc,
             steps: 0,
