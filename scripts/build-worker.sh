@@ -7,7 +7,9 @@ set -euo pipefail
 source "$(dirname "$0")/env.sh"
 cd "$ROOT"
 out=build
-args=(--release)
+# wasm-opt runs here, not in worker-build (whose `-O` inlines for speed first, which a size pass
+# after it cannot undo): see the size pass below.
+args=(--release --no-opt)
 if [ "${1:-}" = "--profiling" ]; then
   out=build-profiling
   # wasm-opt drops the names section unless told -g, so it runs here instead of in worker-build.
@@ -21,13 +23,18 @@ if [ -f "worker/$out/entry.mjs" ] && [ "$(cat "$stamp" 2>/dev/null)" = "$hash" ]
   exit 0
 fi
 (cd worker && worker-build "${args[@]}")
-# worker-build runs `wasm-opt -O` before it rewrites the module (its abort and re-init handling);
-# a size pass over what it wrote, repeated until nothing shrinks, takes about 1.5 KB gzip off the
-# Worker (bench/RESULTS.md, issue 27). `--low-memory-unused`: rustc puts the 1 MiB stack first in
-# memory, so the low 1 KiB is the bottom of the stack, reached only by a stack 1 MiB deep;
-# binaryen may then fold small constant offsets into loads and stores (about 900 bytes gzip).
+# One size pass over wasm-bindgen's output, repeated until nothing shrinks (worker-build leaves
+# the module's code as wasm-opt wrote it; it rewrites only the JS glue). `--low-memory-unused`:
+# rustc puts the 1 MiB stack first in memory, so the low 1 KiB is the bottom of the stack,
+# reached only by a stack 1 MiB deep; binaryen may then fold small constant offsets into loads
+# and stores (about 900 bytes gzip). `--one-caller-inline-max-function-size=20`: a function with
+# one caller is inlined only when small (0.4-1 KB gzip; it gains nothing after a `-O` pass has
+# inlined already, so there is none before it). The best size moves with the code by a hundred
+# bytes or so (issue 29: 20 and 30 each the smaller on some builds): measure 20 and 30 again
+# when the code changes much.
 if [ "$out" = build ]; then
-  "$WASM_OPT_BIN" -Oz --converge --low-memory-unused --enable-exception-handling --enable-reference-types \
+  "$WASM_OPT_BIN" -Oz --converge --low-memory-unused --one-caller-inline-max-function-size=20 \
+    --enable-exception-handling --enable-reference-types \
     --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext --enable-mutable-globals \
     --enable-multivalue "worker/$out/index_bg.wasm" -o "worker/$out/index_bg.wasm"
 fi

@@ -2,7 +2,8 @@
 // ledger and the sandbox: sign in with the token; payments made through the API and paid or
 // failed on the sandbox show up without a reload; search, CSV download, mark fulfilled (and
 // undo), recheck, redeliver; a buyer named like an XSS payload is shown as text; axe finds no
-// serious violation signed out, signed in, in one order and on a phone; both languages.
+// serious violation signed out, signed in, in one order and on a phone; both languages; a link to
+// one order (`#order=<id>`) opens it through the sign-in form, and its deliveries name each channel.
 // `KP_SCREENSHOT=1` also writes docs/admin-inbox.png (the README's picture of the inbox on a phone).
 // Every wait is on a selector or a polled condition with a deadline.
 import { after, before, describe, test } from 'node:test';
@@ -332,6 +333,68 @@ describe('the order inbox', () => {
       await page.locator('#shop-name', { hasText: SHOP }).waitFor();
       assert.equal(await page.locator('#signin').isHidden(), true);
       assert.deepEqual(signInShown, [], 'the sign-in form never showed');
+      assert.deepEqual([seen.dialogs, seen.csp, seen.errors], [[], [], []]);
+    } finally {
+      await close();
+    }
+  });
+
+  test('a link to one order (/admin#order=<id>) opens it, through the sign-in form too; its deliveries name each channel and result, in both languages', { timeout: 60_000 }, async () => {
+    // a row as the ledger writes it once alerts exist: a webhook from before them (no channel),
+    // a Telegram alert retrying, an e-mail alert that gave up; 40 days old, so no total moves
+    const id = 'KP99-1.deeplink.test';
+    const at = Date.now() - 40 * 86_400_000;
+    const events = [
+      { type: 'payment.paid', id: 'evt_KP99-1_paid', attempts: 1, result: 'delivered', last_at: new Date(at).toISOString() },
+      { type: 'payment.paid', id: 'alert_KP99-1_paid_telegram', channel: 'telegram', attempts: 2, result: 'pending', last_at: new Date(at).toISOString() },
+      { type: 'payment.paid', id: 'alert_KP99-1_paid_email', channel: 'email', attempts: 40, result: 'dead_letter', last_at: new Date(at).toISOString() },
+    ];
+    await stack.ledger(
+      `INSERT INTO orders (id, reference, orderid, status, code, amount_sen, currency, created_ms, updated_ms, paid_ms, name, email,
+         mobile, description, items, events, revision) VALUES (?, 'KP99-1', 'ORD-99', 'paid', '00', 4550, 'MYR', ?, ?, ?, 'Nurul Izzah',
+         'nurul@example.my', NULL, 'Batik', '[]', ?, 1)`, id, at, at, at, JSON.stringify(events));
+    const linked = `${adminUrl()}#order=${encodeURIComponent(id)}`;
+    const lines = (page) => page.locator('#detail-events li').evaluateAll((items) => items.map((li) => [li.dataset.channel, li.dataset.result, li.textContent]));
+    const { page, close } = await openBrowser();
+    try {
+      const seen = watchPage(page);
+      // no session: the sign-in form first, then straight to the order
+      await page.goto(linked);
+      await page.locator('#signin:not([hidden])').waitFor();
+      await page.fill('#token', TOKEN);
+      await page.click('#signin-button');
+      await page.locator(`#detail:not([hidden])[data-id="${id}"]`).waitFor();
+      assert.equal(await page.textContent('#detail-title'), 'Nurul Izzah');
+      const [webhook, telegram, email] = await lines(page);
+      assert.deepEqual(webhook.slice(0, 2), ['webhook', 'delivered'], 'no channel: a webhook');
+      assert.match(webhook[2], /^Webhook.*delivered/);
+      assert.deepEqual(telegram.slice(0, 2), ['telegram', 'retrying']);
+      assert.match(telegram[2], /^Telegram.*2 attempts.*retrying/);
+      assert.deepEqual(email.slice(0, 2), ['email', 'dead_letter']);
+      assert.match(email[2], /^E-mail.*gave up after 3 days/);
+      await assertNoSeriousViolations(page, 'one order with alerts');
+      await page.click('[data-lang="ms"]');
+      assert.deepEqual((await lines(page)).map((line) => line[2].match(/^(Webhook|Telegram|E-mel).*(sudah dihantar|mencuba semula|dihentikan selepas 3 hari)/)?.slice(1)),
+        [['Webhook', 'sudah dihantar'], ['Telegram', 'mencuba semula'], ['E-mel', 'dihentikan selepas 3 hari']]);
+      await page.click('[data-lang="en"]');
+      // back to the list: the address no longer names the order
+      await page.click('#detail-back');
+      await page.locator('#inbox:not([hidden])').waitFor();
+      assert.equal(new URL(page.url()).hash, '');
+
+      // signed in: a link opens the order on load, and one followed in the open tab opens it too
+      await page.goto('about:blank');
+      await page.goto(linked);
+      await page.locator(`#detail:not([hidden])[data-id="${id}"]`).waitFor();
+      await page.click('#detail-back');
+      await page.locator('#inbox:not([hidden])').waitFor();
+      await page.evaluate((hash) => { location.hash = hash; }, `#order=${encodeURIComponent(id)}`);
+      await page.locator(`#detail:not([hidden])[data-id="${id}"]`).waitFor();
+      await page.click('#detail-back');
+      // a link to no order: the list, and a plain message
+      await page.evaluate(() => { location.hash = '#order=KP1-1.nothing.here'; });
+      await page.locator('#list-error', { hasText: 'There is no order with this id.' }).waitFor();
+      assert.equal(await page.locator('#detail').isHidden(), true);
       assert.deepEqual([seen.dialogs, seen.csp, seen.errors], [[], [], []]);
     } finally {
       await close();

@@ -22,6 +22,12 @@ pub use objects::client_bucket::ClientBucket;
 pub use objects::order_index::OrderIndex;
 pub use objects::payment_object::PaymentObject;
 pub use runtime::exchange::Exchange;
+
+// Smaller than the default allocator (dlmalloc); an isolate runs its wasm on one thread, which
+// this allocator requires.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
 /// The path of an absolute URL as the runtime spells it (`https://host/p?q` -> `/p`), still
 /// percent-encoded, as `worker::Request::path` gives it.
 pub(crate) fn url_path(url: &str) -> &str {

@@ -3,6 +3,8 @@
 // only to /admin/session and /admin/api/*, and shows every buyer-supplied text with textContent.
 // It tries the list first (an Access login or a session cookie goes straight in) and shows the
 // sign-in form on 401; while the list is visible it polls the first page, so new orders appear.
+// A link to `/admin#order=<id>` (an alert's link) opens that order once the list is in, after the
+// sign-in form when there was no session (the fragment stays in the address while one signs in).
 
 const POLL_MS = 5000;
 const TOTALS_EVERY_MS = 60_000;
@@ -77,16 +79,21 @@ const STRINGS = {
     recheck: 'Check with KelantanPay now',
     rechecked: 'Checked with KelantanPay: {status}.',
     redeliver: 'Send the webhook again',
-    redelivered: 'The latest webhook is being sent again.',
+    redelivered: 'The latest webhook and alerts are being sent again.',
     nothingToSend: 'There is no webhook to send for this order.',
+    unknownOrder: 'There is no order with this id.',
     working: 'Working…',
     events: 'Deliveries',
     noEvents: 'Nothing sent yet.',
     attempts: '{n} attempts',
     attemptsOne: '1 attempt',
     'result.pending': 'waiting to be sent',
+    'result.retrying': 'retrying (the last try failed)',
     'result.delivered': 'delivered',
-    'result.dead_letter': 'gave up (dead letter)',
+    'result.dead_letter': 'gave up after 3 days (dead letter)',
+    'channel.webhook': 'Webhook',
+    'channel.telegram': 'Telegram',
+    'channel.email': 'E-mail',
     'field.reference': 'Reference',
     'field.orderid': 'Order id',
     'field.id': 'Payment id',
@@ -173,16 +180,21 @@ const STRINGS = {
     recheck: 'Semak dengan KelantanPay sekarang',
     rechecked: 'Disemak dengan KelantanPay: {status}.',
     redeliver: 'Hantar webhook sekali lagi',
-    redelivered: 'Webhook terkini sedang dihantar semula.',
+    redelivered: 'Webhook dan makluman terkini sedang dihantar semula.',
     nothingToSend: 'Tiada webhook untuk dihantar bagi pesanan ini.',
+    unknownOrder: 'Tiada pesanan dengan ID ini.',
     working: 'Sedang diproses…',
     events: 'Penghantaran',
     noEvents: 'Belum ada yang dihantar.',
     attempts: '{n} cubaan',
     attemptsOne: '1 cubaan',
     'result.pending': 'menunggu untuk dihantar',
+    'result.retrying': 'mencuba semula (cubaan terakhir gagal)',
     'result.delivered': 'sudah dihantar',
-    'result.dead_letter': 'dihentikan (surat mati)',
+    'result.dead_letter': 'dihentikan selepas 3 hari (surat mati)',
+    'channel.webhook': 'Webhook',
+    'channel.telegram': 'Telegram',
+    'channel.email': 'E-mel',
     'field.reference': 'Rujukan',
     'field.orderid': 'ID pesanan',
     'field.id': 'ID pembayaran',
@@ -271,7 +283,20 @@ function malaysiaDate() {
 }
 
 const statusLabel = (status) => (STRINGS.en[`status.${status}`] ? t(`status.${status}`) : String(status));
-const resultLabel = (result) => (typeof result === 'string' && STRINGS.en[`result.${result}`] ? t(`result.${result}`) : typeof result === 'string' ? result : JSON.stringify(result));
+/**
+ * An event's outcome in words: `pending` after a failed try is "retrying", a dead letter is the
+ * end of its 3 days of retries; a result this page does not know is shown as it came.
+ */
+function eventResult(event) {
+  const result = event.result === 'pending' && Number(event.attempts) > 0 ? 'retrying' : event.result;
+  if (typeof result === 'string' && STRINGS.en[`result.${result}`]) return { key: result, text: t(`result.${result}`) };
+  return { key: 'other', text: typeof result === 'string' ? result : JSON.stringify(result) };
+}
+/** Which channel an event went to: rows written before alerts have none, and were webhooks. */
+function eventChannel(event) {
+  const channel = event.channel ?? 'webhook';
+  return STRINGS.en[`channel.${channel}`] ? { key: channel, text: t(`channel.${channel}`) } : { key: 'other', text: String(channel) };
+}
 const buyerName = (order) => (order.name ? String(order.name) : t('erased'));
 const isFulfilled = (order) => Boolean(order.fulfilled_at);
 
@@ -329,6 +354,7 @@ const state = {
   pollTimer: 0,
   generation: 0,        // bumps on every filter change / sign-out: late answers of older lists are dropped
   problem: null,
+  linkedId: null,       // the order `#order=<id>` named, opened once the list is in
 };
 
 function setTitle() {
@@ -509,6 +535,7 @@ async function openInbox({ focus = false } = {}) {
   if (focus) byId('inbox-title').focus();
   loadTotals(true);
   loadShop();
+  openLinked();
 }
 
 /** The shop's name (KP_SHOP_NAME, else the Worker's host), from who is signed in. */
@@ -702,7 +729,8 @@ async function openDetail(id) {
     show('detail');
     byId('detail').focus();
   } catch (problem) {
-    handleProblem(problem, (p) => setText(byId('list-error'), describe(p)));
+    if (state.openId === id) state.openId = null;
+    handleProblem(problem, (p) => setText(byId('list-error'), p.status === 404 ? t('unknownOrder') : describe(p)));
   }
 }
 
@@ -720,6 +748,7 @@ function closeDetail() {
   const id = state.openId;
   state.openId = null;
   state.openOrder = null;
+  forgetLink();
   show('inbox');
   const button = id && byId('orders').querySelector(`[data-id="${CSS.escape(id)}"] .order__open`);
   (button || byId('inbox-title')).focus();
@@ -762,11 +791,16 @@ function renderDetail(order) {
 
   const events = Array.isArray(order.events) ? order.events : [];
   byId('detail-no-events').hidden = events.length > 0;
-  byId('detail-events').replaceChildren(...events.map((event) => h('li', { class: 'events__line' },
-    h('span', { class: 'events__type' }, String(event.type ?? '')),
-    h('span', {}, event.attempts === 1 ? t('attemptsOne') : t('attempts', { n: event.attempts ?? 0 })),
-    event.result !== undefined && event.result !== null ? h('span', { class: `events__result events__result--${/^(delivered|dead_letter)$/.test(event.result) ? event.result : 'other'}` }, resultLabel(event.result)) : null,
-    event.last_at ? h('span', {}, when(event.last_at)) : null)));
+  byId('detail-events').replaceChildren(...events.map((event) => {
+    const channel = eventChannel(event);
+    const result = event.result !== undefined && event.result !== null ? eventResult(event) : null;
+    return h('li', { class: 'events__line', 'data-channel': channel.key, 'data-result': result?.key },
+      h('span', { class: 'events__channel' }, channel.text),
+      h('span', { class: 'events__type' }, String(event.type ?? '')),
+      h('span', {}, event.attempts === 1 ? t('attemptsOne') : t('attempts', { n: event.attempts ?? 0 })),
+      result ? h('span', { class: `events__result events__result--${result.key}` }, result.text) : null,
+      event.last_at ? h('span', {}, when(event.last_at)) : null);
+  }));
 
   // the list shows the same row
   if (state.rows.has(order.id)) {
@@ -816,6 +850,28 @@ const unfulfil = () => act('unfulfil', {}, () => {
 const recheck = () => act('recheck', {}, (order) => t('rechecked', { status: statusLabel(order?.status ?? order?.order?.status ?? state.openOrder?.status) }));
 const redeliver = () => act('redeliver', {}, () => t('redelivered'));
 
+// ---- deep links: /admin#order=<id> -----------------------------------------------------------
+
+/** The order id in the address's fragment (`#order=<id>`), or null. */
+function linkedOrder() {
+  const match = /^#order=([^&]+)/.exec(location.hash);
+  if (!match) return null;
+  try { return decodeURIComponent(match[1]); } catch { return match[1]; }
+}
+
+/** Back to the list: the address no longer names the order (a reload shows the list). */
+function forgetLink() {
+  state.linkedId = null;
+  if (location.hash) history.replaceState(null, '', location.pathname + location.search);
+}
+
+/** Once the list is in: opens the order the address named, once. */
+function openLinked() {
+  const id = state.linkedId;
+  state.linkedId = null;
+  if (id) openDetail(id);
+}
+
 // ---- language changes -----------------------------------------------------------------------
 
 function rerender() {
@@ -861,6 +917,12 @@ function start() {
   document.addEventListener('keydown', (event) => {
     if (event.key === 'Escape' && state.view === 'detail') closeDetail();
   });
+  // another alert's link followed in this tab: open it now when signed in, else after sign-in
+  window.addEventListener('hashchange', () => {
+    state.linkedId = linkedOrder();
+    if (state.linkedId && (state.view === 'inbox' || state.view === 'detail')) openLinked();
+  });
+  state.linkedId = linkedOrder();
   openInbox();
 }
 

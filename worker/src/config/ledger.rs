@@ -2,6 +2,7 @@
 //! here) and `KP_LEDGER_RETENTION_DAYS`. Without the binding a payment owes no row
 //! (`Rules::ledger` is `None`) and the Worker behaves as v2.
 
+use super::number::decimal;
 use super::{var, Settings};
 use crate::payment::ledger::LedgerRules;
 
@@ -25,9 +26,9 @@ impl LedgerConfig {
     /// (`contact_ms`): an object that erases its row's contact would write a row the sweep
     /// already deleted. A bad value is a problem, and the default is used.
     pub fn read(env: &dyn Settings, contact_ms: u64, problems: &mut Vec<String>) -> LedgerConfig {
-        let keep_days = match var(env, "KP_LEDGER_RETENTION_DAYS").map(|v| v.parse::<f64>()) {
+        let keep_days = match var(env, "KP_LEDGER_RETENTION_DAYS").map(|v| decimal(&v)) {
             None => DEFAULT_LEDGER_RETENTION_DAYS,
-            Some(Ok(d)) if d > 0.0 && d <= MAX_LEDGER_RETENTION_DAYS => d,
+            Some(Some(d)) if d > 0.0 && d <= MAX_LEDGER_RETENTION_DAYS => d,
             Some(_) => {
                 problems.push(
                     "KP_LEDGER_RETENTION_DAYS must be a number of days from 0 to 36500".into(),

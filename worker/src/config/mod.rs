@@ -19,6 +19,7 @@ use crate::payment::slot_machine::Rules;
 pub mod admin;
 pub mod alerts;
 mod ledger;
+mod number;
 mod secrets;
 
 pub use ledger::{LedgerConfig, LEDGER_BINDING};
@@ -222,9 +223,9 @@ impl Config {
             }
         };
         // Fractions of a day are accepted, so tests can watch a record expire.
-        let retention_days = match var(env, "KP_RETENTION_DAYS").map(|v| v.parse::<f64>()) {
+        let retention_days = match var(env, "KP_RETENTION_DAYS").map(|v| number::decimal(&v)) {
             None => DEFAULT_RETENTION_DAYS,
-            Some(Ok(d)) if d > 0.0 && d <= 3650.0 => d,
+            Some(Some(d)) if d > 0.0 && d <= 3650.0 => d,
             Some(_) => {
                 problems.push("KP_RETENTION_DAYS must be a number of days from 0 to 3650".into());
                 DEFAULT_RETENTION_DAYS

@@ -193,14 +193,19 @@ impl Filters {
 
     /// What the cursor's tag covers besides the position: the filters, so a cursor is only
     /// good for the list that gave it (a changed filter would page from a row it never had).
+    /// Its options as `{:?}` wrote them (`Some(5)`, `None`), so cursors already given stay
+    /// good; written out because `Option`'s `Debug` is code the Worker needs nowhere else.
     fn fingerprint(&self) -> String {
+        fn shown(value: Option<impl std::fmt::Display>) -> String {
+            value.map_or_else(|| "None".to_owned(), |v| format!("Some({v})"))
+        }
         format!(
-            "{}|{}|{:?}|{:?}|{:?}",
+            "{}|{}|{}|{}|{}",
             self.status.map_or("", LedgerStatus::as_str),
             self.q.as_deref().unwrap_or(""),
-            self.range.from_ms,
-            self.range.to_ms,
-            self.fulfilled
+            shown(self.range.from_ms),
+            shown(self.range.to_ms),
+            shown(self.fulfilled)
         )
     }
 
@@ -404,6 +409,23 @@ pub fn summary(range: &Range, now_ms: u64) -> Vec<SqlStatement> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_fingerprint_reads_as_it_did_with_debug() {
+        for (from_ms, to_ms, fulfilled) in [
+            (None, None, None),
+            (Some(5), Some(1_800_000_000_000), Some(true)),
+            (Some(0), None, Some(false)),
+        ] {
+            let mut filters = Filters::parse("status=paid&q=siti", b"").unwrap();
+            filters.range = Range { from_ms, to_ms };
+            filters.fulfilled = fulfilled;
+            assert_eq!(
+                filters.fingerprint(),
+                format!("paid|siti|{from_ms:?}|{to_ms:?}|{fulfilled:?}")
+            );
+        }
+    }
     use serde_json::json;
 
     const KEY: &[u8] = b"cursor key";
