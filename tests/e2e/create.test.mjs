@@ -42,7 +42,7 @@ test('catalog mode: the Worker prices the order and sends KelantanPay the docume
   const id = encodeURIComponent(r.json.id);
   assert.equal(sent.returnurl, `http://127.0.0.1:8787/?kp_payment=${id}`);
   assert.equal(sent.callbackurl, `${stack.worker.url}/api/callback?kp_payment=${id}`);
-  assert.deepEqual(await stats(stack), { login: 1, create: 1, requery: 0 });
+  assert.deepEqual(await stats(stack), { login: 1, create: 1, requery: 0, sendMessage: 0 });
 });
 
 test('a UTF-8 body reaches KelantanPay byte for byte (the body crosses the driver as one char per byte)', async () => {

@@ -16,7 +16,7 @@ test('health: configured, version, no upstream call', async () => {
   assert.deepEqual(r.json, { ok: true, version: '0.1.0', configured: true });
   assert.match(r.headers.get('x-request-id'), /^[0-9a-f]{16}$/);
   assert.equal(r.headers.get('cache-control'), 'no-store');
-  assert.deepEqual(await stats(stack), { login: 0, create: 0, requery: 0 });
+  assert.deepEqual(await stats(stack), { login: 0, create: 0, requery: 0, sendMessage: 0 });
 });
 
 test('config in catalog mode: the demo products, amounts as two-place strings', async () => {
@@ -58,7 +58,7 @@ test('without secrets: health says what is missing (never a value), payment endp
     assert.equal(create.json.error.request_id, create.headers.get('x-request-id'));
     const status = await scan.fetch('/api/payments/anything');
     assert.equal(status.status, 503);
-    assert.deepEqual(await stats(stack), { login: 0, create: 0, requery: 0 });
+    assert.deepEqual(await stats(stack), { login: 0, create: 0, requery: 0, sendMessage: 0 });
     await scan.assertClean({ logs: bare.logs });
   } finally {
     await bare.stop();

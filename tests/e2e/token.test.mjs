@@ -55,7 +55,7 @@ test('a 401 on create: one re-login and one retry, one payment', async () => {
   await fault(stack, 'create', 'unauthorized');
   const r = await client.create();
   assert.equal(r.status, 201, r.text);
-  assert.deepEqual(await stats(stack), { login: 1, create: 2, requery: 0 });
+  assert.deepEqual(await stats(stack), { login: 1, create: 2, requery: 0, sendMessage: 0 });
   assert.equal((await upstreamPayments(stack)).length, 1);
 });
 
@@ -68,7 +68,7 @@ test('a 401 that survives the re-login is 502, and nothing loops', async () => {
   const r = await client.create();
   assert.equal(r.status, 502);
   assert.equal(r.json.error.type, 'upstream_error');
-  assert.deepEqual(await stats(stack), { login: 1, create: 2, requery: 0 });
+  assert.deepEqual(await stats(stack), { login: 1, create: 2, requery: 0, sendMessage: 0 });
   assert.equal((await client.create()).status, 201, 'the next request recovers');
 });
 
