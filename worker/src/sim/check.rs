@@ -610,16 +610,18 @@ impl Checker {
         }
     }
 
-    /// (attempts, received, dead letters) of every alert.
-    pub fn alert_counts(&self) -> (usize, usize, usize) {
+    /// (attempts, received, dead letters, received again) of every alert: the last counts the
+    /// messages a channel took more than once for one alert (each after an attempt in doubt).
+    pub fn alert_counts(&self) -> (usize, usize, usize, usize) {
         let attempts = self.alert_attempts.values().map(Vec::len).sum();
-        let received = self
-            .alert_attempts
-            .values()
-            .flatten()
-            .filter(|a| a.received)
-            .count();
-        (attempts, received, self.alert_dead.len())
+        let per_alert = || {
+            self.alert_attempts
+                .values()
+                .map(|a| a.iter().filter(|a| a.received).count())
+        };
+        let received = per_alert().sum();
+        let again = per_alert().map(|n| n.saturating_sub(1)).sum();
+        (attempts, received, self.alert_dead.len(), again)
     }
 
     /// Per (payment, kind, channel): received at least once or dead-lettered (never lost), and

@@ -40,13 +40,14 @@ pub fn run_seed(seed: u64, shoppers: usize) -> Outcome {
     let mut world = World::new(seed, scenario.clone());
     world.run();
     let summary = format!(
-        "seed {seed}: {} steps, {} creates sent, {} payments at the gateway, {} deliveries, {} alert sends ({} received, {} dead letters), {} deletions, {} ledger writes, {} rows left and {} swept, max {} alarms per object, max {} requeries per object; {}",
+        "seed {seed}: {} steps, {} creates sent, {} payments at the gateway, {} deliveries, {} alert sends ({} received, {} of them again, {} dead letters), {} deletions, {} ledger writes, {} rows left and {} swept, max {} alarms per object, max {} requeries per object; {}",
         world.steps,
         world.scene.check.creates_sent,
         world.scene.gateway.payments.len(),
         world.scene.check.deliveries,
         world.scene.check.alert_counts().0,
         world.scene.check.alert_counts().1,
+        world.scene.check.alert_counts().3,
         world.scene.check.alert_counts().2,
         world.scene.check.deletions,
         world.scene.check.ledger_writes,
