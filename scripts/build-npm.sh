@@ -29,7 +29,7 @@ cp js/package/index.d.ts pkg/index.d.mts
 cp js/package/index.d.ts pkg/index.d.cts
 # The sandbox as the package's `kelantanpay-sandbox` bin (plain Node, no dependencies).
 mkdir -p pkg/sandbox
-cp sandbox/cli.mjs sandbox/server.mjs sandbox/jwt.mjs sandbox/state.mjs sandbox/faults.mjs sandbox/checkout-page.mjs sandbox/README.md pkg/sandbox/
+cp sandbox/*.mjs sandbox/README.md pkg/sandbox/   # every module the bin imports (the sandbox has no test-only modules)
 cp js/package/README.md js/package/CHANGELOG.md js/package/LICENSE-MIT js/package/LICENSE-APACHE js/package/package.json pkg/
 version="$(awk -F'"' '/^version = / { print $2; exit }' Cargo.toml)"
 sed -i "s/\"version\": \"0.0.0\"/\"version\": \"$version\"/" pkg/package.json
