@@ -4,7 +4,7 @@
 use kelantanpay::{Amount, PaidAmount, PaymentStatus, RequeryResult, StatusCheck};
 
 use super::alerts::{queue_alerts, AlertRules};
-use super::outbox::{EventKind, OutboxEvent};
+use super::outbox::{Channel, EventKind, OutboxEvent};
 use super::record::PaymentRecord;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -51,9 +51,11 @@ pub fn observe(
     } else {
         check.status.clone()
     };
-    let event = match status {
+    // The confirmed change: paid, failed, or a paid for another amount (alerts only).
+    let change = match status {
         PaymentStatus::Paid => Some(EventKind::PaymentPaid),
         PaymentStatus::Failed => Some(EventKind::PaymentFailed),
+        _ if amount_mismatch => Some(EventKind::PaymentMismatch),
         _ => None,
     };
     record.checked_ms = Some(answered_ms);
@@ -62,16 +64,18 @@ pub fn observe(
     }
     record.status = status;
     record.code = Some(code);
-    let event = event.filter(|kind| webhooks && !record.outbox.iter().any(|e| e.kind == *kind));
+    // v2's webhooks carry paid and failed, once each.
+    let event = change.filter(|kind| {
+        webhooks
+            && *kind != EventKind::PaymentMismatch
+            && !record
+                .outbox
+                .iter()
+                .any(|e| e.channel == Channel::Webhook && e.kind == *kind)
+    });
     if let Some(kind) = event {
         record.outbox.push(OutboxEvent::new(kind, answered_ms));
     }
-    let change = match &record.status {
-        PaymentStatus::Paid => Some(EventKind::PaymentPaid),
-        PaymentStatus::Failed => Some(EventKind::PaymentFailed),
-        _ if amount_mismatch => Some(EventKind::PaymentMismatch),
-        _ => None,
-    };
     let alerted = change.is_some_and(|kind| queue_alerts(record, kind, alerts, answered_ms));
     Observed {
         amount_mismatch,

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::payment::alerts::{message, outbox_id};
+use crate::payment::outbox::OutboxEvent;
 
 impl SlotMachine {
     pub(super) fn on_alarm(
@@ -133,21 +134,25 @@ impl SlotMachine {
             if !sends.to(channel) || self.delivering.iter().any(|d| d.0 == channel) {
                 continue;
             }
-            let Some(p) = self.stored.payment.as_mut() else {
-                return;
-            };
-            let Some(i) = p
-                .outbox
-                .iter()
-                .position(|e| e.channel == channel && e.is_due(now))
+            let due = |e: &OutboxEvent| e.channel == channel && e.is_due(now);
+            let Some(i) = self
+                .stored
+                .payment
+                .as_ref()
+                .and_then(|p| p.outbox.iter().position(due))
             else {
                 continue;
+            };
+            let flight = self.next_flight();
+            let Some(p) = self.stored.payment.as_mut() else {
+                return;
             };
             // The retry is scheduled before the attempt: a crash or a hang still retries.
             p.outbox[i].next_ms = p.outbox[i].retry_ms(now);
             let e = p.outbox[i].clone();
             let id = outbox_id(p, e.kind, channel);
-            let effect = |flight| match channel {
+            // Built from the record as it is now: the signed body, or the alert's message.
+            let effect = match channel {
                 Channel::Webhook => SlotEffect::Deliver {
                     flight,
                     kind: e.kind,
@@ -162,12 +167,6 @@ impl SlotMachine {
                     message: Box::new(message(p, e.kind, &rules.alerts, rules.ledger.is_some())),
                 },
             };
-            let flight = FlightId {
-                incarnation: self.incarnation,
-                seq: self.flights + 1,
-            };
-            let effect = effect(flight);
-            self.flights += 1;
             out.push(SlotEffect::Store(Box::new(self.stored.clone())));
             self.delivering.push((channel, e.kind, flight));
             out.push(effect);
